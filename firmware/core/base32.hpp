@@ -1,0 +1,17 @@
+// RFC 4648 base32, upper case, without padding: the alphabet fits QR alphanumeric mode.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ck {
+
+std::string base32_encode(const std::vector<std::uint8_t>& bytes);
+// Accepts upper case only, no padding; any other character, or trailing bits that are
+// not zero, gives nullopt.
+std::optional<std::vector<std::uint8_t>> base32_decode(std::string_view text);
+
+}  // namespace ck

@@ -1,0 +1,41 @@
+// The check-in decision: given a scanned text and the instant, may it be recorded, and
+// for which session? Pure: the caller supplies the clock reading, keys and revocations,
+// and the store records the outcome.
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "core/credential.hpp"
+#include "core/schedule.hpp"
+#include "core/status.hpp"
+
+namespace ck {
+
+struct CheckinContext {
+    const Schedule* schedule = nullptr;
+    const TrustedKeys* keys = nullptr;
+    // True when the credential (attendee, issue) has been revoked.
+    std::function<bool(const Credential&)> is_revoked;
+    Instant now;
+    bool clock_trusted = true;
+    bool refuse_when_clock_untrusted = false;
+};
+
+struct CheckinAdmission {
+    Credential credential;
+    const ResolvedSession* session = nullptr;
+    bool late = false;
+    bool clock_untrusted = false;  // recorded while the clock was not trusted
+};
+
+// Status codes: invalid_credential, wrong_module, revoked, no_open_session (message says
+// when the next window opens, in the module's local time), clock_not_trusted.
+Result<CheckinAdmission> admit_checkin(std::string_view qr_text, const CheckinContext& context);
+
+// Admission for a known attendee without a credential (manual or phone check-in) into
+// `session` (or the open session when nullptr).
+Result<CheckinAdmission> admit_session(const CheckinContext& context,
+                                       const ResolvedSession* session = nullptr);
+
+}  // namespace ck

@@ -1,0 +1,70 @@
+// The module edition a device serves: what the config file's "module" object describes.
+//
+// Pure data plus validation. Time-zone names are resolved through a caller-supplied
+// lookup so that this file never touches the tz database on disk.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace date {
+class time_zone;
+}
+
+namespace ck {
+
+struct SessionSpec {
+    std::string id;     // unique within the module, e.g. "d1-am"
+    std::string label;  // e.g. "Monday morning"
+    int start_min = 0;  // local minutes after midnight, 0..1439
+    int end_min = 0;    // local minutes after midnight, start_min < end_min <= 1440 ("24:00")
+    double cme_hours = 0;
+};
+
+struct DaySpec {
+    int year = 0;
+    unsigned month = 0;
+    unsigned day = 0;
+    std::vector<SessionSpec> sessions;
+    std::string date_text() const;  // "2026-11-23"
+};
+
+struct CompletionRule {
+    int min_sessions = 0;  // 0 means: every session of every day
+};
+
+struct ModuleEdition {
+    std::string cycle;  // "2026-2": year, then 1 (spring) or 2 (autumn)
+    int number = 0;     // 1..4
+    std::string title;  // the ECNR title of `number`
+    std::string venue;
+    std::string timezone;  // IANA name, e.g. "Europe/Paris"
+    const date::time_zone* zone = nullptr;
+    int checkin_opens_before_min = 60;
+    int late_after_min = 15;
+    CompletionRule completion;
+    std::vector<DaySpec> days;  // five days in the ECNR, in date order
+
+    std::string id() const;  // "ecnr-<cycle>-m<number>", e.g. "ecnr-2026-2-m3"
+    int session_count() const;
+};
+
+// ECNR title of module 1..4; empty for any other number.
+std::string_view ecnr_module_title(int number);
+
+using ZoneLookup = std::function<const date::time_zone*(std::string_view name)>;
+
+// Builds and validates a module edition from the config's "module" object. Every problem
+// is reported as Status code "invalid_config" with a message naming the JSON path
+// (e.g. "module.days[2].sessions[0].end: must be after start").
+Result<ModuleEdition> parse_module(const nlohmann::json& module_json, const ZoneLookup& lookup);
+
+// The module as the API shows it (GET /api/v1/module, without the open session).
+nlohmann::json module_to_json(const ModuleEdition& module);
+
+}  // namespace ck
