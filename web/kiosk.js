@@ -1,0 +1,434 @@
+// Kiosk check-in page (GET /).
+//
+// A USB or Bluetooth scanner is a keyboard to the browser: it types the badge's QR text
+// into #scan and presses Enter. This script keeps that input focused, posts each code to
+// POST /api/v1/checkins, shows the outcome full screen for a few seconds, and keeps the
+// idle screen (module, open or next session, clock) current from GET /api/v1/module.
+//
+// Server data reaches the page through textContent only. Attendees are shown by first
+// name only, even though the server's display_name also carries an initial.
+
+const RESULT_MS = { ok: 3000, again: 4000, error: 6000 };
+const SAME_CODE_GUARD_MS = 2000; // a scanner held over a badge repeats the code
+const BUSY_DELAY_MS = 250; // show "Checking…" only when the answer is not instant
+const REQUEST_TIMEOUT_MS = 8000;
+const MODULE_REFRESH_MS = 60_000;
+const REFOCUS_MS = 1000;
+const CLOCK_TICK_MS = 1000;
+
+// Plain-words title per error code. `hint` is used only when the server sends none.
+const ERRORS = {
+  invalid_credential: {
+    title: "This code could not be read",
+    hint: "Please scan it again. If it still does not work, go to the registration desk.",
+  },
+  wrong_module: {
+    title: "This badge is for another module",
+    hint: "Please go to the registration desk.",
+  },
+  revoked: {
+    title: "This badge is no longer valid",
+    hint: "A newer badge has been issued. Please go to the registration desk.",
+  },
+  no_open_session: {
+    title: "Check-in is closed right now",
+    hint: "",
+  },
+  clock_not_trusted: {
+    title: "The kiosk's clock needs checking",
+    hint: "Please ask a member of staff to check the kiosk.",
+  },
+  rate_limited: {
+    title: "Too many scans at once",
+    hint: "Please wait a few seconds and scan again.",
+  },
+  malformed_request: {
+    title: "That scan did not come through",
+    hint: "Please scan again.",
+  },
+  payload_too_large: {
+    title: "This code is too long to be a badge",
+    hint: "Please scan your course badge, or go to the registration desk.",
+  },
+};
+const GENERIC_ERROR = {
+  title: "Check-in did not work",
+  hint: "Please try again, or go to the registration desk.",
+};
+const NETWORK_ERROR = {
+  title: "The kiosk cannot reach its server",
+  hint: "Please check in at the registration desk and tell a member of staff.",
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  form: $("scan-form"),
+  scan: $("scan"),
+  typeToggle: $("type-toggle"),
+  moduleTitle: $("module-title"),
+  moduleVenue: $("module-venue"),
+  clock: $("clock"),
+  sessionLine: $("session-line"),
+  busy: $("busy"),
+  result: $("result"),
+  resultText: $("result-text"),
+};
+
+const state = {
+  module: null, // last good GET /api/v1/module body
+  moduleFailed: false, // the last refresh failed
+  moduleFetchedAt: 0,
+  moduleChangesAt: Infinity, // epoch ms when the open/next session changes
+  time: makeTimeFormats(undefined),
+  lastCode: "",
+  lastCodeAt: -Infinity,
+  requestSeq: 0, // only the newest scan may paint the screen
+  resetTimer: 0,
+  busyTimer: 0,
+};
+
+// ---- focus: the scanner must always find the input ---------------------------------
+
+function focusScan() {
+  if (document.activeElement !== ui.scan) {
+    ui.scan.focus({ preventScroll: true });
+  }
+}
+
+function installFocusKeeper() {
+  ui.scan.addEventListener("blur", () => setTimeout(focusScan, 0));
+  document.addEventListener("click", focusScan);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      focusScan();
+      refreshModule();
+    }
+  });
+  window.addEventListener("focus", focusScan);
+  window.addEventListener("pageshow", focusScan);
+  // A key pressed while something else has focus: move focus first, so that the
+  // character still lands in the input.
+  document.addEventListener(
+    "keydown",
+    (event) => {
+      if (event.target !== ui.scan && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        focusScan();
+      }
+    },
+    true,
+  );
+  setInterval(focusScan, REFOCUS_MS);
+  focusScan();
+}
+
+// The input asks for no on-screen keyboard (it would cover the screen for good); on a
+// touchscreen without a scanner, staff can ask for one.
+function toggleTyping() {
+  const typing = ui.scan.inputMode !== "text";
+  ui.scan.inputMode = typing ? "text" : "none";
+  ui.typeToggle.setAttribute("aria-pressed", String(typing));
+  ui.typeToggle.textContent = typing ? "Hide keyboard" : "Type a code";
+  ui.scan.blur(); // the keyboard follows inputmode only on a fresh focus
+  focusScan();
+}
+
+// ---- scanning ----------------------------------------------------------------------
+
+function onSubmit(event) {
+  event.preventDefault();
+  const raw = ui.scan.value;
+  ui.scan.value = ""; // ready for the next scan at once
+  submitScan(raw);
+}
+
+// Some scanners end a code with Tab instead of Enter.
+function onScanKeydown(event) {
+  if (event.key === "Tab" && ui.scan.value.trim() !== "") {
+    event.preventDefault();
+    ui.form.requestSubmit();
+  }
+}
+
+async function submitScan(raw) {
+  const code = raw.trim();
+  if (code === "") {
+    return;
+  }
+  const now = performance.now();
+  if (code === state.lastCode && now - state.lastCodeAt < SAME_CODE_GUARD_MS) {
+    return;
+  }
+  state.lastCode = code;
+  state.lastCodeAt = now;
+
+  const seq = ++state.requestSeq;
+  showIdle(); // a new scan replaces the previous outcome immediately
+  clearTimeout(state.busyTimer);
+  state.busyTimer = setTimeout(() => {
+    ui.busy.hidden = false;
+  }, BUSY_DELAY_MS);
+
+  const outcome = await checkIn(raw);
+  if (seq !== state.requestSeq) {
+    return; // a newer scan owns the screen
+  }
+  clearTimeout(state.busyTimer);
+  ui.busy.hidden = true;
+  showResult(outcome);
+}
+
+// POSTs the code as scanned (the server trims it) and turns any answer, or none, into
+// an outcome to show: { kind: "ok" | "again" | "error", title, lines: [{ text, style }] }.
+async function checkIn(raw) {
+  let response;
+  let body = null;
+  try {
+    response = await fetchWithTimeout("/api/v1/checkins", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ credential: raw }),
+    });
+    body = await response.json().catch(() => null);
+  } catch {
+    return errorOutcome(NETWORK_ERROR, "", "");
+  }
+  if (response.ok) {
+    return body?.status === "already_checked_in" ? againOutcome(body) : welcomeOutcome(body);
+  }
+  const error = body && typeof body.error === "object" ? body.error : null;
+  const code = typeof error?.code === "string" ? error.code : "";
+  const known = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code] : GENERIC_ERROR;
+  let message = text(error?.message);
+  if (code === "no_open_session" && message === "") {
+    message = nextCheckinText() ?? "";
+  }
+  return errorOutcome(known, message, text(error?.hint));
+}
+
+function welcomeOutcome(body) {
+  const name = firstName(body?.attendee?.display_name);
+  const checkin = body?.checkin ?? {};
+  const lines = [];
+  const label = text(body?.session?.label);
+  if (label !== "") {
+    lines.push({ text: label, style: "result-line" });
+  }
+  if (checkin.late === true) {
+    const at = text(checkin.local_time);
+    lines.push({ text: at !== "" ? `Checked in late at ${at}` : "Checked in late", style: "result-note" });
+  }
+  return { kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines };
+}
+
+function againOutcome(body) {
+  const name = firstName(body?.attendee?.display_name);
+  const lines = [];
+  const at = text(body?.checkin?.local_time);
+  if (at !== "") {
+    lines.push({ text: `at ${at}`, style: "result-line" });
+  }
+  const label = text(body?.session?.label);
+  if (label !== "") {
+    lines.push({ text: label, style: "result-message" });
+  }
+  const title = name !== "" ? `${name}, you are already checked in` : "You are already checked in";
+  return { kind: "again", title, lines };
+}
+
+function errorOutcome(known, message, hint) {
+  const lines = [];
+  if (message !== "") {
+    lines.push({ text: message, style: "result-message" });
+  }
+  const what = hint !== "" ? hint : known.hint;
+  if (what !== "" && what !== message) {
+    lines.push({ text: what, style: "result-note" });
+  }
+  return { kind: "error", title: known.title, lines };
+}
+
+// ---- the two screens ---------------------------------------------------------------
+
+function showResult(outcome) {
+  clearTimeout(state.resetTimer);
+  const title = document.createElement("h2");
+  title.className = "result-title";
+  title.textContent = outcome.title;
+  const lines = outcome.lines.map((line) => {
+    const p = document.createElement("p");
+    p.className = line.style;
+    p.textContent = line.text;
+    return p;
+  });
+  ui.resultText.replaceChildren(title, ...lines);
+  ui.result.dataset.kind = outcome.kind;
+  state.resetTimer = setTimeout(showIdle, RESULT_MS[outcome.kind]);
+}
+
+// Empties the live region too, so that the same outcome twice is announced twice.
+function showIdle() {
+  clearTimeout(state.resetTimer);
+  ui.result.dataset.kind = "idle";
+  ui.resultText.replaceChildren();
+}
+
+// ---- idle screen: module, sessions, clock ------------------------------------------
+
+async function refreshModule() {
+  state.moduleFetchedAt = Date.now();
+  try {
+    const response = await fetchWithTimeout("/api/v1/module", { headers: { Accept: "application/json" } });
+    if (!response.ok) {
+      throw new Error(`GET /api/v1/module answered ${response.status}`);
+    }
+    const module = await response.json();
+    state.module = module;
+    state.moduleFailed = false;
+    state.time = makeTimeFormats(text(module.timezone) || undefined);
+    state.moduleChangesAt = sessionChangeAt(module);
+  } catch {
+    state.moduleFailed = true;
+  }
+  renderModule();
+  tickClock();
+}
+
+function renderModule() {
+  const module = state.module;
+  if (module === null) {
+    ui.sessionLine.dataset.state = "offline";
+    ui.sessionLine.textContent = state.moduleFailed ? "Cannot reach the kiosk server" : "Connecting to the kiosk…";
+    return;
+  }
+  const number = Number.isInteger(module.number) ? `Module ${module.number}` : "";
+  const title = text(module.title);
+  ui.moduleTitle.textContent = [number, title].filter((s) => s !== "").join(": ") || "Attendance check-in";
+  ui.moduleVenue.textContent = [text(module.venue), cycleText(module.cycle)].filter((s) => s !== "").join(" · ");
+  document.title = number !== "" ? `Check-in · ${number}` : "Check-in";
+
+  const open = module.open_session;
+  if (open && typeof open === "object") {
+    ui.sessionLine.dataset.state = "open";
+    const span = document.createElement("span");
+    span.className = "session-hours";
+    span.textContent = hours(open);
+    ui.sessionLine.replaceChildren(`Check-in open: ${text(open.label)} `, span);
+    return;
+  }
+  ui.sessionLine.dataset.state = "closed";
+  ui.sessionLine.textContent = nextCheckinText() ?? "No more check-ins for this module";
+}
+
+// "Next check-in opens at 13:00 (Monday afternoon)", with the day when it is not today.
+function nextCheckinText() {
+  const next = state.module?.next_session;
+  if (!next || typeof next !== "object") {
+    return null;
+  }
+  const label = text(next.label);
+  const suffix = label !== "" ? ` (${label})` : "";
+  const opens = new Date(text(next.window_opens_at));
+  if (Number.isNaN(opens.getTime())) {
+    return `Next check-in: ${label || text(next.start)}`;
+  }
+  const at = state.time.hm.format(opens);
+  const sameDay = state.time.day.format(opens) === state.time.day.format(new Date());
+  return sameDay
+    ? `Next check-in opens at ${at}${suffix}`
+    : `Next check-in opens ${state.time.weekday.format(opens)} at ${at}${suffix}`;
+}
+
+// When the open or next session changes by itself: the next window opening, or the
+// open session ending. Only instants still ahead count, so that a browser clock ahead of
+// the device's causes one early refresh, not one every few seconds.
+function sessionChangeAt(module) {
+  const times = [Date.parse(text(module.next_session?.window_opens_at))];
+  const openId = module.open_session?.id;
+  for (const day of Array.isArray(module.days) ? module.days : []) {
+    for (const session of Array.isArray(day?.sessions) ? day.sessions : []) {
+      if (session?.id === openId) {
+        times.push(Date.parse(text(session.ends_at)));
+      }
+    }
+  }
+  const now = Date.now();
+  const valid = times.filter((t) => Number.isFinite(t) && t > now);
+  return valid.length > 0 ? Math.min(...valid) : Infinity;
+}
+
+function tickClock() {
+  const now = new Date();
+  const hm = state.time.hm.format(now);
+  if (ui.clock.textContent !== hm) {
+    ui.clock.textContent = hm;
+    ui.clock.dateTime = hm;
+  }
+  // Follow a window opening or a session ending without waiting for the next refresh.
+  if (now.getTime() >= state.moduleChangesAt && now.getTime() - state.moduleFetchedAt > 5000) {
+    refreshModule();
+  }
+}
+
+// ---- small helpers -------------------------------------------------------------------
+
+async function fetchWithTimeout(url, options) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    return await fetch(url, { ...options, cache: "no-store", credentials: "same-origin", signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Formatters in the module's time zone (the device's own until the module is known, or
+// when the browser does not know the zone).
+function makeTimeFormats(timeZone) {
+  const make = (zone) => ({
+    hm: new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
+    day: new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }),
+    weekday: new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "short" }),
+  });
+  try {
+    return make(timeZone);
+  } catch {
+    return make(undefined);
+  }
+}
+
+function text(value) {
+  return typeof value === "string" ? value.trim() : "";
+}
+
+// First word of "Anna K.": the kiosk shows nothing more of anyone.
+function firstName(displayName) {
+  return text(displayName).split(/\s+/)[0] ?? "";
+}
+
+function hours(session) {
+  const start = text(session.start);
+  const end = text(session.end);
+  return start !== "" && end !== "" ? `${start}–${end}` : "";
+}
+
+// "2026-2" → "Autumn 2026" (1 is the spring course, 2 the autumn one).
+function cycleText(cycle) {
+  const match = /^([0-9]{4})-([12])$/.exec(text(cycle));
+  if (!match) {
+    return text(cycle);
+  }
+  return `${match[2] === "1" ? "Spring" : "Autumn"} ${match[1]}`;
+}
+
+// ---- start ---------------------------------------------------------------------------
+
+ui.form.addEventListener("submit", onSubmit);
+ui.scan.addEventListener("keydown", onScanKeydown);
+ui.typeToggle.addEventListener("click", toggleTyping);
+ui.result.addEventListener("click", showIdle); // a tap dismisses the outcome early
+installFocusKeeper();
+renderModule();
+tickClock();
+refreshModule();
+setInterval(tickClock, CLOCK_TICK_MS);
+setInterval(refreshModule, MODULE_REFRESH_MS);

@@ -1,1 +1,71 @@
-// placeholder
+#include <pthread.h>
+#include <signal.h>
+
+#include <iostream>
+#include <thread>
+
+#include "app/commands.hpp"
+#include "app/demo.hpp"
+#include "app/device.hpp"
+#include "http/server.hpp"
+
+namespace ck {
+
+int cmd_serve(ServeOptions options)
+{
+    // SIGINT/SIGTERM are taken with sigwait() below; blocked before any thread starts so
+    // that no worker thread receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (options.demo) {
+        if (options.data_dir.empty()) options.data_dir = "./kiosk-data";
+        if (Status s = prepare_demo(options.data_dir); !s) return report_failure(s);
+    }
+    if (options.data_dir.empty()) options.data_dir = "/var/lib/course-kiosk";
+
+    auto opened = open_device(options.data_dir, options.config_path);
+    if (!opened) return report_failure(opened.status());
+    Device& device = **opened;
+    device.web_dir = options.web_dir;
+
+    std::string listen_text = options.listen.empty() ? device.config.listen : options.listen;
+    auto listen = parse_listen(listen_text);
+    if (!listen) {
+        std::cerr << "course-kiosk: --listen must be HOST:PORT, not \"" << listen_text << "\"\n";
+        return kExitUsage;
+    }
+    auto server = make_server(device, {});
+    int port = listen->port;
+    if (port == 0) {
+        port = server->bind_to_any_port(listen->host);
+    } else if (!server->bind_to_port(listen->host, port)) {
+        port = -1;
+    }
+    if (port <= 0) {
+        return report_failure(
+            Status::error("storage_unavailable", "cannot listen on " + listen_text,
+                          "Is another program using that port? Choose another with --listen."));
+    }
+    std::string url = "http://" +
+                      (listen->host == "0.0.0.0" ? std::string("127.0.0.1") : listen->host) + ":" +
+                      std::to_string(port);
+    std::cout << "course-kiosk " << COURSE_KIOSK_VERSION << ": serving "
+              << device.config.module.id() << " from " << options.data_dir << "\n"
+              << "course-kiosk: listening on " << url << std::endl;
+    if (options.demo) print_demo_banner(device, url);
+
+    std::thread listener([&] { server->listen_after_bind(); });
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    std::cout << "course-kiosk: stopping (signal " << signal_number << ")" << std::endl;
+    server->stop();
+    listener.join();
+    return kExitOk;
+}
+
+}  // namespace ck

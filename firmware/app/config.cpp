@@ -1,1 +1,210 @@
-// placeholder
+#include "app/config.hpp"
+
+#include <date/tz.h>
+
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace ck {
+namespace {
+
+Status invalid(const std::string& key, const std::string& what)
+{
+    return Status::error("invalid_config", key + ": " + what,
+                         "Fix the config file (see schemas/config.schema.json).");
+}
+
+// One row per optional key: its JSON pointer, help text and how to apply a value.
+struct ConfigKey {
+    const char* pointer;
+    const char* help;
+    std::function<Status(const nlohmann::json&, Config&)> apply;
+};
+
+Status want_number(const nlohmann::json& v, const std::string& key, double lo, double hi,
+                   double& out)
+{
+    if (!v.is_number()) return invalid(key, "must be a number");
+    double d = v.get<double>();
+    if (d < lo || d > hi)
+        return invalid(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    out = d;
+    return Status::ok();
+}
+
+const std::vector<ConfigKey>& config_keys()
+{
+    static const std::vector<ConfigKey> keys = {
+        {"/device_id", "Name of this device at the registry; lower case, digits and '-'.",
+         [](const nlohmann::json& v, Config& c) {
+             static const std::regex pattern("[a-z0-9][a-z0-9-]{0,62}");
+             if (!v.is_string() || !std::regex_match(v.get<std::string>(), pattern))
+                 return invalid("device_id", "must be lower-case letters, digits and '-'");
+             c.device_id = v.get<std::string>();
+             return Status::ok();
+         }},
+        {"/listen", "HOST:PORT the server listens on (default 127.0.0.1:8080).",
+         [](const nlohmann::json& v, Config& c) {
+             if (!v.is_string() || !parse_listen(v.get<std::string>()))
+                 return invalid("listen", "must be \"HOST:PORT\", e.g. \"0.0.0.0:8080\"");
+             c.listen = v.get<std::string>();
+             return Status::ok();
+         }},
+        {"/clock/refuse_checkins_when_untrusted",
+         "Refuse check-ins (clock_not_trusted) instead of recording them flagged.",
+         [](const nlohmann::json& v, Config& c) {
+             if (!v.is_boolean())
+                 return invalid("clock.refuse_checkins_when_untrusted", "must be true or false");
+             c.refuse_checkins_when_untrusted = v.get<bool>();
+             return Status::ok();
+         }},
+        {"/limits/max_body_bytes", "Largest accepted API request body (default 16384).",
+         [](const nlohmann::json& v, Config& c) {
+             double d = 0;
+             if (Status s = want_number(v, "limits.max_body_bytes", 1024, 1048576, d); !s) return s;
+             c.max_body_bytes = static_cast<std::size_t>(d);
+             return Status::ok();
+         }},
+        {"/limits/checkins_per_client_per_s", "Sustained check-in rate allowed per client.",
+         [](const nlohmann::json& v, Config& c) {
+             return want_number(v, "limits.checkins_per_client_per_s", 0.1, 100000,
+                                c.checkins_per_client_per_s);
+         }},
+        {"/limits/checkin_burst_per_client", "Check-ins a client may send in a burst.",
+         [](const nlohmann::json& v, Config& c) {
+             return want_number(v, "limits.checkin_burst_per_client", 1, 1000000,
+                                c.checkin_burst_per_client);
+         }},
+        {"/registry", "The central registry: url, token_file, ca_file, interval_s.",
+         [](const nlohmann::json& v, Config& c) {
+             if (v.is_null()) return Status::ok();
+             if (!v.is_object()) return invalid("registry", "must be an object");
+             RegistryConfig r;
+             auto url = v.find("url");
+             if (url == v.end() || !url->is_string() ||
+                 !std::regex_match(url->get<std::string>(), std::regex("https?://.+")))
+                 return invalid("registry.url", "must be an http:// or https:// URL");
+             r.url = url->get<std::string>();
+             auto token = v.find("token_file");
+             if (token == v.end() || !token->is_string() || token->get<std::string>().empty())
+                 return invalid("registry.token_file", "must name the file with the token");
+             r.token_file = token->get<std::string>();
+             if (auto ca = v.find("ca_file"); ca != v.end() && !ca->is_null()) {
+                 if (!ca->is_string()) return invalid("registry.ca_file", "must be a path");
+                 r.ca_file = ca->get<std::string>();
+             }
+             if (auto interval = v.find("interval_s"); interval != v.end()) {
+                 double d = 0;
+                 if (Status s = want_number(*interval, "registry.interval_s", 5, 3600, d); !s)
+                     return s;
+                 r.interval_s = static_cast<int>(d);
+             }
+             c.registry = r;
+             return Status::ok();
+         }},
+    };
+    return keys;
+}
+
+}  // namespace
+
+const date::time_zone* lookup_system_zone(std::string_view name)
+{
+    try {
+        return date::locate_zone(name);
+    } catch (const std::exception&) {
+        return nullptr;
+    }
+}
+
+std::optional<ListenAddress> parse_listen(std::string_view text)
+{
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    ListenAddress a;
+    a.host = std::string(text.substr(0, colon));
+    if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
+        a.host = a.host.substr(1, a.host.size() - 2);
+    auto port = text.substr(colon + 1);
+    if (port.empty() || port.size() > 5) return std::nullopt;
+    int p = 0;
+    for (char ch : port) {
+        if (ch < '0' || ch > '9') return std::nullopt;
+        p = p * 10 + (ch - '0');
+    }
+    if (p > 65535) return std::nullopt;
+    a.port = p;
+    return a;
+}
+
+Result<Config> parse_config(const nlohmann::json& json, const ZoneLookup& lookup)
+{
+    if (!json.is_object()) return invalid("(top level)", "must be a JSON object");
+    static const std::set<std::string> known = {"device_id", "listen", "module",
+                                                "registry",  "clock",  "limits"};
+    for (const auto& item : json.items()) {
+        if (!known.count(item.key())) return invalid(item.key(), "is not a known key");
+    }
+    auto module = json.find("module");
+    if (module == json.end()) return invalid("module", "is required");
+    auto parsed = parse_module(*module, lookup);
+    if (!parsed) return parsed.status();
+    Config config;
+    config.module = std::move(*parsed);
+    config.module_json = *module;
+    for (const auto& key : config_keys()) {
+        nlohmann::json::json_pointer pointer(key.pointer);
+        if (!json.contains(pointer)) continue;
+        if (Status s = key.apply(json.at(pointer), config); !s) return s;
+    }
+    return config;
+}
+
+Result<Config> load_config_file(const std::string& path, const ZoneLookup& lookup)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Status::error("invalid_config", "cannot read the config file " + path,
+                             "Check the path and that the file is readable.");
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    auto json = nlohmann::json::parse(buffer.str(), nullptr, false);
+    if (json.is_discarded()) {
+        return Status::error("invalid_config", "the config file " + path + " is not valid JSON",
+                             "Check it with a JSON validator; see schemas/config.schema.json.");
+    }
+    auto config = parse_config(json, lookup);
+    if (!config) {
+        return Status::error("invalid_config", path + ": " + config.status().message(),
+                             config.status().hint());
+    }
+    return config;
+}
+
+nlohmann::json config_to_json(const Config& c)
+{
+    nlohmann::json json = {
+        {"device_id", c.device_id},
+        {"listen", c.listen},
+        {"module", c.module_json},
+        {"clock", {{"refuse_checkins_when_untrusted", c.refuse_checkins_when_untrusted}}},
+        {"limits",
+         {{"max_body_bytes", c.max_body_bytes},
+          {"checkins_per_client_per_s", c.checkins_per_client_per_s},
+          {"checkin_burst_per_client", c.checkin_burst_per_client}}}};
+    if (c.registry) {
+        json["registry"] = {
+            {"url", c.registry->url},
+            {"token_file", c.registry->token_file},
+            {"ca_file", c.registry->ca_file.empty() ? nlohmann::json(nullptr)
+                                                    : nlohmann::json(c.registry->ca_file)},
+            {"interval_s", c.registry->interval_s}};
+    }
+    return json;
+}
+
+}  // namespace ck

@@ -1,1 +1,173 @@
-// placeholder
+#include "app/demo.hpp"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "app/commands.hpp"
+#include "app/device.hpp"
+#include "app/files.hpp"
+
+namespace ck {
+namespace {
+
+struct DemoPerson {
+    const char* given;
+    const char* family;
+    const char* country;
+};
+
+// Fictitious attendees from across Europe (names with accents on purpose).
+constexpr DemoPerson kPeople[] = {
+    {"Anna", "Kowalska", "PL"},    {"Lukas", "Müller", "DE"},       {"Sofia", "Rossi", "IT"},
+    {"Mateo", "García", "ES"},     {"Chloé", "Dubois", "FR"},       {"Jan", "de Vries", "NL"},
+    {"Ingrid", "Lindqvist", "SE"}, {"Mikkel", "Sørensen", "DK"},    {"Aoife", "Byrne", "IE"},
+    {"Tomás", "Ó Briain", "IE"},   {"Eleni", "Papadopoulou", "GR"}, {"João", "Ferreira", "PT"},
+    {"Zsófia", "Nagy", "HU"},      {"Petr", "Dvořák", "CZ"},        {"Ana", "Popescu", "RO"},
+    {"Marta", "Horvat", "HR"},     {"Jonas", "Petrauskas", "LT"},   {"Liisa", "Tamm", "EE"},
+    {"Emil", "Virtanen", "FI"},    {"Nora", "Hansen", "NO"},        {"Luca", "Bianchi", "IT"},
+    {"Camille", "Lefèvre", "FR"},  {"Hugo", "Martín", "ES"},        {"Lena", "Gruber", "AT"},
+    {"Noah", "Meier", "CH"},       {"Eva", "Novak", "SI"},          {"Milan", "Kovač", "SK"},
+    {"Maja", "Jovanović", "RS"},   {"Georgi", "Ivanov", "BG"},      {"Olga", "Shevchenko", "UA"},
+    {"Emma", "Janssens", "BE"},    {"Max", "Schmitz", "LU"},        {"Isla", "MacDonald", "GB"},
+    {"Oliver", "Smith", "GB"},     {"Ayşe", "Yılmaz", "TR"},        {"Nikos", "Georgiou", "CY"},
+    {"Laura", "Borg", "MT"},       {"Kārlis", "Bērziņš", "LV"},     {"Sara", "Łukasik", "PL"},
+    {"Pierre", "Lambert", "FR"},
+};
+
+const date::time_zone* demo_zone()
+{
+    try {
+        return date::current_zone();
+    } catch (const std::exception&) {
+        return date::locate_zone("Etc/UTC");
+    }
+}
+
+std::string date_text(date::year_month_day ymd)
+{
+    char out[16];
+    std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return out;
+}
+
+nlohmann::json demo_config(date::year_month_day first_day, const std::string& zone)
+{
+    static const char* kWeekdayLabel[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                          "Thursday", "Friday", "Saturday"};
+    nlohmann::json days = nlohmann::json::array();
+    for (int i = 0; i < 5; ++i) {
+        auto day = date::sys_days(first_day) + date::days(i);
+        auto weekday = date::weekday(day).c_encoding();
+        std::string n = std::to_string(i + 1);
+        std::string name = kWeekdayLabel[weekday];
+        days.push_back({{"date", date_text(date::year_month_day(day))},
+                        {"sessions",
+                         {{{"id", "d" + n + "-am"},
+                           {"label", name + " morning"},
+                           {"start", "00:00"},
+                           {"end", "12:00"},
+                           {"cme_hours", 3}},
+                          {{"id", "d" + n + "-pm"},
+                           {"label", name + " afternoon"},
+                           {"start", "12:00"},
+                           {"end", "24:00"},
+                           {"cme_hours", 3}}}}});
+    }
+    int year = static_cast<int>(first_day.year());
+    unsigned month = static_cast<unsigned>(first_day.month());
+    return {{"device_id", "demo-kiosk"},
+            {"listen", "127.0.0.1:8080"},
+            {"module",
+             {{"cycle", std::to_string(year) + (month <= 6 ? "-1" : "-2")},
+              {"number", 3},
+              {"venue", "Demo venue"},
+              {"timezone", zone},
+              {"checkin_opens_before_min", 60},
+              {"late_after_min", 240},  // sessions start at 00:00 and 12:00
+              {"days", days}}}};
+}
+
+}  // namespace
+
+Status prepare_demo(const std::string& data_dir)
+{
+    const date::time_zone* zone = demo_zone();
+    auto now = std::chrono::system_clock::now();
+    auto local_today = date::floor<date::days>(date::make_zoned(zone, now).get_local_time());
+    date::year_month_day today{date::sys_days(local_today.time_since_epoch())};
+
+    std::string config_path = data_dir + "/config.json";
+    if (path_exists(config_path)) {
+        auto existing = load_config_file(config_path, lookup_system_zone);
+        if (existing) {
+            for (const auto& day : existing->module.days) {
+                if (day.date_text() == date_text(today)) return Status::ok();  // reuse
+            }
+            std::string aside = data_dir + "." + existing->module.days.front().date_text();
+            std::error_code ec;
+            std::filesystem::rename(data_dir, aside, ec);
+            if (ec) {
+                return Status::error("storage_unavailable",
+                                     "cannot move the old demo directory aside: " + ec.message(),
+                                     "Remove " + data_dir + " or use another --data directory.");
+            }
+            std::cout << "course-kiosk: the old demo data is now in " << aside << "\n";
+        } else {
+            return Status::error(
+                "invalid_config",
+                data_dir + " holds data that is not a demo: " + existing.status().message(),
+                "Use another --data directory for the demo.");
+        }
+    }
+    if (Status s = make_directories(data_dir, 0750); !s) return s;
+    std::string staged = data_dir + "/demo-config.json";
+    if (Status s = write_file_atomic(staged, demo_config(today, zone->name()).dump(2), 0640); !s)
+        return s;
+    if (Status s = init_device(data_dir, staged); !s) return s;
+    std::filesystem::remove(staged);
+
+    auto device = open_device(data_dir);
+    if (!device) return device.status();
+    std::vector<Attendee> attendees;
+    int n = 0;
+    for (const auto& p : kPeople) {
+        char id[16];
+        std::snprintf(id, sizeof id, "A%03d", ++n);
+        attendees.push_back({id, p.family, p.given, "", p.country});
+    }
+    auto stats = (*device)->store->import_roster(attendees);
+    return stats ? Status::ok() : stats.status();
+}
+
+void print_demo_banner(Device& device, const std::string& base_url)
+{
+    std::cout << "\nDemo module " << device.config.module.id() << " (" << device.config.module.title
+              << "), " << device.store->attendee_count() << " attendees, time zone "
+              << device.config.module.timezone << "\n"
+              << "  Kiosk check-in page:  " << base_url << "/\n"
+              << "  Health:               " << base_url << "/healthz\n"
+              << "  Module:               " << base_url << "/api/v1/module\n";
+    if (device.signing_key) {
+        std::cout << "Sample credentials (type one into the kiosk page, or POST it):\n";
+        int shown = 0;
+        for (const auto& a : device.store->attendees()) {
+            if (shown++ == 2) break;
+            Credential c;
+            c.module_id = device.config.module.id();
+            c.attendee_id = a.id;
+            std::string text = device.signing_key->issue(c);
+            std::cout << "  " << a.display_name() << " (" << a.id << "): " << text << "\n";
+        }
+        std::cout << "  curl -s -X POST " << base_url
+                  << "/api/v1/checkins -H 'Content-Type: application/json' -d "
+                     "'{\"credential\":\"<one of the above>\"}'\n";
+    }
+    std::cout << "Stop with Ctrl+C." << std::endl;
+}
+
+}  // namespace ck

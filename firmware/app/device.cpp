@@ -1,1 +1,103 @@
-// placeholder
+#include "app/device.hpp"
+
+#include "app/files.hpp"
+#include "http/rate_limit.hpp"
+
+namespace ck {
+namespace {
+
+std::string config_file(const std::string& data_dir) { return data_dir + "/config.json"; }
+std::string store_dir(const std::string& data_dir) { return data_dir + "/store"; }
+std::string key_file(const std::string& data_dir) { return data_dir + "/keys/signing-key.pem"; }
+
+Status check_module(Store& store, const Config& config)
+{
+    auto stored = store.meta("module_id");
+    if (stored && *stored != config.module.id()) {
+        return Status::error("invalid_config",
+                             "the data directory holds module " + *stored +
+                                 " but the config describes " + config.module.id(),
+                             "Use a new data directory for a new module edition.");
+    }
+    if (!stored) {
+        if (Status s = store.set_meta("module_id", config.module.id()); !s) return s;
+    }
+    return store.set_meta("device_id", config.device_id);
+}
+
+}  // namespace
+
+Device::Device() = default;
+Device::~Device() = default;
+
+TrustedKeys Device::keys() const
+{
+    std::lock_guard lock(keys_mutex_);
+    return keys_;
+}
+
+void Device::reload_keys()
+{
+    auto keys = store->trusted_keys();
+    std::lock_guard lock(keys_mutex_);
+    keys_ = std::move(keys);
+}
+
+Status init_device(const std::string& data_dir, const std::string& config_path)
+{
+    auto config = load_config_file(config_path, lookup_system_zone);
+    if (!config) return config.status();
+    if (Status s = make_directories(data_dir, 0750); !s) return s;
+    if (Status s = make_directories(store_dir(data_dir), 0700); !s) return s;
+    if (Status s = make_directories(data_dir + "/keys", 0700); !s) return s;
+
+    auto store = Store::open({store_dir(data_dir)});
+    if (!store) return store.status();
+    if (Status s = check_module(**store, *config); !s) return s;
+    if (Status s =
+            write_file_atomic(config_file(data_dir), config_to_json(*config).dump(2) + "\n", 0640);
+        !s)
+        return s;
+
+    std::optional<SigningKey> key;
+    if (auto pem = read_file(key_file(data_dir))) {
+        key = SigningKey::from_pem(*pem);
+        if (!key) {
+            return Status::error("invalid_config", key_file(data_dir) + " is not a signing key",
+                                 "Restore the key from a backup, or remove it to make a new one "
+                                 "(badges signed with the old key will no longer verify).");
+        }
+    } else {
+        key = SigningKey::generate();
+        if (Status s = write_file_atomic(key_file(data_dir), key->to_pem(), 0600); !s) return s;
+    }
+    return (*store)->add_trusted_key(key->key_id(), key->public_key());
+}
+
+Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
+                                            const std::string& config_path)
+{
+    if (!path_exists(store_dir(data_dir))) {
+        return Status::error(
+            "invalid_config", "no store in " + data_dir,
+            "Run `course-kiosk init --data " + data_dir + " --config FILE` first.");
+    }
+    auto device = std::make_unique<Device>();
+    device->data_dir = data_dir;
+    auto config = load_config_file(config_path.empty() ? config_file(data_dir) : config_path,
+                                   lookup_system_zone);
+    if (!config) return config.status();
+    device->config = std::move(*config);
+    auto store = Store::open({store_dir(data_dir)});
+    if (!store) return store.status();
+    device->store = std::move(*store);
+    if (Status s = check_module(*device->store, device->config); !s) return s;
+    device->schedule = std::make_unique<Schedule>(device->config.module);
+    if (auto pem = read_file(key_file(data_dir))) device->signing_key = SigningKey::from_pem(*pem);
+    device->checkin_limiter = std::make_unique<RateLimiter>(
+        device->config.checkins_per_client_per_s, device->config.checkin_burst_per_client);
+    device->reload_keys();
+    return device;
+}
+
+}  // namespace ck

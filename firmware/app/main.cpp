@@ -1,1 +1,63 @@
-int main() { return 0; }
+// course-kiosk: the command line (SPEC section 4).
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/commands.hpp"
+
+int main(int argc, char** argv)
+{
+    using namespace ck;
+    CLI::App app{"course-kiosk: QR-code attendance for course modules"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("course-kiosk ") + COURSE_KIOSK_VERSION);
+
+    ServeOptions serve;
+    auto* serve_cmd = app.add_subcommand("serve", "Run the kiosk server");
+    serve_cmd->add_option("--data", serve.data_dir, "Data directory (demo: ./kiosk-data)");
+    serve_cmd->add_option("--config", serve.config_path, "Config file (default DATA/config.json)");
+    serve_cmd->add_option("--listen", serve.listen, "HOST:PORT (default from the config)");
+    serve_cmd->add_option("--web-dir", serve.web_dir,
+                          "Serve pages from this directory instead of the embedded ones "
+                          "(development)");
+    serve_cmd->add_flag("--demo", serve.demo, "Create or reuse a demo module and serve it");
+
+    std::string data_dir;
+    std::string config_path;
+    auto* init_cmd = app.add_subcommand("init", "Create a data directory from a config file");
+    init_cmd->add_option("--data", data_dir, "Data directory")->required();
+    init_cmd->add_option("--config", config_path, "Config file")->required();
+
+    auto* roster_cmd = app.add_subcommand("roster", "Manage the roster");
+    roster_cmd->require_subcommand(1);
+    std::string roster_file;
+    auto* import_cmd = roster_cmd->add_subcommand("import", "Import attendees (CSV or JSON)");
+    import_cmd->add_option("--data", data_dir, "Data directory")->required();
+    import_cmd->add_option("FILE", roster_file, "FILE.csv or FILE.json")->required();
+
+    bool svg = false;
+    std::vector<std::string> ids;
+    auto* credential_cmd =
+        app.add_subcommand("credential", "Print attendees' credentials (ID<TAB>QR_TEXT)");
+    credential_cmd->add_option("--data", data_dir, "Data directory")->required();
+    credential_cmd->add_flag("--svg", svg, "Print the QR code as SVG instead");
+    credential_cmd->add_option("ATTENDEE_ID", ids, "Attendee ids (default: everyone)");
+
+    auto* version_cmd = app.add_subcommand("version", "Print the version");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? kExitOk : kExitUsage;
+    }
+
+    if (*version_cmd) {
+        std::cout << "course-kiosk " << COURSE_KIOSK_VERSION << "\n";
+        return kExitOk;
+    }
+    if (*serve_cmd) return cmd_serve(serve);
+    if (*init_cmd) return cmd_init(data_dir, config_path);
+    if (*import_cmd) return cmd_roster_import(data_dir, roster_file);
+    if (*credential_cmd) return cmd_credential(data_dir, svg, ids);
+    return kExitUsage;
+}

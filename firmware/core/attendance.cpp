@@ -1,1 +1,49 @@
-// placeholder
+#include "core/attendance.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ck {
+namespace {
+
+constexpr double kMaxPerSession = 3;
+constexpr double kMaxPerDay = 6;
+
+// Down to a multiple of 0.5; the epsilon keeps e.g. 2.4999999999 from a computed value
+// at 2.5 rather than dropping it to 2.
+double round_down_half(double credits) { return std::floor(credits * 2 + 1e-9) / 2; }
+
+}  // namespace
+
+double cme_credits(const ModuleEdition& module, const std::set<std::string>& attended_session_ids)
+{
+    double total = 0;
+    for (const auto& day : module.days) {
+        double day_credits = 0;
+        for (const auto& session : day.sessions) {
+            if (attended_session_ids.count(session.id) == 0) continue;
+            day_credits += round_down_half(std::min(session.cme_hours, kMaxPerSession));
+        }
+        total += std::min(day_credits, kMaxPerDay);
+    }
+    return total;
+}
+
+CompletionResult evaluate_completion(const ModuleEdition& module,
+                                     const std::set<std::string>& attended_session_ids)
+{
+    CompletionResult result;
+    for (const auto& day : module.days) {
+        for (const auto& session : day.sessions) {
+            if (attended_session_ids.count(session.id) != 0) ++result.sessions_attended;
+        }
+    }
+    result.sessions_total = module.session_count();
+    const int rule = module.completion.min_sessions;
+    result.attendance_complete = rule == 0 ? result.sessions_attended == result.sessions_total
+                                           : result.sessions_attended >= rule;
+    result.cme_credits = cme_credits(module, attended_session_ids);
+    return result;
+}
+
+}  // namespace ck

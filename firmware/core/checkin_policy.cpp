@@ -1,1 +1,67 @@
-// placeholder
+#include "core/checkin_policy.hpp"
+
+#include <date/date.h>
+#include <date/tz.h>
+
+namespace ck {
+namespace {
+
+std::string describe_next(const Schedule& schedule, Instant now)
+{
+    const ResolvedSession* next = schedule.next_session(now);
+    if (next == nullptr) {
+        return "No session is open for check-in, and this module has no more sessions.";
+    }
+    const ModuleEdition& module = schedule.module();
+    auto local = date::make_zoned(module.zone, next->window_opens).get_local_time();
+    std::string when = date::format("%H:%M on %A %e %B", local);
+    return "No session is open for check-in. Check-in for " + next->spec->label + " opens at " +
+           when + ".";
+}
+
+}  // namespace
+
+Result<CheckinAdmission> admit_session(const CheckinContext& context,
+                                       const ResolvedSession* session)
+{
+    if (!context.clock_trusted && context.refuse_when_clock_untrusted) {
+        return Status::error("clock_not_trusted",
+                             "The kiosk's clock has not been confirmed, so it cannot tell which "
+                             "session this is.",
+                             "Ask course staff to set the clock from the dashboard.");
+    }
+    const Schedule& schedule = *context.schedule;
+    if (session == nullptr) session = schedule.open_session(context.now);
+    if (session == nullptr) {
+        return Status::error("no_open_session", describe_next(schedule, context.now),
+                             "Come back when check-in opens, or ask course staff.");
+    }
+    CheckinAdmission admission;
+    admission.session = session;
+    admission.late = schedule.is_late(*session, context.now);
+    admission.clock_untrusted = !context.clock_trusted;
+    return admission;
+}
+
+Result<CheckinAdmission> admit_checkin(std::string_view qr_text, const CheckinContext& context)
+{
+    auto credential = verify_credential(qr_text, *context.keys);
+    if (!credential) return credential.status();
+    const ModuleEdition& module = context.schedule->module();
+    if (credential->module_id != module.id()) {
+        return Status::error(
+            "wrong_module",
+            "This badge is for " + credential->module_id + ", not for " + module.id() + ".",
+            "Use the badge for this module, or ask the registration desk.");
+    }
+    if (context.is_revoked && context.is_revoked(*credential)) {
+        return Status::error("revoked", "This badge has been replaced by a newer one.",
+                             "Use your newest badge, or ask the registration desk.");
+    }
+    auto admission = admit_session(context);
+    if (!admission) return admission.status();
+    admission->credential = std::move(*credential);
+    return admission;
+}
+
+}  // namespace ck

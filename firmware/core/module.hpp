@@ -61,10 +61,19 @@ using ZoneLookup = std::function<const date::time_zone*(std::string_view name)>;
 
 // Builds and validates a module edition from the config's "module" object. Every problem
 // is reported as Status code "invalid_config" with a message naming the JSON path
-// (e.g. "module.days[2].sessions[0].end: must be after start").
+// (e.g. "module.days[2].sessions[0].end: must be after start"); nothing throws.
+//
+// - The accepted shape is schemas/config.schema.json's "module": an optional key that is
+//   absent takes its default; null is a wrong type; an unknown key is an error.
+// - "title" is the one tolerated extra key and is ignored: the title always comes from
+//   ecnr_module_title(number), so every device names a module the way the registry does.
+// - `lookup` resolves "timezone"; a null result or an exception means an unknown zone.
 Result<ModuleEdition> parse_module(const nlohmann::json& module_json, const ZoneLookup& lookup);
 
-// The module as the API shows it (GET /api/v1/module, without the open session).
+// The module as the API shows it (GET /api/v1/module, without the open session): the
+// config fields plus "id", "title" and, per session, "starts_at", "ends_at" and
+// "window_opens_at" in RFC 3339 with the local offset, resolved as Schedule does.
+// "completion.min_sessions" is null for the every-session rule.
 nlohmann::json module_to_json(const ModuleEdition& module);
 
 }  // namespace ck

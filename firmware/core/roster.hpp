@@ -13,18 +13,18 @@ struct Attendee {
     std::string id;  // registration number: 1..64 chars of [A-Za-z0-9._-]
     std::string family_name;
     std::string given_name;
-    std::string email;    // optional
-    std::string country;  // optional
-    std::string display_name() const;  // "Given Family"
+    std::string email;                       // optional
+    std::string country;                     // optional
+    std::string display_name() const;        // "Given Family"
     std::string first_name_initial() const;  // "Given F." (what public screens show)
 };
 
 nlohmann::json attendee_to_json(const Attendee& attendee);
 
 struct RosterRowProblem {
-    int line = 0;    // CSV: 1-based physical line where the record starts (header is line 1)
-                     // JSON: 1-based index of the element in the attendee array
-    std::string id;  // the row's id if it had one
+    int line = 0;         // CSV: 1-based physical line where the record starts (header is line 1)
+                          // JSON: 1-based index of the element in the attendee array
+    std::string id;       // the row's id if it had one
     std::string code;     // stable, e.g. "missing_field", "invalid_id", "duplicate_id"
     std::string message;  // human-readable, names the field
 };

@@ -1,1 +1,62 @@
-// placeholder
+#include "http/error.hpp"
+
+#include <utility>
+
+namespace ck {
+namespace {
+
+struct ErrorCode {
+    std::string_view code;
+    int http_status;
+};
+
+// Every code the API answers with. Keep in step with SPEC section 5 and docs/api.md.
+constexpr ErrorCode kErrorCodes[] = {
+    {"malformed_request", 400},
+    {"invalid_config", 400},
+    {"unauthenticated", 401},
+    {"bad_credentials", 401},
+    {"csrf_failed", 403},
+    {"not_found", 404},
+    {"method_not_allowed", 405},
+    {"no_open_session", 409},
+    {"payload_too_large", 413},
+    {"unsupported_media_type", 415},
+    {"invalid_credential", 422},
+    {"wrong_module", 422},
+    {"revoked", 422},
+    {"rate_limited", 429},
+    {"internal_error", 500},
+    {"storage_error", 500},
+    {"clock_not_trusted", 503},
+    {"storage_unavailable", 503},
+    {"store_unreadable", 503},
+    {"storage_full", 507},
+};
+
+}  // namespace
+
+int http_status_for(std::string_view code)
+{
+    for (const auto& entry : kErrorCodes) {
+        if (entry.code == code) return entry.http_status;
+    }
+    return 500;
+}
+
+void write_json(httplib::Response& res, int http_status, const nlohmann::json& body)
+{
+    res.status = http_status;
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+}
+
+void write_error(httplib::Response& res, const Status& status, const nlohmann::json& details)
+{
+    nlohmann::json error = {
+        {"code", status.code()}, {"message", status.message()}, {"hint", status.hint()}};
+    if (!details.is_null()) error["details"] = details;
+    write_json(res, http_status_for(status.code()), {{"error", std::move(error)}});
+}
+
+}  // namespace ck

@@ -1,1 +1,121 @@
-// placeholder
+// POST /api/v1/checkins: a scanned personal credential becomes a durable check-in.
+//
+// Order of checks: rate limit, body shape, credential (signature, module, revocation),
+// clock and open session, then the store, which answers "already checked in" atomically.
+// A 2xx is sent only after the store's commit returned.
+#include <nlohmann/json.hpp>
+
+#include "app/device.hpp"
+#include "core/checkin_policy.hpp"
+#include "http/error.hpp"
+#include "http/rate_limit.hpp"
+#include "http/routes.hpp"
+#include "http/session_json.hpp"
+
+namespace ck {
+namespace {
+
+constexpr std::size_t kMaxCredentialLength = 1024;
+// A refused credential costs more than an accepted one: guessing is slowed down first.
+constexpr double kRefusalCost = 5;
+
+Status malformed(const std::string& message)
+{
+    return Status::error("malformed_request", message,
+                         "Send a JSON object like {\"credential\": \"...\"}.");
+}
+
+Result<std::string> parse_checkin_body(const std::string& body)
+{
+    auto json = nlohmann::json::parse(body, nullptr, false);
+    if (json.is_discarded()) return malformed("The request body is not valid JSON.");
+    if (!json.is_object()) return malformed("The request body must be a JSON object.");
+    for (const auto& item : json.items()) {
+        if (item.key() != "credential") {
+            return malformed("Unknown field \"" + item.key() + "\" in the request body.");
+        }
+    }
+    auto credential = json.find("credential");
+    if (credential == json.end()) return malformed("The field \"credential\" is missing.");
+    if (!credential->is_string()) return malformed("The field \"credential\" must be a string.");
+    const auto& text = credential->get_ref<const std::string&>();
+    if (text.empty() || text.size() > kMaxCredentialLength) {
+        return malformed("The field \"credential\" must be 1 to 1024 characters long.");
+    }
+    return text;
+}
+
+}  // namespace
+
+void handle_post_checkin(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    const std::string& client = request.http.remote_addr;
+    if (!device.checkin_limiter->allow(client)) {
+        write_error(res, Status::error("rate_limited", "Too many check-in attempts from here.",
+                                       "Wait a few seconds and try again."));
+        res.set_header("Retry-After", "5");
+        return;
+    }
+    auto text = parse_checkin_body(request.body);
+    if (!text) {
+        write_error(res, text.status());
+        return;
+    }
+
+    TrustedKeys keys = device.keys();
+    CheckinContext context;
+    context.schedule = device.schedule.get();
+    context.keys = &keys;
+    context.is_revoked = [&](const Credential& c) {
+        return device.store->is_revoked(c.attendee_id, c.issue);
+    };
+    context.now = device.clock.now();
+    context.clock_trusted = device.clock.trusted();
+    context.refuse_when_clock_untrusted = device.config.refuse_checkins_when_untrusted;
+
+    auto admission = admit_checkin(*text, context);
+    if (!admission) {
+        device.checkin_limiter->allow(client, kRefusalCost);
+        write_error(res, admission.status());
+        return;
+    }
+
+    const ModuleEdition& module = device.config.module;
+    auto attendee = device.store->attendee(admission->credential.attendee_id);
+    NewCheckin checkin;
+    checkin.module_id = module.id();
+    checkin.attendee_id = admission->credential.attendee_id;
+    checkin.session_id = admission->session->spec->id;
+    checkin.at = context.now;
+    checkin.at_text = format_rfc3339(context.now, module.zone);
+    checkin.source = "badge";
+    checkin.late = admission->late;
+    checkin.not_in_roster = !attendee.has_value();
+    checkin.clock_untrusted = admission->clock_untrusted;
+    checkin.issue = admission->credential.issue;
+
+    auto outcome = device.store->record_checkin(checkin);
+    if (!outcome) {
+        write_error(res, outcome.status());
+        return;
+    }
+    const CheckinRecord& r = outcome->record;
+    nlohmann::json body = {
+        {"status", outcome->created ? "checked_in" : "already_checked_in"},
+        {"checkin",
+         {{"id", r.id},
+          {"attendee_id", r.attendee_id},
+          {"session_id", r.session_id},
+          {"at", r.at_text},
+          {"local_time", format_local_hhmm(r.at, module.zone)},
+          {"source", r.source},
+          {"late", r.late},
+          {"not_in_roster", r.not_in_roster},
+          {"clock_untrusted", r.clock_untrusted}}},
+        {"attendee", {{"display_name", attendee ? attendee->first_name_initial() : r.attendee_id}}},
+        {"session", session_summary(*device.schedule, *admission->session)}};
+    write_json(res, outcome->created ? 201 : 200, body);
+}
+
+}  // namespace ck

@@ -1,1 +1,56 @@
-// placeholder
+// Public, read-only routes: pages, health, the module.
+#include <nlohmann/json.hpp>
+
+#include "app/device.hpp"
+#include "http/error.hpp"
+#include "http/routes.hpp"
+#include "http/session_json.hpp"
+#include "http/web_assets.hpp"
+
+namespace ck {
+
+void handle_page(const ApiRequest& request, httplib::Response& res)
+{
+    std::string path = request.http.path == "/" ? "/index.html" : request.http.path;
+    auto file = find_web_file(path, request.device.web_dir);
+    if (!file) {
+        write_error(res,
+                    Status::error("not_found", "There is nothing at " + request.http.path + ".",
+                                  "Check the address."));
+        return;
+    }
+    res.status = 200;
+    res.set_content(std::move(file->body), file->mime);
+}
+
+void handle_healthz(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    write_json(res, 200,
+               {{"status", "ok"},
+                {"version", COURSE_KIOSK_VERSION},
+                {"module_id", device.config.module.id()},
+                {"time", format_rfc3339(device.clock.now(), device.config.module.zone)},
+                {"clock_trusted", device.clock.trusted()}});
+}
+
+void handle_get_module(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    const Schedule& schedule = *device.schedule;
+    Instant now = device.clock.now();
+    nlohmann::json body = module_to_json(device.config.module);
+    const ResolvedSession* open = schedule.open_session(now);
+    body["open_session"] = open ? session_summary(schedule, *open) : nlohmann::json(nullptr);
+    const ResolvedSession* next = schedule.next_session(now);
+    if (next != nullptr) {
+        body["next_session"] = session_summary(schedule, *next);
+        body["next_session"]["window_opens_at"] =
+            format_rfc3339(next->window_opens, device.config.module.zone);
+    } else {
+        body["next_session"] = nullptr;
+    }
+    write_json(res, 200, body);
+}
+
+}  // namespace ck

@@ -1,0 +1,51 @@
+// The device's configuration file (JSON, schemas/config.schema.json, SPEC section 4).
+//
+// Every key but "module" has a default; the table in config.cpp is the one place that
+// lists the keys, their defaults, help text and validation.
+#pragma once
+
+#include <cstddef>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/module.hpp"
+#include "core/status.hpp"
+
+namespace ck {
+
+struct RegistryConfig {
+    std::string url;
+    std::string token_file;
+    std::string ca_file;  // empty: the system's CA store
+    int interval_s = 30;
+};
+
+struct Config {
+    std::string device_id = "course-kiosk";
+    std::string listen = "127.0.0.1:8080";
+    ModuleEdition module;
+    nlohmann::json module_json;  // as written, kept for copying into the data directory
+    std::optional<RegistryConfig> registry;
+    bool refuse_checkins_when_untrusted = false;
+    std::size_t max_body_bytes = 16 * 1024;
+    double checkins_per_client_per_s = 20;  // rate limit, token bucket refill
+    double checkin_burst_per_client = 120;  // rate limit, bucket size
+};
+
+// Parses a whole config document. Errors have code "invalid_config" and name the key.
+Result<Config> parse_config(const nlohmann::json& json, const ZoneLookup& lookup);
+Result<Config> load_config_file(const std::string& path, const ZoneLookup& lookup);
+nlohmann::json config_to_json(const Config& config);
+
+// The production zone lookup: the system's IANA database (/usr/share/zoneinfo).
+const date::time_zone* lookup_system_zone(std::string_view name);
+
+// "HOST:PORT" -> host and port; nullopt when malformed. Port 0 means any free port.
+struct ListenAddress {
+    std::string host;
+    int port = 0;
+};
+std::optional<ListenAddress> parse_listen(std::string_view text);
+
+}  // namespace ck

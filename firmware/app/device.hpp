@@ -1,0 +1,60 @@
+// A device's data directory opened for work: config, store, schedule, keys and clock.
+// Every command that touches data goes through open_device() or init_device().
+//
+// Data directory layout:
+//   config.json              the config in force (copied there by `init`)
+//   store/                   LMDB (data.mdb, lock.mdb)
+//   keys/signing-key.pem     the device's Ed25519 signing key, mode 0600 (if it signs)
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "app/clock.hpp"
+#include "app/config.hpp"
+#include "core/credential.hpp"
+#include "core/schedule.hpp"
+#include "store/store.hpp"
+
+namespace ck {
+
+class RateLimiter;
+
+class Device {
+public:
+    std::string data_dir;
+    Config config;
+    std::unique_ptr<Store> store;
+    std::unique_ptr<Schedule> schedule;  // refers to config.module
+    DeviceClock clock;
+    std::optional<SigningKey> signing_key;
+    std::unique_ptr<RateLimiter> checkin_limiter;
+    std::string web_dir;  // serve pages from disk (development), empty: embedded pages
+
+    Device();
+    ~Device();
+    Device(const Device&) = delete;
+    Device& operator=(const Device&) = delete;
+
+    // The keys credentials are verified with (cached; reload_keys() after a change).
+    TrustedKeys keys() const;
+    void reload_keys();
+
+private:
+    mutable std::mutex keys_mutex_;
+    TrustedKeys keys_;
+};
+
+// Creates (or completes) a data directory from a config file: validates the config, copies
+// it to DATA/config.json, creates the store, and generates a signing key unless one exists.
+// Refuses a directory whose store belongs to another module.
+Status init_device(const std::string& data_dir, const std::string& config_path);
+
+// Opens an initialised data directory. `config_path`, when not empty, replaces
+// DATA/config.json for this run (it must describe the same module).
+Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
+                                            const std::string& config_path = {});
+
+}  // namespace ck

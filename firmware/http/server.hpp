@@ -1,0 +1,23 @@
+// The HTTP server: cpp-httplib configured against its known traps, wired to the route
+// table. One function builds it, so tests and `serve` run the same server.
+#pragma once
+
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+
+namespace ck {
+
+class Device;
+
+struct ServerOptions {
+    std::size_t worker_threads = 16;
+};
+
+// Builds a server for `device` (which must outlive it). Guards: TCP_NODELAY, payload limits
+// that also hold for chunked bodies, an exception handler that leaks nothing, the error
+// envelope on every 4xx/5xx, and no-store / security headers.
+std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions& options);
+
+}  // namespace ck

@@ -1,0 +1,155 @@
+// The device's store: LMDB in the data directory (SPEC section 7).
+//
+// What it holds: metadata (schema version, device id, module id), attendees, check-ins
+// (findable by attendee and by session), the append-only event log that is also the sync
+// outbox (SPEC section 6), trusted public keys and revoked credentials.
+//
+// Contracts:
+// - Every change and its event are written in the same transaction, so the outbox never
+//   misses or invents a change. Event sequence numbers run 1, 2, 3, ... with no gap.
+// - Writes go through the group-commit WriteQueue: a write call returns only after its
+//   transaction is durably committed.
+// - Reads use read-only transactions and never block writes.
+// - Nothing is deleted: a void is a new event that marks the check-in.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/credential.hpp"
+#include "core/roster.hpp"
+#include "core/status.hpp"
+#include "core/time.hpp"
+#include "store/lmdb.hpp"
+#include "store/write_queue.hpp"
+
+namespace ck {
+
+inline constexpr int kStoreSchemaVersion = 1;
+
+struct StoreOptions {
+    std::string dir;
+    // Explicit map size; must stay well under 2 GiB on 32-bit ARM.
+    std::size_t map_size = sizeof(void*) == 4 ? (256u << 20) : (std::size_t{1} << 30);
+};
+
+struct CheckinRecord {
+    std::string id;  // UUID, also the id of the event that recorded it
+    std::string attendee_id;
+    std::string session_id;
+    Instant at;
+    std::string at_text;  // RFC 3339 in the module's zone, as recorded
+    std::string source;   // badge, phone, manual
+    bool late = false;
+    bool not_in_roster = false;
+    bool clock_untrusted = false;
+    std::string staff;        // who made a manual check-in
+    std::uint16_t issue = 0;  // credential issue, 0 when not from a credential
+    bool voided = false;
+    std::string void_reason;
+};
+
+nlohmann::json checkin_to_json(const CheckinRecord& record);
+std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& json);
+
+struct NewCheckin {
+    std::string module_id;
+    std::string attendee_id;
+    std::string session_id;
+    Instant at;
+    std::string at_text;
+    std::string source;
+    bool late = false;
+    bool not_in_roster = false;
+    bool clock_untrusted = false;
+    std::string staff;
+    std::uint16_t issue = 0;
+};
+
+struct CheckinOutcome {
+    bool created = false;  // false: the attendee already had a valid check-in there
+    CheckinRecord record;  // the new check-in, or the first one
+};
+
+struct RosterStats {
+    int created = 0;
+    int updated = 0;
+    int unchanged = 0;
+};
+
+struct StoredEvent {
+    std::uint64_t seq = 0;
+    nlohmann::json body;
+};
+
+class Store {
+public:
+    // Opens the store in `options.dir` (which must exist), creating it when empty.
+    // Refuses, with a clear Status, a store of a newer schema or an unreadable one.
+    static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+    ~Store();
+
+    // --- metadata
+    std::optional<std::string> meta(std::string_view key) const;
+    Status set_meta(std::string_view key, std::string_view value);
+    int schema_version() const;
+
+    // --- attendees
+    std::optional<Attendee> attendee(std::string_view id) const;
+    std::vector<Attendee> attendees() const;
+    std::size_t attendee_count() const;
+    Result<RosterStats> import_roster(const std::vector<Attendee>& attendees);
+
+    // --- check-ins
+    // Records a check-in unless the attendee already has a valid one in that session;
+    // exactly one wins when several race. Appends a "checkin" event in the same
+    // transaction.
+    Result<CheckinOutcome> record_checkin(const NewCheckin& checkin);
+    std::optional<CheckinRecord> checkin(std::string_view checkin_id) const;
+    // The valid (non-voided) check-in of an attendee in a session.
+    std::optional<CheckinRecord> find_checkin(std::string_view attendee_id,
+                                              std::string_view session_id) const;
+    std::vector<CheckinRecord> checkins_of_attendee(std::string_view attendee_id) const;
+    std::vector<CheckinRecord> checkins_of_session(std::string_view session_id) const;
+    std::size_t checkin_count() const;
+
+    // --- keys and revocations
+    TrustedKeys trusted_keys() const;
+    Status add_trusted_key(std::uint32_t key_id, const PublicKey& key);
+    bool is_revoked(std::string_view attendee_id, std::uint16_t issue) const;
+    Status revoke(std::string_view attendee_id, std::uint16_t issue, std::string_view reason);
+
+    // --- event log (sync outbox)
+    std::uint64_t last_seq() const;
+    std::vector<StoredEvent> events_from(std::uint64_t first_seq, std::size_t limit) const;
+
+    // Map use, for /metrics and doctor.
+    std::size_t map_size() const { return env_.map_size(); }
+    std::size_t used_bytes() const { return env_.used_bytes(); }
+    const WriteQueue& write_queue() const { return *writes_; }
+
+private:
+    Store() = default;
+    Status open_databases();
+    Status append_event(Txn& txn, nlohmann::json event, std::uint64_t* seq_out = nullptr);
+    Result<Txn> read() const { return Txn::begin(env_, Txn::Mode::read_only); }
+
+    LmdbEnv env_;
+    MDB_dbi meta_ = 0;
+    MDB_dbi attendees_ = 0;
+    MDB_dbi checkins_ = 0;
+    MDB_dbi checkin_by_attendee_ = 0;  // attendee \0 session \0 checkin id -> ""
+    MDB_dbi checkin_by_session_ = 0;   // session \0 attendee \0 checkin id -> ""
+    MDB_dbi events_ = 0;               // seq (u64 BE) -> event JSON
+    MDB_dbi keys_ = 0;                 // key id hex -> 32 raw bytes
+    MDB_dbi revoked_ = 0;              // attendee \0 issue (u16 BE) -> reason
+    std::unique_ptr<WriteQueue> writes_;
+};
+
+// A random (version 4) UUID, from OpenSSL's generator.
+std::string new_uuid();
+
+}  // namespace ck

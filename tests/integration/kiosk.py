@@ -1,0 +1,175 @@
+"""Test harness: the real course-kiosk binary on an ephemeral port over a temporary
+data directory. Standard library only, plus jsonschema for validating answers.
+
+Environment (set by CTest): COURSE_KIOSK_BIN, COURSE_KIOSK_SOURCE_DIR.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import jsonschema
+
+BIN = os.environ.get("COURSE_KIOSK_BIN", "course-kiosk")
+SOURCE_DIR = os.environ.get("COURSE_KIOSK_SOURCE_DIR",
+                            os.path.join(os.path.dirname(__file__), "..", ".."))
+SCHEMA_DIR = os.path.join(SOURCE_DIR, "schemas")
+
+# A module in Europe/Paris; tests pin the device clock with COURSE_KIOSK_FAKE_TIME.
+MODULE = {
+    "cycle": "2026-2", "number": 3, "venue": "Lille", "timezone": "Europe/Paris",
+    "checkin_opens_before_min": 60, "late_after_min": 15,
+    "days": [
+        {"date": "2026-11-23", "sessions": [
+            {"id": "d1-am", "label": "Monday morning", "start": "08:30", "end": "12:30",
+             "cme_hours": 3.5},
+            {"id": "d1-pm", "label": "Monday afternoon", "start": "14:00", "end": "18:00",
+             "cme_hours": 3.5}]},
+        {"date": "2026-11-24", "sessions": [
+            {"id": "d2-am", "label": "Tuesday morning", "start": "08:30", "end": "12:30",
+             "cme_hours": 3.5}]},
+    ],
+}
+MODULE_ID = "ecnr-2026-2-m3"
+IN_MORNING = "2026-11-23T09:00:00+01:00"  # d1-am open, not late
+LATE_MORNING = "2026-11-23T10:00:00+01:00"  # d1-am open, late
+BETWEEN = "2026-11-23T12:45:00+01:00"  # no window open; d1-pm opens at 13:00
+
+_schema_cache = {}
+
+
+def schema(name):
+    if name not in _schema_cache:
+        with open(os.path.join(SCHEMA_DIR, name + ".schema.json"), encoding="utf-8") as f:
+            _schema_cache[name] = json.load(f)
+    return _schema_cache[name]
+
+
+def validate(instance, name):
+    """Validates `instance` against schemas/<name>.schema.json (draft 2020-12)."""
+    s = schema(name)
+    jsonschema.Draft202012Validator(
+        s, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(instance)
+
+
+def run(*args, input=None, env=None, check=True):
+    """Runs the binary; returns CompletedProcess (text)."""
+    proc = subprocess.run([BIN, *args], input=input, capture_output=True, text=True,
+                          env=env, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{args} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+class DataDir:
+    """A temporary data directory initialised from a config."""
+
+    def __init__(self, module=None, extra_config=None, key_from=None):
+        self.path = tempfile.mkdtemp(prefix="ck-test-")
+        self.data = os.path.join(self.path, "data")
+        config = {"device_id": "test-kiosk", "module": module or MODULE}
+        config.update(extra_config or {})
+        self.config_path = os.path.join(self.path, "config.json")
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            json.dump(config, f)
+        if key_from is not None:  # share a signing key with another device
+            os.makedirs(os.path.join(self.data, "keys"), mode=0o700)
+            shutil.copy(os.path.join(key_from.data, "keys", "signing-key.pem"),
+                        os.path.join(self.data, "keys", "signing-key.pem"))
+        run("init", "--data", self.data, "--config", self.config_path)
+
+    def import_roster(self, rows):
+        path = os.path.join(self.path, "roster.csv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("id,family_name,given_name,country\n")
+            for r in rows:
+                f.write(",".join(r) + "\n")
+        return run("roster", "import", "--data", self.data, path, check=False)
+
+    def credential(self, attendee_id):
+        out = run("credential", "--data", self.data, attendee_id).stdout
+        line = out.strip().split("\n")[0]
+        aid, text = line.split("\t")
+        assert aid == attendee_id
+        return text
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class Server:
+    """`course-kiosk serve` on 127.0.0.1 and a free port."""
+
+    def __init__(self, data_dir, fake_time=IN_MORNING, trusted=True, extra_env=None):
+        env = dict(os.environ)
+        env["COURSE_KIOSK_FAKE_TIME"] = fake_time
+        env["COURSE_KIOSK_CLOCK_TRUSTED"] = "1" if trusted else "0"
+        env.update(extra_env or {})
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--data", data_dir.data, "--listen", "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.port = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        if self.port is None:
+            self.proc.kill()
+            raise AssertionError("server did not start: " + self.proc.stderr.read())
+
+    def request(self, method, path, body=None, headers=None, raw=None):
+        """Returns (status, headers dict, parsed JSON or text)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        hdrs = dict(headers or {})
+        payload = raw
+        if body is not None:
+            payload = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=payload, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        ctype = resp.getheader("Content-Type", "")
+        parsed = json.loads(data) if "json" in ctype and data else data.decode("utf-8", "replace")
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed
+
+    def checkin(self, credential):
+        return self.request("POST", "/api/v1/checkins", {"credential": credential})
+
+    def kill(self):
+        """SIGKILL: a power cut as far as the process can tell."""
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._close_pipes()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._close_pipes()
+
+    def _close_pipes(self):
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe:
+                pipe.close()
+
+
+ROSTER = [
+    ("A001", "Kowalska", "Anna", "PL"),
+    ("A002", "Müller", "Lukas", "DE"),
+    ("A003", "Dubois", "Chloé", "FR"),
+]
