@@ -6,7 +6,8 @@
 
 namespace ck {
 
-int cmd_credential(const std::string& data_dir, bool svg, const std::vector<std::string>& ids)
+int cmd_credential(const std::string& data_dir, bool svg, bool reissue,
+                   const std::vector<std::string>& ids)
 {
     auto opened = open_device(data_dir);
     if (!opened) return report_failure(opened.status());
@@ -26,12 +27,20 @@ int cmd_credential(const std::string& data_dir, bool svg, const std::vector<std:
                                                 "Import the roster first, or check the id."));
         }
     }
+    if (svg && wanted.size() != 1) {
+        std::cerr << "course-kiosk: --svg prints one QR code: give exactly one ATTENDEE_ID\n";
+        return kExitUsage;
+    }
+    if (reissue && ids.empty()) {
+        std::cerr << "course-kiosk: --reissue needs the ATTENDEE_IDs whose badges to replace\n";
+        return kExitUsage;
+    }
     for (const auto& id : wanted) {
-        Credential credential;
-        credential.module_id = device.config.module.id();
-        credential.attendee_id = id;
-        credential.issue = 1;
-        std::string text = device.signing_key->issue(credential);
+        if (reissue) {
+            auto next = device.store->reissue(id, "re-issued with course-kiosk credential");
+            if (!next) return report_failure(next.status());
+        }
+        std::string text = device.credential_for(id);
         if (svg) {
             std::cout << qr_svg(text);
         } else {

@@ -28,6 +28,8 @@ struct ServeOptions {
 int cmd_init(const std::string& data_dir, const std::string& config_path);
 int cmd_serve(ServeOptions options);
 int cmd_roster_import(const std::string& data_dir, const std::string& file);
-int cmd_credential(const std::string& data_dir, bool svg, const std::vector<std::string>& ids);
+// Prints credentials; with `reissue`, first revokes each named attendee's current badge.
+int cmd_credential(const std::string& data_dir, bool svg, bool reissue,
+                   const std::vector<std::string>& ids);
 
 }  // namespace ck

@@ -157,10 +157,7 @@ void print_demo_banner(Device& device, const std::string& base_url)
         int shown = 0;
         for (const auto& a : device.store->attendees()) {
             if (shown++ == 2) break;
-            Credential c;
-            c.module_id = device.config.module.id();
-            c.attendee_id = a.id;
-            std::string text = device.signing_key->issue(c);
+            std::string text = device.credential_for(a.id);
             std::cout << "  " << a.display_name() << " (" << a.id << "): " << text << "\n";
         }
         std::cout << "  curl -s -X POST " << base_url

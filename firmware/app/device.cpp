@@ -30,6 +30,15 @@ Status check_module(Store& store, const Config& config)
 Device::Device() = default;
 Device::~Device() = default;
 
+std::string Device::credential_for(const std::string& attendee_id) const
+{
+    Credential credential;
+    credential.module_id = config.module.id();
+    credential.attendee_id = attendee_id;
+    credential.issue = store->current_issue(attendee_id);
+    return signing_key->issue(credential);
+}
+
 TrustedKeys Device::keys() const
 {
     std::lock_guard lock(keys_mutex_);

@@ -38,6 +38,10 @@ public:
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
+    // The QR text of the attendee's current badge, signed with this device's key.
+    // Requires signing_key.
+    std::string credential_for(const std::string& attendee_id) const;
+
     // The keys credentials are verified with (cached; reload_keys() after a change).
     TrustedKeys keys() const;
     void reload_keys();

@@ -35,11 +35,14 @@ int main(int argc, char** argv)
     import_cmd->add_option("FILE", roster_file, "FILE.csv or FILE.json")->required();
 
     bool svg = false;
+    bool reissue = false;
     std::vector<std::string> ids;
     auto* credential_cmd =
         app.add_subcommand("credential", "Print attendees' credentials (ID<TAB>QR_TEXT)");
     credential_cmd->add_option("--data", data_dir, "Data directory")->required();
-    credential_cmd->add_flag("--svg", svg, "Print the QR code as SVG instead");
+    credential_cmd->add_flag("--svg", svg, "Print the QR code as SVG instead (one attendee)");
+    credential_cmd->add_flag("--reissue", reissue,
+                             "Replace the attendees' badges: the old ones are revoked");
     credential_cmd->add_option("ATTENDEE_ID", ids, "Attendee ids (default: everyone)");
 
     auto* version_cmd = app.add_subcommand("version", "Print the version");
@@ -58,6 +61,6 @@ int main(int argc, char** argv)
     if (*serve_cmd) return cmd_serve(serve);
     if (*init_cmd) return cmd_init(data_dir, config_path);
     if (*import_cmd) return cmd_roster_import(data_dir, roster_file);
-    if (*credential_cmd) return cmd_credential(data_dir, svg, ids);
+    if (*credential_cmd) return cmd_credential(data_dir, svg, reissue, ids);
     return kExitUsage;
 }

@@ -23,22 +23,31 @@ void add_common_headers(const httplib::Request& req, httplib::Response& res)
     }
 }
 
+// Past the limit, up to this much more is read and thrown away so that the client gets a
+// clean 413 on a connection that stays usable; beyond it, reading stops.
+constexpr std::size_t kDiscardMax = 1 << 20;
+
 // Reads the body through `reader`, refusing more than `limit` bytes whatever the framing
 // (cpp-httplib 0.11.4 applies its payload limit to Content-Length bodies only).
-Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::string& body)
+Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::string& body,
+                 const httplib::Response& res)
 {
     bool too_large = false;
+    std::size_t discarded = 0;
     bool complete = reader([&](const char* data, std::size_t length) {
-        if (body.size() + length > limit) {
+        if (too_large || body.size() + length > limit) {
             too_large = true;
-            return false;
+            discarded += length;
+            return discarded <= kDiscardMax;
         }
         body.append(data, length);
         return true;
     });
-    if (too_large) {
+    // httplib itself answers 413 for a Content-Length above set_payload_max_length.
+    if (too_large || (!complete && res.status == 413)) {
         return Status::error("payload_too_large",
-                             "The request body is larger than " + std::to_string(limit) + " bytes.",
+                             "The request body is larger than " + std::to_string(limit) +
+                                 " bytes.",
                              "Send a smaller body.");
     }
     if (!complete) {
@@ -88,10 +97,8 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
         auto handler = [r, &device, limit](const httplib::Request& req, httplib::Response& res,
                                            const httplib::ContentReader& reader) {
             std::string body;
-            if (Status s = read_body(reader, limit, body); !s) {
+            if (Status s = read_body(reader, limit, body, res); !s) {
                 write_error(res, s);
-                // The rest of the body is unread: the connection cannot be reused.
-                res.set_header("Connection", "close");
                 return;
             }
             dispatch(*r, device, req, res, body);
@@ -101,6 +108,7 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
         if (method == "DELETE") svr.Delete(route.pattern, handler);
     }
 
+    // Runs for every answer, errors included (httplib calls it after the error handler).
     svr.set_post_routing_handler(add_common_headers);
     // Statuses httplib sets by itself (404, 413 for a long Content-Length, 400...) get the
     // envelope too; answers that already have a body are left alone.
@@ -130,15 +138,13 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
                                                    "Check the request."));
                 }
         }
-        add_common_headers(req, res);
     });
     // Never put exception text on the wire (0.11.4 would put it in a header).
     svr.set_exception_handler(
-        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
             res.headers.clear();
             write_error(res, Status::error("internal_error", "The server failed.",
                                            "Try again; if it persists, see the log."));
-            add_common_headers(req, res);
         });
     return server;
 }

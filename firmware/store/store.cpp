@@ -141,7 +141,8 @@ Status Store::open_databases()
                          {"checkin_by_session", &checkin_by_session_},
                          {"events", &events_},
                          {"keys", &keys_},
-                         {"revoked", &revoked_}};
+                         {"revoked", &revoked_},
+                         {"issues", &issues_}};
     for (const auto& db : dbs) {
         int rc = mdb_dbi_open(txn->get(), db.name, MDB_CREATE, db.dbi);
         if (rc != MDB_SUCCESS) return lmdb_status(rc, std::string("opening database ") + db.name);
@@ -397,6 +398,39 @@ Status Store::revoke(std::string_view attendee_id, std::uint16_t issue, std::str
     return writes_->run([&](Txn& txn) {
         return txn.put(revoked_, join_key({attendee_id, encode_u16(issue)}), reason);
     });
+}
+
+std::uint16_t Store::current_issue(std::string_view attendee_id) const
+{
+    auto txn = read();
+    if (!txn) return 1;
+    auto v = txn->get(issues_, attendee_id);
+    if (!v || v->size() != 2) return 1;
+    return static_cast<std::uint16_t>((static_cast<unsigned char>((*v)[0]) << 8) |
+                                      static_cast<unsigned char>((*v)[1]));
+}
+
+Result<std::uint16_t> Store::reissue(std::string_view attendee_id, std::string_view reason)
+{
+    std::uint16_t next = 0;
+    Status s = writes_->run([&](Txn& txn) -> Status {
+        std::uint16_t current = 1;
+        if (auto v = txn.get(issues_, attendee_id); v && v->size() == 2) {
+            current = static_cast<std::uint16_t>((static_cast<unsigned char>((*v)[0]) << 8) |
+                                                 static_cast<unsigned char>((*v)[1]));
+        }
+        if (current == 0xffff) {
+            return Status::error("malformed_request", "this badge cannot be re-issued again",
+                                 "Give the attendee a new registration id.");
+        }
+        next = static_cast<std::uint16_t>(current + 1);
+        if (Status r = txn.put(revoked_, join_key({attendee_id, encode_u16(current)}), reason);
+            !r)
+            return r;
+        return txn.put(issues_, attendee_id, encode_u16(next));
+    });
+    if (!s) return s;
+    return next;
 }
 
 Status Store::append_event(Txn& txn, nlohmann::json event, std::uint64_t* seq_out)

@@ -121,6 +121,11 @@ public:
     Status add_trusted_key(std::uint32_t key_id, const PublicKey& key);
     bool is_revoked(std::string_view attendee_id, std::uint16_t issue) const;
     Status revoke(std::string_view attendee_id, std::uint16_t issue, std::string_view reason);
+    // The issue number of the attendee's valid badge: 1 until it is re-issued.
+    std::uint16_t current_issue(std::string_view attendee_id) const;
+    // Re-issues an attendee's badge: revokes the current issue and returns the next one,
+    // in one transaction.
+    Result<std::uint16_t> reissue(std::string_view attendee_id, std::string_view reason);
 
     // --- event log (sync outbox)
     std::uint64_t last_seq() const;
@@ -146,6 +151,7 @@ private:
     MDB_dbi events_ = 0;               // seq (u64 BE) -> event JSON
     MDB_dbi keys_ = 0;                 // key id hex -> 32 raw bytes
     MDB_dbi revoked_ = 0;              // attendee \0 issue (u16 BE) -> reason
+    MDB_dbi issues_ = 0;               // attendee -> current issue (u16 BE); absent: 1
     std::unique_ptr<WriteQueue> writes_;
 };
 

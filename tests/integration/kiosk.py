@@ -36,7 +36,7 @@ MODULE = {
     ],
 }
 MODULE_ID = "ecnr-2026-2-m3"
-IN_MORNING = "2026-11-23T09:00:00+01:00"  # d1-am open, not late
+IN_MORNING = "2026-11-23T08:40:00+01:00"  # d1-am open, not late
 LATE_MORNING = "2026-11-23T10:00:00+01:00"  # d1-am open, late
 BETWEEN = "2026-11-23T12:45:00+01:00"  # no window open; d1-pm opens at 13:00
 
