@@ -10,7 +10,7 @@ struct ErrorCode {
     int http_status;
 };
 
-// Every code the API answers with. Keep in step with SPEC section 5 and docs/api.md.
+// Every code the API answers with (SPEC section 5). Adding a code: add it here.
 constexpr ErrorCode kErrorCodes[] = {
     {"malformed_request", 400},
     {"invalid_config", 400},

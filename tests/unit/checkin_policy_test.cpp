@@ -99,10 +99,8 @@ TEST_CASE("admit_checkin: a table of credentials and instants")
     const ck::SigningKey stranger = ck::SigningKey::generate();
     // Same key id as the trusted key, different key pair: the signature must not verify.
     const ck::SigningKey impostor = ck::SigningKey::generate().with_key_id(f.key.key_id());
-    const ck::Credential typical{.key_id = 0,
-                                 .module_id = "ecnr-2026-2-m3",
-                                 .attendee_id = "ECNR-10427",
-                                 .issue = 1};
+    const ck::Credential typical{
+        .key_id = 0, .module_id = "ecnr-2026-2-m3", .attendee_id = "ECNR-10427", .issue = 1};
 
     struct Case {
         const char* name;
@@ -121,20 +119,17 @@ TEST_CASE("admit_checkin: a table of credentials and instants")
         {"at 08:46 late", good, "2026-11-23T08:46:00+01:00", "", "d1-am", true},
         {"last second of the session", good, "2026-11-23T12:29:59+01:00", "", "d1-am", true},
         {"window opens at 07:30", good, "2026-11-23T07:30:00+01:00", "", "d1-am", false},
-        {"07:29:59 is before the window", good, "2026-11-23T07:29:59+01:00", "no_open_session",
-         "", false},
+        {"07:29:59 is before the window", good, "2026-11-23T07:29:59+01:00", "no_open_session", "",
+         false},
         {"at the end of the morning", good, "2026-11-23T12:30:00+01:00", "no_open_session", "",
          false},
         {"between sessions", good, "2026-11-23T12:45:00+01:00", "no_open_session", "", false},
-        {"afternoon window opens at 13:00", good, "2026-11-23T13:00:00+01:00", "", "d1-pm",
-         false},
+        {"afternoon window opens at 13:00", good, "2026-11-23T13:00:00+01:00", "", "d1-pm", false},
         {"afternoon late", good, "2026-11-23T14:16:00+01:00", "", "d1-pm", true},
-        {"after the last session", good, "2026-11-23T18:00:00+01:00", "no_open_session", "",
-         false},
+        {"after the last session", good, "2026-11-23T18:00:00+01:00", "no_open_session", "", false},
         {"the same instant written in UTC", good, "2026-11-23T07:46:00Z", "", "d1-am", true},
         {"scanner CR LF", good + "\r\n", "2026-11-23T08:30:00+01:00", "", "d1-am", false},
-        {"surrounding spaces", "  " + good + "  ", "2026-11-23T08:30:00+01:00", "", "d1-am",
-         false},
+        {"surrounding spaces", "  " + good + "  ", "2026-11-23T08:30:00+01:00", "", "d1-am", false},
         {"wrong module, signed by the trusted key", f.badge("ECNR-10427", 1, "ecnr-2026-2-m2"),
          "2026-11-23T08:30:00+01:00", "wrong_module", "", false},
         {"revoked issue", f.badge("ECNR-REVOKED", 1), "2026-11-23T08:30:00+01:00", "revoked", "",
@@ -221,8 +216,7 @@ TEST_CASE("no_open_session says when the next window opens")
         }
         CHECK(message.find("  ") == std::string::npos);
     }
-    const auto between =
-        ck::admit_checkin(f.badge(), f.context(at("2026-11-23T12:45:00+01:00")));
+    const auto between = ck::admit_checkin(f.badge(), f.context(at("2026-11-23T12:45:00+01:00")));
     MESSAGE("no_open_session between sessions: ", between.status().message());
 }
 

@@ -76,8 +76,8 @@ ck::CheckinRecord must_record(ck::Store& store, const ck::NewCheckin& c, bool ex
     return outcome->record;
 }
 
-ck::Attendee person(std::string id, std::string family, std::string given,
-                    std::string email = "", std::string country = "")
+ck::Attendee person(std::string id, std::string family, std::string given, std::string email = "",
+                    std::string country = "")
 {
     return {.id = std::move(id),
             .family_name = std::move(family),
@@ -107,7 +107,10 @@ std::vector<ck::StoredEvent> all_events_contiguous(const ck::Store& store)
     return events;
 }
 
-bool is_lower_hex(char c) { return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f'); }
+bool is_lower_hex(char c)
+{
+    return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+}
 
 }  // namespace
 
@@ -138,8 +141,9 @@ TEST_CASE("a reopened store keeps attendees, check-ins, events, keys, revocation
     {
         auto store = open_store(dir.path());
         REQUIRE(store->set_meta("device_id", "lille-hall-a"));
-        REQUIRE(store->import_roster({person("ECNR-1", "Curie", "Marie", "m@example.org", "FR"),
-                                      person("ECNR-2", "Broca", "Paul")})
+        REQUIRE(store
+                    ->import_roster({person("ECNR-1", "Curie", "Marie", "m@example.org", "FR"),
+                                     person("ECNR-2", "Broca", "Paul")})
                     .is_ok());
         first = must_record(*store, new_checkin("ECNR-1", "d1-am"), true);
         must_record(*store, new_checkin("ECNR-2", "d1-am"), true);
@@ -311,10 +315,10 @@ TEST_CASE("record_checkin: the first check-in per attendee and session wins")
         std::string expected_id;  // "" = none
     };
     const Lookup lookups[] = {
-        {"ECNR-1", "d1-am", first.id},   {"ECNR-1", "d1-pm", pm.id},
-        {"ECNR-10", "d1-am", other.id},  {"ECNR-1", "d1-am2", prefixed.id},
-        {"ECNR-10", "d1-pm", ""},        {"ECNR-1", "d1", ""},
-        {"ECNR", "d1-am", ""},           {"ECNR-2", "d1-am", ""},
+        {"ECNR-1", "d1-am", first.id},  {"ECNR-1", "d1-pm", pm.id},
+        {"ECNR-10", "d1-am", other.id}, {"ECNR-1", "d1-am2", prefixed.id},
+        {"ECNR-10", "d1-pm", ""},       {"ECNR-1", "d1", ""},
+        {"ECNR", "d1-am", ""},          {"ECNR-2", "d1-am", ""},
     };
     for (const Lookup& l : lookups) {
         CAPTURE(l.attendee);
@@ -409,8 +413,8 @@ TEST_CASE("each created check-in appends exactly one checkin event")
         bool created;
     };
     const Step steps[] = {
-        {"ECNR-1", "d1-am", "badge", true},  {"ECNR-2", "d1-am", "phone", true},
-        {"ECNR-1", "d1-am", "badge", false}, {"ECNR-1", "d1-pm", "manual", true},
+        {"ECNR-1", "d1-am", "badge", true},   {"ECNR-2", "d1-am", "phone", true},
+        {"ECNR-1", "d1-am", "badge", false},  {"ECNR-1", "d1-pm", "manual", true},
         {"ECNR-2", "d1-am", "manual", false}, {"ECNR-3", "d1-pm", "badge", true},
     };
     std::vector<ck::CheckinRecord> created;
@@ -449,9 +453,8 @@ TEST_CASE("each created check-in appends exactly one checkin event")
         std::vector<std::uint64_t> seqs;
     };
     const Page pages[] = {
-        {0, 10, {1, 2, 3, 4}}, {1, 10, {1, 2, 3, 4}}, {1, 2, {1, 2}}, {3, 2, {3, 4}},
-        {2, 1, {2}},           {4, 10, {4}},          {5, 10, {}},    {1, 0, {}},
-        {1000, 10, {}},
+        {0, 10, {1, 2, 3, 4}}, {1, 10, {1, 2, 3, 4}}, {1, 2, {1, 2}}, {3, 2, {3, 4}}, {2, 1, {2}},
+        {4, 10, {4}},          {5, 10, {}},           {1, 0, {}},     {1000, 10, {}},
     };
     for (const Page& page : pages) {
         CAPTURE(page.first);
@@ -638,80 +641,91 @@ TEST_CASE("WriteQueue: a failing job is rolled back alone")
             }
         }
         CHECK(queue.jobs() == kCallers + 1);
-        MESSAGE("failing-job batch test: ", queue.jobs(), " jobs in ", queue.batches(),
-                " batches");
+        MESSAGE("failing-job batch test: ", queue.jobs(), " jobs in ", queue.batches(), " batches");
     }
 }
 
 TEST_CASE("a full map fails writes with storage_full, loses nothing, and recovers")
 {
-    TempDir dir;
     // The smallest map size this store opens with, found by trying.
     std::size_t tiny = 0;
-    for (std::size_t pages = 4; pages <= 64 && tiny == 0; ++pages) {
+    for (std::size_t pages = 2; pages <= 64 && tiny == 0; ++pages) {
         TempDir probe;
         if (ck::Store::open({.dir = probe.path(), .map_size = pages * 4096}).is_ok())
             tiny = pages * 4096;
     }
     REQUIRE(tiny != 0);
     MESSAGE("smallest map size that opens: ", tiny, " bytes");
-    const std::size_t map_size = std::max(tiny, std::size_t{256} << 10);
 
-    std::vector<ck::CheckinRecord> recorded;
-    std::uint64_t last_seq = 0;
-    {
-        auto store = open_store(dir.path(), map_size);
-        ck::Status failure;
-        for (int i = 0; i < 100'000; ++i) {
-            auto r = store->record_checkin(new_checkin("ECNR-" + std::to_string(i), "d1-am"));
-            if (!r.is_ok()) {
-                failure = r.status();
-                break;
+    for (const std::size_t map_size : {tiny, std::size_t{64} << 10, std::size_t{256} << 10}) {
+        CAPTURE(map_size);
+        TempDir dir;
+        std::vector<ck::CheckinRecord> recorded;
+        std::uint64_t last_seq = 0;
+        {
+            auto store = open_store(dir.path(), map_size);
+            auto attempt = [&](const std::string& attendee) -> ck::Status {
+                auto r = store->record_checkin(new_checkin(attendee, "d1-am"));
+                if (!r.is_ok()) return r.status();
+                CHECK(r->created);
+                recorded.push_back(r->record);
+                return ck::Status::ok();
+            };
+            ck::Status failure;
+            for (int i = 0; i < 100'000 && failure.is_ok(); ++i) {
+                failure = attempt("ECNR-" + std::to_string(i));
             }
-            REQUIRE(r->created);
-            recorded.push_back(r->record);
+            REQUIRE_FALSE(failure.is_ok());
+            CHECK(failure.code() == "storage_full");
+            CHECK_FALSE(failure.hint().empty());
+            MESSAGE("map of ", map_size, " bytes full after ", recorded.size(),
+                    " check-ins: ", failure.message());
+
+            // Later writes near the limit either succeed or fail the same way, never
+            // otherwise (LMDB may find a freed page for one more).
+            for (int i = 0; i < 20; ++i) {
+                const ck::Status s = attempt("ECNR-again-" + std::to_string(i));
+                if (!s) CHECK(s.code() == "storage_full");
+            }
+            // A duplicate needs no space: it answers with the first record.
+            if (!recorded.empty()) {
+                auto duplicate =
+                    store->record_checkin(new_checkin(recorded[0].attendee_id, "d1-am"));
+                REQUIRE(duplicate.is_ok());
+                CHECK_FALSE(duplicate->created);
+                CHECK(duplicate->record.id == recorded[0].id);
+            }
+
+            // Everything answered as created is there, with one event each, no gap.
+            last_seq = store->last_seq();
+            CHECK(last_seq == recorded.size());
+            CHECK(store->checkin_count() == recorded.size());
+            const auto events = all_events_contiguous(*store);
+            REQUIRE(events.size() == recorded.size());
+            for (std::size_t i = 0; i < recorded.size(); ++i) {
+                CAPTURE(i);
+                CHECK(events[i].body.value("id", "") == recorded[i].id);
+                const auto found = store->checkin(recorded[i].id);
+                REQUIRE(found.has_value());
+                CHECK(found->attendee_id == recorded[i].attendee_id);
+            }
         }
-        REQUIRE_FALSE(failure.is_ok());
-        CHECK(failure.code() == "storage_full");
-        CHECK_FALSE(failure.hint().empty());
-        MESSAGE("map of ", map_size, " bytes full after ", recorded.size(),
-                " check-ins: ", failure.message());
-        REQUIRE_FALSE(recorded.empty());
 
-        // Still full: another write fails the same way, reads still work.
-        auto again = store->record_checkin(new_checkin("ECNR-again", "d1-am"));
-        REQUIRE_FALSE(again.is_ok());
-        CHECK(again.status().code() == "storage_full");
-        // A duplicate needs no space: it answers with the first record.
-        auto duplicate = store->record_checkin(new_checkin(recorded[0].attendee_id, "d1-am"));
-        REQUIRE(duplicate.is_ok());
-        CHECK_FALSE(duplicate->created);
-        CHECK(duplicate->record.id == recorded[0].id);
-
-        last_seq = store->last_seq();
-        CHECK(last_seq == recorded.size());
+        // Reopened with room to grow: writes succeed and the sequence continues.
+        auto store = open_store(dir.path(), std::size_t{8} << 20);
+        CHECK(store->last_seq() == last_seq);
         CHECK(store->checkin_count() == recorded.size());
+        const auto next = must_record(*store, new_checkin("ECNR-after", "d1-am"), true);
+        CHECK(store->last_seq() == last_seq + 1);
         const auto events = all_events_contiguous(*store);
-        REQUIRE(events.size() == recorded.size());
-        for (std::size_t i = 0; i < recorded.size(); ++i) {
-            CAPTURE(i);
-            CHECK(events[i].body.value("id", "") == recorded[i].id);
-            const auto found = store->checkin(recorded[i].id);
+        REQUIRE_FALSE(events.empty());
+        CHECK(events.back().body.value("id", "") == next.id);
+        for (const auto& r : recorded) {
+            const auto found = store->find_checkin(r.attendee_id, "d1-am");
             REQUIRE(found.has_value());
-            CHECK(found->attendee_id == recorded[i].attendee_id);
+            CHECK(found->id == r.id);
         }
-        CHECK_FALSE(store->find_checkin("ECNR-again", "d1-am").has_value());
     }
-
-    // Reopened with room to grow: writes succeed and the sequence continues.
-    auto store = open_store(dir.path(), std::size_t{8} << 20);
-    CHECK(store->last_seq() == last_seq);
-    CHECK(store->checkin_count() == recorded.size());
-    const auto next = must_record(*store, new_checkin("ECNR-again", "d1-am"), true);
-    CHECK(store->last_seq() == last_seq + 1);
-    const auto events = all_events_contiguous(*store);
-    CHECK(events.back().body.value("id", "") == next.id);
-    CHECK(store->find_checkin(recorded.back().attendee_id, "d1-am")->id == recorded.back().id);
 }
 
 TEST_CASE("trusted keys and revocations")
@@ -757,6 +771,36 @@ TEST_CASE("trusted keys and revocations")
     }
     // Keys and revocations are not events.
     CHECK(store->last_seq() == 0);
+}
+
+TEST_CASE("reissue revokes the current badge and moves to the next issue")
+{
+    TempDir dir;
+    {
+        auto store = open_store(dir.path());
+        CHECK(store->current_issue("ECNR-1") == 1);
+        CHECK_FALSE(store->is_revoked("ECNR-1", 1));
+        for (const int next : {2, 3, 4}) {
+            CAPTURE(next);
+            const auto issued = store->reissue("ECNR-1", "lost");
+            REQUIRE(issued.is_ok());
+            CHECK(*issued == next);
+            CHECK(store->current_issue("ECNR-1") == next);
+            for (int issue = 1; issue <= 5; ++issue) {
+                CAPTURE(issue);
+                CHECK(store->is_revoked("ECNR-1", static_cast<std::uint16_t>(issue)) ==
+                      (issue < next));
+            }
+        }
+        // Other attendees, including one whose id extends this one, are untouched.
+        CHECK(store->current_issue("ECNR-10") == 1);
+        CHECK_FALSE(store->is_revoked("ECNR-10", 1));
+        CHECK(store->last_seq() == 0);
+    }
+    auto store = open_store(dir.path());
+    CHECK(store->current_issue("ECNR-1") == 4);
+    CHECK(store->is_revoked("ECNR-1", 3));
+    CHECK_FALSE(store->is_revoked("ECNR-1", 4));
 }
 
 TEST_CASE("new_uuid: version 4, lower-case hex 8-4-4-4-12, unique")
