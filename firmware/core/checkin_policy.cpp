@@ -14,7 +14,10 @@ std::string describe_next(const Schedule& schedule, Instant now)
     }
     const ModuleEdition& module = schedule.module();
     auto local = date::make_zoned(module.zone, next->window_opens).get_local_time();
-    std::string when = date::format("%H:%M on %A %e %B", local);
+    date::year_month_day ymd{date::floor<date::days>(local)};
+    std::string when = date::format("%H:%M on %A ", local) +
+                       std::to_string(static_cast<unsigned>(ymd.day())) +
+                       date::format(" %B", local);
     return "No session is open for check-in. Check-in for " + next->spec->label + " opens at " +
            when + ".";
 }

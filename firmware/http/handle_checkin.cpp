@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/device.hpp"
+#include "app/log.hpp"
 #include "core/checkin_policy.hpp"
 #include "http/error.hpp"
 #include "http/rate_limit.hpp"
@@ -97,6 +98,8 @@ void handle_post_checkin(const ApiRequest& request, httplib::Response& res)
 
     auto outcome = device.store->record_checkin(checkin);
     if (!outcome) {
+        CK_ERROR("store", "check-in of " << checkin.attendee_id << " for " << checkin.session_id
+                                         << " not recorded: " << outcome.status().message());
         write_error(res, outcome.status());
         return;
     }

@@ -1,6 +1,7 @@
 #include "http/server.hpp"
 
 #include "app/device.hpp"
+#include "app/log.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
 
@@ -46,8 +47,7 @@ Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::s
     // httplib itself answers 413 for a Content-Length above set_payload_max_length.
     if (too_large || (!complete && res.status == 413)) {
         return Status::error("payload_too_large",
-                             "The request body is larger than " + std::to_string(limit) +
-                                 " bytes.",
+                             "The request body is larger than " + std::to_string(limit) + " bytes.",
                              "Send a smaller body.");
     }
     if (!complete) {
@@ -141,7 +141,14 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
     });
     // Never put exception text on the wire (0.11.4 would put it in a header).
     svr.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+            try {
+                if (ep) std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                CK_ERROR("http", req.method << " " << req.path << " failed: " << e.what());
+            } catch (...) {
+                CK_ERROR("http", req.method << " " << req.path << " failed");
+            }
             res.headers.clear();
             write_error(res, Status::error("internal_error", "The server failed.",
                                            "Try again; if it persists, see the log."));

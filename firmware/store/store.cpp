@@ -424,8 +424,7 @@ Result<std::uint16_t> Store::reissue(std::string_view attendee_id, std::string_v
                                  "Give the attendee a new registration id.");
         }
         next = static_cast<std::uint16_t>(current + 1);
-        if (Status r = txn.put(revoked_, join_key({attendee_id, encode_u16(current)}), reason);
-            !r)
+        if (Status r = txn.put(revoked_, join_key({attendee_id, encode_u16(current)}), reason); !r)
             return r;
         return txn.put(issues_, attendee_id, encode_u16(next));
     });
