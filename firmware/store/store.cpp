@@ -4,7 +4,6 @@
 
 #include <array>
 #include <cstdio>
-#include <cstdlib>
 
 namespace ck {
 namespace {
@@ -52,6 +51,18 @@ Attendee attendee_from_json(std::string_view id, const nlohmann::json& json)
     a.email = json.value("email", "");
     a.country = json.value("country", "");
     return a;
+}
+
+// A positive decimal number, or 0 for anything else ("1abc" is not version 1).
+int parse_schema_version(std::string_view text)
+{
+    if (text.empty() || text.size() > 6) return 0;
+    int value = 0;
+    for (char ch : text) {
+        if (ch < '0' || ch > '9') return 0;
+        value = value * 10 + (ch - '0');
+    }
+    return value;
 }
 
 }  // namespace
@@ -152,7 +163,7 @@ Status Store::open_databases()
         if (Status s = txn->put(meta_, "schema_version", std::to_string(kStoreSchemaVersion)); !s)
             return s;
     } else {
-        int found = std::atoi(std::string(*version).c_str());
+        int found = parse_schema_version(*version);
         if (found > kStoreSchemaVersion) {
             return Status::error(
                 "store_too_new",
@@ -187,7 +198,7 @@ Status Store::set_meta(std::string_view key, std::string_view value)
 int Store::schema_version() const
 {
     auto v = meta("schema_version");
-    return v ? std::atoi(v->c_str()) : 0;
+    return v ? parse_schema_version(*v) : 0;
 }
 
 std::optional<Attendee> Store::attendee(std::string_view id) const

@@ -77,6 +77,8 @@ void WriteQueue::run_batch(std::deque<Pending>& batch)
             status = p.job(*child);
         } catch (const std::exception& e) {
             status = Status::error("internal_error", std::string("write job failed: ") + e.what());
+        } catch (...) {
+            status = Status::error("internal_error", "write job failed");
         }
         if (status) status = child->commit();
         child->abort();  // no-op after a commit

@@ -222,10 +222,8 @@ TEST_CASE("no_open_session says when the next window opens")
 
 TEST_CASE("no_open_session message on a single-digit day has no double space")
 {
-    // BUG (firmware/core/checkin_policy.cpp, describe_next): the format "%H:%M on %A %e
-    // %B" pads a single-digit day with a space ("%e"), so the message reads "opens at
-    // 07:30 on Monday  7 December." with two spaces. "%d" would print "07"; the day
-    // without padding needs e.g. formatting the day number separately.
+    // Regression: "%e" pads a single-digit day with a space, which once made this read
+    // "opens at 07:30 on Monday  7 December." with two spaces.
     const ck::ModuleEdition module = parse(one_day_module("2026-12-07"));
     const ck::Schedule schedule(module);
     ck::CheckinContext context;
