@@ -1,5 +1,7 @@
 #include "store/store.hpp"
 
+#include "store/store_internal.hpp"
+
 #include <openssl/rand.h>
 
 #include <array>
@@ -8,39 +10,7 @@
 namespace ck {
 namespace {
 
-std::string join_key(std::initializer_list<std::string_view> parts)
-{
-    std::string key;
-    for (auto part : parts) {
-        if (!key.empty()) key.push_back('\0');
-        key.append(part);
-    }
-    return key;
-}
-
-std::string encode_u16(std::uint16_t v)
-{
-    return {static_cast<char>(v >> 8), static_cast<char>(v & 0xff)};
-}
-
-bool starts_with(std::string_view s, std::string_view prefix)
-{
-    return s.substr(0, prefix.size()) == prefix;
-}
-
-// The last \0-separated part of an index key: the check-in id.
-std::string_view last_part(std::string_view key)
-{
-    auto pos = key.rfind('\0');
-    return pos == std::string_view::npos ? key : key.substr(pos + 1);
-}
-
-std::optional<nlohmann::json> parse_json(std::string_view text)
-{
-    auto json = nlohmann::json::parse(text, nullptr, false);
-    if (json.is_discarded()) return std::nullopt;
-    return json;
-}
+using namespace store_detail;
 
 Attendee attendee_from_json(std::string_view id, const nlohmann::json& json)
 {
@@ -83,50 +53,10 @@ std::string new_uuid()
     return out;
 }
 
-nlohmann::json checkin_to_json(const CheckinRecord& r)
-{
-    return {{"id", r.id},
-            {"attendee_id", r.attendee_id},
-            {"session_id", r.session_id},
-            {"at_unix", r.at.time_since_epoch().count()},
-            {"at", r.at_text},
-            {"source", r.source},
-            {"late", r.late},
-            {"not_in_roster", r.not_in_roster},
-            {"clock_untrusted", r.clock_untrusted},
-            {"staff", r.staff},
-            {"issue", r.issue},
-            {"voided", r.voided},
-            {"void_reason", r.void_reason}};
-}
-
-std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& j)
-{
-    try {
-        CheckinRecord r;
-        r.id = j.at("id").get<std::string>();
-        r.attendee_id = j.at("attendee_id").get<std::string>();
-        r.session_id = j.at("session_id").get<std::string>();
-        r.at = Instant(std::chrono::seconds(j.at("at_unix").get<std::int64_t>()));
-        r.at_text = j.at("at").get<std::string>();
-        r.source = j.at("source").get<std::string>();
-        r.late = j.at("late").get<bool>();
-        r.not_in_roster = j.at("not_in_roster").get<bool>();
-        r.clock_untrusted = j.at("clock_untrusted").get<bool>();
-        r.staff = j.at("staff").get<std::string>();
-        r.issue = j.at("issue").get<std::uint16_t>();
-        r.voided = j.at("voided").get<bool>();
-        r.void_reason = j.at("void_reason").get<std::string>();
-        return r;
-    } catch (const nlohmann::json::exception&) {
-        return std::nullopt;
-    }
-}
-
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options)
 {
     std::unique_ptr<Store> store(new Store());
-    if (Status s = store->env_.open(options.dir, options.map_size, 16); !s) return s;
+    if (Status s = store->env_.open(options.dir, options.map_size, 32); !s) return s;
     if (Status s = store->open_databases(); !s) return s;
     store->writes_ = std::make_unique<WriteQueue>(store->env_);
     return store;
@@ -153,7 +83,12 @@ Status Store::open_databases()
                          {"events", &events_},
                          {"keys", &keys_},
                          {"revoked", &revoked_},
-                         {"issues", &issues_}};
+                         {"issues", &issues_},
+                         {"session_counts", &session_counts_},
+                         {"completions", &completions_},
+                         {"staff", &staff_},
+                         {"staff_sessions", &staff_sessions_},
+                         {"audit", &audit_}};
     for (const auto& db : dbs) {
         int rc = mdb_dbi_open(txn->get(), db.name, MDB_CREATE, db.dbi);
         if (rc != MDB_SUCCESS) return lmdb_status(rc, std::string("opening database ") + db.name);
@@ -255,126 +190,6 @@ Result<RosterStats> Store::import_roster(const std::vector<Attendee>& attendees)
     return stats;
 }
 
-Result<CheckinOutcome> Store::record_checkin(const NewCheckin& c)
-{
-    CheckinOutcome outcome;
-    Status s = writes_->run([&](Txn& txn) -> Status {
-        outcome = {};
-        // The writer runs one job at a time, so this check and the insert are atomic.
-        std::string prefix = join_key({c.attendee_id, c.session_id, ""});
-        std::optional<CheckinRecord> existing;
-        txn.scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
-            if (!starts_with(key, prefix)) return false;
-            auto value = txn.get(checkins_, last_part(key));
-            auto json = value ? parse_json(*value) : std::nullopt;
-            auto record = json ? checkin_from_json(*json) : std::nullopt;
-            if (record && !record->voided) {
-                existing = std::move(record);
-                return false;
-            }
-            return true;
-        });
-        if (existing) {
-            outcome.record = std::move(*existing);
-            return Status::ok();
-        }
-        CheckinRecord r;
-        r.id = new_uuid();
-        r.attendee_id = c.attendee_id;
-        r.session_id = c.session_id;
-        r.at = c.at;
-        r.at_text = c.at_text;
-        r.source = c.source;
-        r.late = c.late;
-        r.not_in_roster = c.not_in_roster;
-        r.clock_untrusted = c.clock_untrusted;
-        r.staff = c.staff;
-        r.issue = c.issue;
-        if (Status put = txn.put(checkins_, r.id, checkin_to_json(r).dump()); !put) return put;
-        if (Status put =
-                txn.put(checkin_by_attendee_, join_key({r.attendee_id, r.session_id, r.id}), "");
-            !put)
-            return put;
-        if (Status put =
-                txn.put(checkin_by_session_, join_key({r.session_id, r.attendee_id, r.id}), "");
-            !put)
-            return put;
-        nlohmann::json event = {{"id", r.id},
-                                {"type", "checkin"},
-                                {"at", r.at_text},
-                                {"module_id", c.module_id},
-                                {"attendee_id", r.attendee_id},
-                                {"session_id", r.session_id},
-                                {"source", r.source},
-                                {"late", r.late},
-                                {"not_in_roster", r.not_in_roster},
-                                {"clock_untrusted", r.clock_untrusted}};
-        if (!r.staff.empty()) event["staff"] = r.staff;
-        if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
-        outcome.created = true;
-        outcome.record = std::move(r);
-        return Status::ok();
-    });
-    if (!s) return s;
-    return outcome;
-}
-
-std::optional<CheckinRecord> Store::checkin(std::string_view checkin_id) const
-{
-    auto txn = read();
-    if (!txn) return std::nullopt;
-    auto value = txn->get(checkins_, checkin_id);
-    auto json = value ? parse_json(*value) : std::nullopt;
-    return json ? checkin_from_json(*json) : std::nullopt;
-}
-
-std::optional<CheckinRecord> Store::find_checkin(std::string_view attendee_id,
-                                                 std::string_view session_id) const
-{
-    for (auto& r : checkins_of_attendee(attendee_id)) {
-        if (r.session_id == session_id && !r.voided) return std::move(r);
-    }
-    return std::nullopt;
-}
-
-std::vector<CheckinRecord> Store::checkins_of_attendee(std::string_view attendee_id) const
-{
-    std::vector<CheckinRecord> out;
-    auto txn = read();
-    if (!txn) return out;
-    std::string prefix = join_key({attendee_id, ""});
-    txn->scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
-        if (!starts_with(key, prefix)) return false;
-        auto value = txn->get(checkins_, last_part(key));
-        auto json = value ? parse_json(*value) : std::nullopt;
-        if (auto r = json ? checkin_from_json(*json) : std::nullopt) out.push_back(std::move(*r));
-        return true;
-    });
-    return out;
-}
-
-std::vector<CheckinRecord> Store::checkins_of_session(std::string_view session_id) const
-{
-    std::vector<CheckinRecord> out;
-    auto txn = read();
-    if (!txn) return out;
-    std::string prefix = join_key({session_id, ""});
-    txn->scan(checkin_by_session_, prefix, [&](std::string_view key, std::string_view) {
-        if (!starts_with(key, prefix)) return false;
-        auto value = txn->get(checkins_, last_part(key));
-        auto json = value ? parse_json(*value) : std::nullopt;
-        if (auto r = json ? checkin_from_json(*json) : std::nullopt) out.push_back(std::move(*r));
-        return true;
-    });
-    return out;
-}
-
-std::size_t Store::checkin_count() const
-{
-    auto txn = read();
-    return txn ? txn->entries(checkins_) : 0;
-}
-
 TrustedKeys Store::trusted_keys() const
 {
     TrustedKeys keys;
@@ -416,9 +231,7 @@ std::uint16_t Store::current_issue(std::string_view attendee_id) const
     auto txn = read();
     if (!txn) return 1;
     auto v = txn->get(issues_, attendee_id);
-    if (!v || v->size() != 2) return 1;
-    return static_cast<std::uint16_t>((static_cast<unsigned char>((*v)[0]) << 8) |
-                                      static_cast<unsigned char>((*v)[1]));
+    return v && v->size() == 2 ? decode_u16(*v) : 1;
 }
 
 Result<std::uint16_t> Store::reissue(std::string_view attendee_id, std::string_view reason)
@@ -426,10 +239,7 @@ Result<std::uint16_t> Store::reissue(std::string_view attendee_id, std::string_v
     std::uint16_t next = 0;
     Status s = writes_->run([&](Txn& txn) -> Status {
         std::uint16_t current = 1;
-        if (auto v = txn.get(issues_, attendee_id); v && v->size() == 2) {
-            current = static_cast<std::uint16_t>((static_cast<unsigned char>((*v)[0]) << 8) |
-                                                 static_cast<unsigned char>((*v)[1]));
-        }
+        if (auto v = txn.get(issues_, attendee_id); v && v->size() == 2) current = decode_u16(*v);
         if (current == 0xffff) {
             return Status::error("malformed_request", "this badge cannot be re-issued again",
                                  "Give the attendee a new registration id.");
@@ -441,38 +251,6 @@ Result<std::uint16_t> Store::reissue(std::string_view attendee_id, std::string_v
     });
     if (!s) return s;
     return next;
-}
-
-Status Store::append_event(Txn& txn, nlohmann::json event, std::uint64_t* seq_out)
-{
-    auto last = txn.get(meta_, "last_seq");
-    std::uint64_t seq = (last ? decode_u64(*last) : 0) + 1;
-    event["seq"] = seq;
-    if (Status s = txn.put(events_, encode_u64(seq), event.dump(), MDB_APPEND); !s) return s;
-    if (Status s = txn.put(meta_, "last_seq", encode_u64(seq)); !s) return s;
-    if (seq_out != nullptr) *seq_out = seq;
-    return Status::ok();
-}
-
-std::uint64_t Store::last_seq() const
-{
-    auto txn = read();
-    if (!txn) return 0;
-    auto last = txn->get(meta_, "last_seq");
-    return last ? decode_u64(*last) : 0;
-}
-
-std::vector<StoredEvent> Store::events_from(std::uint64_t first_seq, std::size_t limit) const
-{
-    std::vector<StoredEvent> out;
-    auto txn = read();
-    if (!txn) return out;
-    txn->scan(events_, encode_u64(first_seq), [&](std::string_view key, std::string_view value) {
-        if (out.size() >= limit) return false;
-        if (auto json = parse_json(value)) out.push_back({decode_u64(key), std::move(*json)});
-        return true;
-    });
-    return out;
 }
 
 }  // namespace ck

@@ -13,12 +13,14 @@
 // - Nothing is deleted: a void is a new event that marks the check-in.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/attendance.hpp"
 #include "core/credential.hpp"
 #include "core/roster.hpp"
 #include "core/status.hpp"
@@ -85,6 +87,25 @@ struct StoredEvent {
     nlohmann::json body;
 };
 
+// Who did something, and when (by the device clock), for voids, closes and the audit log.
+struct Actor {
+    std::string name;  // staff member's username, "badge", "phone" or "automatic"
+    Instant at;
+    std::string at_text;  // RFC 3339 in the module's zone
+};
+
+struct SessionCount {
+    int present = 0;  // valid (non-voided) check-ins
+    int late = 0;     // of which late
+};
+
+struct StaffAccount {
+    std::string username;
+    std::string password_hash;       // core/password.hpp format
+    int failed_logins = 0;           // consecutive
+    std::int64_t blocked_until = 0;  // unix seconds; no login attempt before this
+};
+
 class Store {
 public:
     // Opens the store in `options.dir` (which must exist), creating it when empty.
@@ -115,6 +136,34 @@ public:
     std::vector<CheckinRecord> checkins_of_attendee(std::string_view attendee_id) const;
     std::vector<CheckinRecord> checkins_of_session(std::string_view session_id) const;
     std::size_t checkin_count() const;
+    // Voids a check-in: marks it, appends a "void" event and an audit entry. Errors:
+    // not_found, already_voided.
+    Result<CheckinRecord> void_checkin(std::string_view module_id, std::string_view checkin_id,
+                                       std::string_view reason, const Actor& actor);
+    // Present and late per session id, kept up to date by every check-in and void (no scan).
+    std::map<std::string, SessionCount> session_counts() const;
+
+    // --- module close and completion records
+    // Writes one completion record (and "completion" event) per rostered attendee, once.
+    // Returns the number written; closing a closed module writes nothing.
+    Result<int> close_module(const ModuleEdition& module, const Actor& actor);
+    bool module_closed() const;
+    // Completion records, by attendee id.
+    std::vector<nlohmann::json> completions() const;
+
+    // --- staff accounts and their sessions
+    std::optional<StaffAccount> staff(std::string_view username) const;
+    std::vector<std::string> staff_names() const;
+    Status put_staff(const StaffAccount& account);
+    // Browser sessions, keyed by a hash of the cookie's token.
+    Status put_staff_session(std::string_view token_hash, const nlohmann::json& session);
+    std::optional<nlohmann::json> staff_session(std::string_view token_hash) const;
+    Status delete_staff_session(std::string_view token_hash);
+
+    // --- audit log (for people; the event log is for the registry)
+    Status audit(const Actor& actor, std::string_view action, nlohmann::json details);
+    // Newest first, at most `limit`, with seq < `before` (0: from the newest).
+    std::vector<StoredEvent> audit_entries(std::size_t limit, std::uint64_t before = 0) const;
 
     // --- keys and revocations
     TrustedKeys trusted_keys() const;
@@ -140,6 +189,10 @@ private:
     Store() = default;
     Status open_databases();
     Status append_event(Txn& txn, nlohmann::json event, std::uint64_t* seq_out = nullptr);
+    Status append_audit(Txn& txn, const Actor& actor, std::string_view action,
+                        nlohmann::json details);
+    Status count_checkin(Txn& txn, const CheckinRecord& record, int delta);
+    std::optional<CheckinRecord> read_checkin(const Txn& txn, std::string_view id) const;
     Result<Txn> read() const { return Txn::begin(env_, Txn::Mode::read_only); }
 
     LmdbEnv env_;
@@ -152,6 +205,11 @@ private:
     MDB_dbi keys_ = 0;                 // key id hex -> 32 raw bytes
     MDB_dbi revoked_ = 0;              // attendee \0 issue (u16 BE) -> reason
     MDB_dbi issues_ = 0;               // attendee -> current issue (u16 BE); absent: 1
+    MDB_dbi session_counts_ = 0;       // session id -> {"present","late"}
+    MDB_dbi completions_ = 0;          // attendee -> completion record JSON
+    MDB_dbi staff_ = 0;                // username -> account JSON
+    MDB_dbi staff_sessions_ = 0;       // token hash -> {"username","csrf","expires"}
+    MDB_dbi audit_ = 0;                // seq (u64 BE) -> entry JSON
     std::unique_ptr<WriteQueue> writes_;
 };
 

@@ -1,0 +1,252 @@
+// Check-ins: recording (at most one valid per attendee and session), voiding, lookups and
+// the per-session counts that the dashboard reads without scanning.
+#include "store/store.hpp"
+#include "store/store_internal.hpp"
+
+namespace ck {
+
+using namespace store_detail;
+
+nlohmann::json checkin_to_json(const CheckinRecord& r)
+{
+    return {{"id", r.id},
+            {"attendee_id", r.attendee_id},
+            {"session_id", r.session_id},
+            {"at_unix", r.at.time_since_epoch().count()},
+            {"at", r.at_text},
+            {"source", r.source},
+            {"late", r.late},
+            {"not_in_roster", r.not_in_roster},
+            {"clock_untrusted", r.clock_untrusted},
+            {"staff", r.staff},
+            {"issue", r.issue},
+            {"voided", r.voided},
+            {"void_reason", r.void_reason}};
+}
+
+std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& j)
+{
+    try {
+        CheckinRecord r;
+        r.id = j.at("id").get<std::string>();
+        r.attendee_id = j.at("attendee_id").get<std::string>();
+        r.session_id = j.at("session_id").get<std::string>();
+        r.at = Instant(std::chrono::seconds(j.at("at_unix").get<std::int64_t>()));
+        r.at_text = j.at("at").get<std::string>();
+        r.source = j.at("source").get<std::string>();
+        r.late = j.at("late").get<bool>();
+        r.not_in_roster = j.at("not_in_roster").get<bool>();
+        r.clock_untrusted = j.at("clock_untrusted").get<bool>();
+        r.staff = j.at("staff").get<std::string>();
+        r.issue = j.at("issue").get<std::uint16_t>();
+        r.voided = j.at("voided").get<bool>();
+        r.void_reason = j.at("void_reason").get<std::string>();
+        return r;
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<CheckinRecord> Store::read_checkin(const Txn& txn, std::string_view id) const
+{
+    auto value = txn.get(checkins_, id);
+    auto json = value ? parse_json(*value) : std::nullopt;
+    return json ? checkin_from_json(*json) : std::nullopt;
+}
+
+Status Store::count_checkin(Txn& txn, const CheckinRecord& record, int delta)
+{
+    SessionCount count;
+    if (auto v = txn.get(session_counts_, record.session_id)) {
+        if (auto json = parse_json(*v)) {
+            count.present = json->value("present", 0);
+            count.late = json->value("late", 0);
+        }
+    }
+    count.present += delta;
+    if (record.late) count.late += delta;
+    nlohmann::json json = {{"present", count.present}, {"late", count.late}};
+    return txn.put(session_counts_, record.session_id, json.dump());
+}
+
+Result<CheckinOutcome> Store::record_checkin(const NewCheckin& c)
+{
+    CheckinOutcome outcome;
+    Status s = writes_->run([&](Txn& txn) -> Status {
+        outcome = {};
+        // The writer runs one job at a time, so this check and the insert are atomic.
+        std::string prefix = join_key({c.attendee_id, c.session_id, ""});
+        std::optional<CheckinRecord> existing;
+        txn.scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
+            if (!starts_with(key, prefix)) return false;
+            auto record = read_checkin(txn, last_part(key));
+            if (record && !record->voided) {
+                existing = std::move(record);
+                return false;
+            }
+            return true;
+        });
+        if (existing) {
+            outcome.record = std::move(*existing);
+            return Status::ok();
+        }
+        CheckinRecord r;
+        r.id = new_uuid();
+        r.attendee_id = c.attendee_id;
+        r.session_id = c.session_id;
+        r.at = c.at;
+        r.at_text = c.at_text;
+        r.source = c.source;
+        r.late = c.late;
+        r.not_in_roster = c.not_in_roster;
+        r.clock_untrusted = c.clock_untrusted;
+        r.staff = c.staff;
+        r.issue = c.issue;
+        if (Status put = txn.put(checkins_, r.id, checkin_to_json(r).dump()); !put) return put;
+        if (Status put =
+                txn.put(checkin_by_attendee_, join_key({r.attendee_id, r.session_id, r.id}), "");
+            !put)
+            return put;
+        if (Status put =
+                txn.put(checkin_by_session_, join_key({r.session_id, r.attendee_id, r.id}), "");
+            !put)
+            return put;
+        if (Status counted = count_checkin(txn, r, +1); !counted) return counted;
+        nlohmann::json event = {{"id", r.id},
+                                {"type", "checkin"},
+                                {"at", r.at_text},
+                                {"module_id", c.module_id},
+                                {"attendee_id", r.attendee_id},
+                                {"session_id", r.session_id},
+                                {"source", r.source},
+                                {"late", r.late},
+                                {"not_in_roster", r.not_in_roster},
+                                {"clock_untrusted", r.clock_untrusted}};
+        if (!r.staff.empty()) event["staff"] = r.staff;
+        if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
+        if (r.source == "manual") {
+            Actor actor{r.staff, r.at, r.at_text};
+            if (Status au = append_audit(txn, actor, "manual_checkin",
+                                         {{"checkin_id", r.id},
+                                          {"attendee_id", r.attendee_id},
+                                          {"session_id", r.session_id}});
+                !au)
+                return au;
+        }
+        outcome.created = true;
+        outcome.record = std::move(r);
+        return Status::ok();
+    });
+    if (!s) return s;
+    return outcome;
+}
+
+Result<CheckinRecord> Store::void_checkin(std::string_view module_id, std::string_view checkin_id,
+                                          std::string_view reason, const Actor& actor)
+{
+    CheckinRecord voided;
+    Status s = writes_->run([&](Txn& txn) -> Status {
+        auto record = read_checkin(txn, checkin_id);
+        if (!record) {
+            return Status::error("not_found",
+                                 "There is no check-in " + std::string(checkin_id) + ".",
+                                 "Reload the attendee and pick the check-in again.");
+        }
+        if (record->voided) {
+            return Status::error("already_voided", "This check-in was already voided.",
+                                 "Reload the attendee to see its current state.");
+        }
+        record->voided = true;
+        record->void_reason = std::string(reason);
+        if (Status put = txn.put(checkins_, record->id, checkin_to_json(*record).dump()); !put)
+            return put;
+        if (Status counted = count_checkin(txn, *record, -1); !counted) return counted;
+        nlohmann::json event = {{"id", new_uuid()},
+                                {"type", "void"},
+                                {"at", actor.at_text},
+                                {"module_id", module_id},
+                                {"attendee_id", record->attendee_id},
+                                {"session_id", record->session_id},
+                                {"checkin_id", record->id},
+                                {"reason", reason},
+                                {"staff", actor.name}};
+        if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
+        if (Status au = append_audit(txn, actor, "void",
+                                     {{"checkin_id", record->id},
+                                      {"attendee_id", record->attendee_id},
+                                      {"session_id", record->session_id},
+                                      {"reason", reason}});
+            !au)
+            return au;
+        voided = std::move(*record);
+        return Status::ok();
+    });
+    if (!s) return s;
+    return voided;
+}
+
+std::map<std::string, SessionCount> Store::session_counts() const
+{
+    std::map<std::string, SessionCount> counts;
+    auto txn = read();
+    if (!txn) return counts;
+    txn->scan(session_counts_, "", [&](std::string_view key, std::string_view value) {
+        if (auto json = parse_json(value)) {
+            counts[std::string(key)] = {json->value("present", 0), json->value("late", 0)};
+        }
+        return true;
+    });
+    return counts;
+}
+
+std::optional<CheckinRecord> Store::checkin(std::string_view checkin_id) const
+{
+    auto txn = read();
+    if (!txn) return std::nullopt;
+    return read_checkin(*txn, checkin_id);
+}
+
+std::optional<CheckinRecord> Store::find_checkin(std::string_view attendee_id,
+                                                 std::string_view session_id) const
+{
+    for (auto& r : checkins_of_attendee(attendee_id)) {
+        if (r.session_id == session_id && !r.voided) return std::move(r);
+    }
+    return std::nullopt;
+}
+
+std::vector<CheckinRecord> Store::checkins_of_attendee(std::string_view attendee_id) const
+{
+    std::vector<CheckinRecord> out;
+    auto txn = read();
+    if (!txn) return out;
+    std::string prefix = join_key({attendee_id, ""});
+    txn->scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
+        if (!starts_with(key, prefix)) return false;
+        if (auto r = read_checkin(*txn, last_part(key))) out.push_back(std::move(*r));
+        return true;
+    });
+    return out;
+}
+
+std::vector<CheckinRecord> Store::checkins_of_session(std::string_view session_id) const
+{
+    std::vector<CheckinRecord> out;
+    auto txn = read();
+    if (!txn) return out;
+    std::string prefix = join_key({session_id, ""});
+    txn->scan(checkin_by_session_, prefix, [&](std::string_view key, std::string_view) {
+        if (!starts_with(key, prefix)) return false;
+        if (auto r = read_checkin(*txn, last_part(key))) out.push_back(std::move(*r));
+        return true;
+    });
+    return out;
+}
+
+std::size_t Store::checkin_count() const
+{
+    auto txn = read();
+    return txn ? txn->entries(checkins_) : 0;
+}
+
+}  // namespace ck

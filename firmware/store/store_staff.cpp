@@ -1,0 +1,64 @@
+// Staff accounts and their browser sessions.
+#include "store/store.hpp"
+#include "store/store_internal.hpp"
+
+namespace ck {
+
+using namespace store_detail;
+
+std::optional<StaffAccount> Store::staff(std::string_view username) const
+{
+    auto txn = read();
+    if (!txn) return std::nullopt;
+    auto value = txn->get(staff_, username);
+    auto json = value ? parse_json(*value) : std::nullopt;
+    if (!json) return std::nullopt;
+    StaffAccount account;
+    account.username = std::string(username);
+    account.password_hash = json->value("password_hash", "");
+    account.failed_logins = json->value("failed_logins", 0);
+    account.blocked_until = json->value("blocked_until", std::int64_t{0});
+    return account;
+}
+
+std::vector<std::string> Store::staff_names() const
+{
+    std::vector<std::string> names;
+    auto txn = read();
+    if (!txn) return names;
+    txn->scan(staff_, "", [&](std::string_view key, std::string_view) {
+        names.emplace_back(key);
+        return true;
+    });
+    return names;
+}
+
+Status Store::put_staff(const StaffAccount& account)
+{
+    nlohmann::json json = {{"password_hash", account.password_hash},
+                           {"failed_logins", account.failed_logins},
+                           {"blocked_until", account.blocked_until}};
+    std::string value = json.dump();
+    return writes_->run([&](Txn& txn) { return txn.put(staff_, account.username, value); });
+}
+
+Status Store::put_staff_session(std::string_view token_hash, const nlohmann::json& session)
+{
+    std::string value = session.dump();
+    return writes_->run([&](Txn& txn) { return txn.put(staff_sessions_, token_hash, value); });
+}
+
+std::optional<nlohmann::json> Store::staff_session(std::string_view token_hash) const
+{
+    auto txn = read();
+    if (!txn) return std::nullopt;
+    auto value = txn->get(staff_sessions_, token_hash);
+    return value ? parse_json(*value) : std::nullopt;
+}
+
+Status Store::delete_staff_session(std::string_view token_hash)
+{
+    return writes_->run([&](Txn& txn) { return txn.del(staff_sessions_, token_hash); });
+}
+
+}  // namespace ck
