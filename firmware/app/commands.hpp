@@ -28,6 +28,9 @@ struct ServeOptions {
 int cmd_init(const std::string& data_dir, const std::string& config_path);
 int cmd_serve(ServeOptions options);
 int cmd_roster_import(const std::string& data_dir, const std::string& file);
+int cmd_staff_add(const std::string& data_dir, const std::string& name);
+int cmd_badges(const std::string& data_dir, const std::string& out_path);
+int cmd_export(const std::string& data_dir, const std::string& format);
 // Prints credentials; with `reissue`, first revokes each named attendee's current badge.
 int cmd_credential(const std::string& data_dir, bool svg, bool reissue,
                    const std::vector<std::string>& ids);

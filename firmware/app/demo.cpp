@@ -10,9 +10,12 @@
 #include "app/commands.hpp"
 #include "app/device.hpp"
 #include "app/files.hpp"
+#include "core/password.hpp"
 
 namespace ck {
 namespace {
+
+constexpr const char* kDemoStaff = "staff";
 
 struct DemoPerson {
     const char* given;
@@ -141,15 +144,26 @@ Status prepare_demo(const std::string& data_dir)
         attendees.push_back({id, p.family, p.given, "", p.country});
     }
     auto stats = (*device)->store->import_roster(attendees);
-    return stats ? Status::ok() : stats.status();
+    if (!stats) return stats.status();
+    // A staff account whose password is kept (0600) beside the data, so the banner can show it.
+    std::string password = random_hex(6);
+    StaffAccount staff;
+    staff.username = kDemoStaff;
+    staff.password_hash = hash_password(password);
+    if (Status s = (*device)->store->put_staff(staff); !s) return s;
+    return write_file_atomic(data_dir + "/demo-staff-password", password + "\n", 0600);
 }
 
 void print_demo_banner(Device& device, const std::string& base_url)
 {
+    std::string password = read_file(device.data_dir + "/demo-staff-password").value_or("?");
+    while (!password.empty() && password.back() == '\n') password.pop_back();
     std::cout << "\nDemo module " << device.config.module.id() << " (" << device.config.module.title
               << "), " << device.store->attendee_count() << " attendees, time zone "
               << device.config.module.timezone << "\n"
               << "  Kiosk check-in page:  " << base_url << "/\n"
+              << "  Staff dashboard:      " << base_url << "/staff  (login " << kDemoStaff
+              << " / " << password << ")\n"
               << "  Health:               " << base_url << "/healthz\n"
               << "  Module:               " << base_url << "/api/v1/module\n";
     if (device.signing_key) {

@@ -39,6 +39,12 @@ std::string Device::credential_for(const std::string& attendee_id) const
     return signing_key->issue(credential);
 }
 
+Actor Device::actor(const std::string& name) const
+{
+    Instant now = clock.now();
+    return {name, now, format_rfc3339(now, config.module.zone)};
+}
+
 TrustedKeys Device::keys() const
 {
     std::lock_guard lock(keys_mutex_);
@@ -105,6 +111,7 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
     if (auto pem = read_file(key_file(data_dir))) device->signing_key = SigningKey::from_pem(*pem);
     device->checkin_limiter = std::make_unique<RateLimiter>(
         device->config.checkins_per_client_per_s, device->config.checkin_burst_per_client);
+    device->login_limiter = std::make_unique<RateLimiter>(0.2, 10);
     device->reload_keys();
     return device;
 }

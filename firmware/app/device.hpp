@@ -31,6 +31,7 @@ public:
     DeviceClock clock;
     std::optional<SigningKey> signing_key;
     std::unique_ptr<RateLimiter> checkin_limiter;
+    std::unique_ptr<RateLimiter> login_limiter;
     std::string web_dir;  // serve pages from disk (development), empty: embedded pages
 
     Device();
@@ -41,6 +42,9 @@ public:
     // The QR text of the attendee's current badge, signed with this device's key.
     // Requires signing_key.
     std::string credential_for(const std::string& attendee_id) const;
+
+    // `name` acting now, by the device clock (for voids, closes, the audit log).
+    Actor actor(const std::string& name) const;
 
     // The keys credentials are verified with (cached; reload_keys() after a change).
     TrustedKeys keys() const;

@@ -45,6 +45,26 @@ int main(int argc, char** argv)
                              "Replace the attendees' badges: the old ones are revoked");
     credential_cmd->add_option("ATTENDEE_ID", ids, "Attendee ids (default: everyone)");
 
+    auto* staff_cmd = app.add_subcommand("staff", "Manage staff accounts");
+    staff_cmd->require_subcommand(1);
+    std::string staff_name;
+    auto* staff_add_cmd = staff_cmd->add_subcommand(
+        "add", "Create a staff account, or reset its password (read from standard input)");
+    staff_add_cmd->add_option("--data", data_dir, "Data directory")->required();
+    staff_add_cmd->add_option("NAME", staff_name, "Login name")->required();
+
+    std::string out_path;
+    auto* badges_cmd = app.add_subcommand("badges", "Write the printable A4 badge sheet");
+    badges_cmd->add_option("--data", data_dir, "Data directory")->required();
+    badges_cmd->add_option("--out", out_path, "FILE.html")->required();
+
+    std::string format;
+    auto* export_cmd = app.add_subcommand("export", "Print the attendance export");
+    export_cmd->add_option("--data", data_dir, "Data directory")->required();
+    export_cmd->add_option("--format", format, "csv or json")
+        ->required()
+        ->check(CLI::IsMember({"csv", "json"}));
+
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
     try {
@@ -62,5 +82,8 @@ int main(int argc, char** argv)
     if (*init_cmd) return cmd_init(data_dir, config_path);
     if (*import_cmd) return cmd_roster_import(data_dir, roster_file);
     if (*credential_cmd) return cmd_credential(data_dir, svg, reissue, ids);
+    if (*staff_add_cmd) return cmd_staff_add(data_dir, staff_name);
+    if (*badges_cmd) return cmd_badges(data_dir, out_path);
+    if (*export_cmd) return cmd_export(data_dir, format);
     return kExitUsage;
 }

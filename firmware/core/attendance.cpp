@@ -46,4 +46,19 @@ CompletionResult evaluate_completion(const ModuleEdition& module,
     return result;
 }
 
+nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
+                                 const std::set<std::string>& attended_session_ids,
+                                 bool in_roster)
+{
+    CompletionResult c = evaluate_completion(module, attended_session_ids);
+    return {{"attendee_id", attendee_id},
+            {"module_id", module.id()},
+            {"sessions_attended", c.sessions_attended},
+            {"sessions_total", c.sessions_total},
+            {"attended_session_ids", attended_session_ids},
+            {"attendance_complete", c.attendance_complete},
+            {"cme_credits", c.cme_credits},
+            {"not_in_roster", !in_roster}};
+}
+
 }  // namespace ck

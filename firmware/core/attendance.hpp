@@ -1,6 +1,7 @@
 // Module completion and EACCME credits from the set of sessions an attendee attended.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 
@@ -23,5 +24,12 @@ double cme_credits(const ModuleEdition& module, const std::set<std::string>& att
 // Completion rule: every session, or at least `completion.min_sessions` sessions.
 CompletionResult evaluate_completion(const ModuleEdition& module,
                                      const std::set<std::string>& attended_session_ids);
+
+// A completion record as stored, exported and sent to the registry:
+// {"attendee_id","module_id","sessions_attended","sessions_total","attended_session_ids",
+//  "attendance_complete","cme_credits","not_in_roster"}.
+nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
+                                 const std::set<std::string>& attended_session_ids,
+                                 bool in_roster);
 
 }  // namespace ck

@@ -20,6 +20,9 @@ constexpr ErrorCode kErrorCodes[] = {
     {"not_found", 404},
     {"method_not_allowed", 405},
     {"no_open_session", 409},
+    {"already_voided", 409},
+    {"module_closed", 409},
+    {"sync_not_configured", 409},
     {"payload_too_large", 413},
     {"unsupported_media_type", 415},
     {"invalid_credential", 422},
@@ -30,6 +33,7 @@ constexpr ErrorCode kErrorCodes[] = {
     {"storage_error", 500},
     {"clock_not_trusted", 503},
     {"storage_unavailable", 503},
+    {"sync_unavailable", 503},
     {"store_unreadable", 503},
     {"storage_full", 507},
 };

@@ -11,7 +11,7 @@
 #include "http/error.hpp"
 #include "http/rate_limit.hpp"
 #include "http/routes.hpp"
-#include "http/session_json.hpp"
+#include "http/api_json.hpp"
 
 namespace ck {
 namespace {
@@ -103,22 +103,8 @@ void handle_post_checkin(const ApiRequest& request, httplib::Response& res)
         write_error(res, outcome.status());
         return;
     }
-    const CheckinRecord& r = outcome->record;
-    nlohmann::json body = {
-        {"status", outcome->created ? "checked_in" : "already_checked_in"},
-        {"checkin",
-         {{"id", r.id},
-          {"attendee_id", r.attendee_id},
-          {"session_id", r.session_id},
-          {"at", r.at_text},
-          {"local_time", format_local_hhmm(r.at, module.zone)},
-          {"source", r.source},
-          {"late", r.late},
-          {"not_in_roster", r.not_in_roster},
-          {"clock_untrusted", r.clock_untrusted}}},
-        {"attendee", {{"display_name", attendee ? attendee->first_name_initial() : r.attendee_id}}},
-        {"session", session_summary(*device.schedule, *admission->session)}};
-    write_json(res, outcome->created ? 201 : 200, body);
+    write_json(res, outcome->created ? 201 : 200,
+               checkin_answer(*device.schedule, *outcome, attendee));
 }
 
 }  // namespace ck

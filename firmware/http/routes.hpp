@@ -17,6 +17,7 @@ struct ApiRequest {
     const httplib::Request& http;
     const std::string& body;
     Device& device;
+    std::string staff;  // the logged-in staff member on staff routes, else empty
 };
 
 using Handler = void (*)(const ApiRequest& request, httplib::Response& response);
@@ -34,6 +35,9 @@ struct Route {
     std::size_t max_body;  // 0: the configured default (limits.max_body_bytes)
 };
 
+// Roster uploads may be larger than other bodies: 2,000 attendees fit well in 4 MiB.
+inline constexpr std::size_t kRosterMaxBytes = 4u << 20;
+
 const std::vector<Route>& route_table();
 
 // Handlers, grouped by file (handle_*.cpp).
@@ -41,5 +45,28 @@ void handle_healthz(const ApiRequest& request, httplib::Response& response);
 void handle_get_module(const ApiRequest& request, httplib::Response& response);
 void handle_page(const ApiRequest& request, httplib::Response& response);
 void handle_post_checkin(const ApiRequest& request, httplib::Response& response);
+// staff_auth.cpp
+void handle_get_session(const ApiRequest& request, httplib::Response& response);
+void handle_login(const ApiRequest& request, httplib::Response& response);
+void handle_logout(const ApiRequest& request, httplib::Response& response);
+// handle_staff.cpp
+void handle_summary(const ApiRequest& request, httplib::Response& response);
+void handle_list_attendees(const ApiRequest& request, httplib::Response& response);
+void handle_get_attendee(const ApiRequest& request, httplib::Response& response);
+void handle_manual_checkin(const ApiRequest& request, httplib::Response& response);
+void handle_void_checkin(const ApiRequest& request, httplib::Response& response);
+// handle_roster.cpp
+void handle_import_roster(const ApiRequest& request, httplib::Response& response);
+// handle_reports.cpp
+void handle_badges(const ApiRequest& request, httplib::Response& response);
+void handle_export(const ApiRequest& request, httplib::Response& response);
+void handle_completions(const ApiRequest& request, httplib::Response& response);
+void handle_close_module(const ApiRequest& request, httplib::Response& response);
+void handle_audit(const ApiRequest& request, httplib::Response& response);
+// handle_admin.cpp
+void handle_get_sync(const ApiRequest& request, httplib::Response& response);
+void handle_post_sync(const ApiRequest& request, httplib::Response& response);
+void handle_set_clock(const ApiRequest& request, httplib::Response& response);
+void handle_metrics(const ApiRequest& request, httplib::Response& response);
 
 }  // namespace ck

@@ -4,6 +4,7 @@
 #include "app/log.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
+#include "http/staff_auth.hpp"
 
 namespace ck {
 namespace {
@@ -60,7 +61,15 @@ Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::s
 void dispatch(const Route& route, Device& device, const httplib::Request& req,
               httplib::Response& res, const std::string& body)
 {
-    ApiRequest request{req, body, device};
+    ApiRequest request{req, body, device, {}};
+    if (route.access == Access::staff) {
+        auto session = authorize_staff(device, req, req.method != "GET");
+        if (!session) {
+            write_error(res, session.status());
+            return;
+        }
+        request.staff = session->username;
+    }
     route.handler(request, res);
 }
 
@@ -97,7 +106,9 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
         auto handler = [r, &device, limit](const httplib::Request& req, httplib::Response& res,
                                            const httplib::ContentReader& reader) {
             std::string body;
-            if (Status s = read_body(reader, limit, body, res); !s) {
+            bool has_body = req.has_header("Content-Length") ||
+                            req.has_header("Transfer-Encoding");
+            if (Status s = has_body ? read_body(reader, limit, body, res) : Status::ok(); !s) {
                 write_error(res, s);
                 return;
             }

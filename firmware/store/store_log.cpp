@@ -116,17 +116,9 @@ Result<int> Store::close_module(const ModuleEdition& module, const Actor& actor)
                 if (record && !record->voided) attended.insert(record->session_id);
                 return true;
             });
-            CompletionResult result = evaluate_completion(module, attended);
-            nlohmann::json record = {
-                {"attendee_id", attendee_id},
-                {"module_id", module.id()},
-                {"sessions_attended", result.sessions_attended},
-                {"sessions_total", result.sessions_total},
-                {"attended_session_ids", attended},
-                {"attendance_complete", result.attendance_complete},
-                {"cme_credits", result.cme_credits},
-                {"not_in_roster", !txn.get(attendees_, attendee_id).has_value()},
-                {"closed_at", actor.at_text}};
+            nlohmann::json record = completion_record(
+                module, attendee_id, attended, txn.get(attendees_, attendee_id).has_value());
+            record["closed_at"] = actor.at_text;
             if (Status put = txn.put(completions_, attendee_id, record.dump()); !put) return put;
             nlohmann::json event = record;
             event.erase("closed_at");

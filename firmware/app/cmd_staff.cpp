@@ -1,0 +1,70 @@
+#include <iostream>
+#include <regex>
+
+#include "app/commands.hpp"
+#include "app/device.hpp"
+#include "app/files.hpp"
+#include "app/reports.hpp"
+#include "core/password.hpp"
+
+namespace ck {
+
+int cmd_staff_add(const std::string& data_dir, const std::string& name)
+{
+    static const std::regex pattern("[A-Za-z0-9._-]{1,64}");
+    if (!std::regex_match(name, pattern)) {
+        std::cerr << "course-kiosk: a staff name is 1-64 letters, digits, '.', '_' or '-'\n";
+        return kExitUsage;
+    }
+    auto opened = open_device(data_dir);
+    if (!opened) return report_failure(opened.status());
+    // The password comes from standard input, never from an argument (which `ps` shows).
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (password.size() < 8) {
+        return report_failure(Status::error("malformed_request",
+                                            "the password must have at least 8 characters",
+                                            "Pipe it in: printf '%s\\n' \"$PASSWORD\" | "
+                                            "course-kiosk staff add --data DIR NAME"));
+    }
+    Device& device = **opened;
+    bool existed = device.store->staff(name).has_value();
+    StaffAccount account;
+    account.username = name;
+    account.password_hash = hash_password(password);
+    if (Status s = device.store->put_staff(account); !s) return report_failure(s);
+    device.store->audit(device.actor("command line"), existed ? "staff_password_reset" : "staff_add",
+                        {{"username", name}});
+    std::cout << "Staff account " << name << (existed ? " updated" : " created") << "\n";
+    return kExitOk;
+}
+
+int cmd_badges(const std::string& data_dir, const std::string& out_path)
+{
+    auto opened = open_device(data_dir);
+    if (!opened) return report_failure(opened.status());
+    auto sheet = render_badge_sheet(**opened, {});
+    if (!sheet) return report_failure(sheet.status());
+    if (Status s = write_file_atomic(out_path, *sheet, 0644); !s) return report_failure(s);
+    std::cout << "Wrote badges for " << (*opened)->store->attendee_count() << " attendees to "
+              << out_path << " (print on A4, 8 per page)\n";
+    return kExitOk;
+}
+
+int cmd_export(const std::string& data_dir, const std::string& format)
+{
+    auto opened = open_device(data_dir);
+    if (!opened) return report_failure(opened.status());
+    if (format == "csv") {
+        std::cout << export_csv(**opened, ',');
+    } else if (format == "json") {
+        std::cout << export_json(**opened).dump(2) << "\n";
+    } else {
+        std::cerr << "course-kiosk: --format must be csv or json\n";
+        return kExitUsage;
+    }
+    return kExitOk;
+}
+
+}  // namespace ck

@@ -1,0 +1,113 @@
+// Staff routes about the device itself: sync status, the clock, metrics.
+#include <sstream>
+
+#include "app/device.hpp"
+#include "http/error.hpp"
+#include "http/routes.hpp"
+
+namespace ck {
+
+nlohmann::json sync_status_json(Device& device)
+{
+    std::uint64_t last_seq = device.store->last_seq();
+    auto acked = device.store->meta("acked_through");
+    std::uint64_t acked_through = acked ? decode_u64(*acked) : 0;
+    nlohmann::json oldest = nullptr;
+    if (last_seq > acked_through) {
+        auto events = device.store->events_from(acked_through + 1, 1);
+        if (!events.empty()) oldest = events.front().body.value("at", "");
+    }
+    return {{"configured", device.config.registry.has_value()},
+            {"pending", last_seq - acked_through},
+            {"last_seq", last_seq},
+            {"acked_through", acked_through},
+            {"oldest_pending_at", oldest},
+            {"last_success", nullptr},
+            {"last_error", nullptr},
+            {"next_attempt", nullptr}};
+}
+
+void handle_get_sync(const ApiRequest& request, httplib::Response& res)
+{
+    write_json(res, 200, sync_status_json(request.device));
+}
+
+void handle_post_sync(const ApiRequest& request, httplib::Response& res)
+{
+    if (!request.device.config.registry) {
+        write_error(res, Status::error("sync_not_configured", "No registry is configured.",
+                                       "Add a \"registry\" to the config; events are kept until "
+                                       "then."));
+        return;
+    }
+    write_error(res, Status::error("sync_unavailable",
+                                   "This version keeps events but does not deliver them yet.",
+                                   "Nothing is lost: the events wait in the outbox."));
+}
+
+void handle_set_clock(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    std::optional<Instant> t;
+    if (body.is_object() && body.contains("time") && body["time"].is_string()) {
+        t = parse_rfc3339(body["time"].get<std::string>());
+    }
+    // Plausibility: a browser's clock, not a typo or a dead battery.
+    const Instant earliest{std::chrono::seconds(1735689600)};  // 2025-01-01
+    const Instant latest{std::chrono::seconds(4102444800)};    // 2100-01-01
+    if (!t || *t < earliest || *t >= latest) {
+        write_error(res, Status::error("malformed_request",
+                                       "Send {\"time\": \"2026-11-23T08:41:07+01:00\"}, a "
+                                       "plausible RFC 3339 time.",
+                                       "The staff page sends this browser's clock."));
+        return;
+    }
+    Instant before = device.clock.now();
+    device.clock.set(*t, "staff");
+    const date::time_zone* zone = device.config.module.zone;
+    device.store->audit(device.actor(request.staff), "set_clock",
+                        {{"from", format_rfc3339(before, zone)},
+                         {"to", format_rfc3339(*t, zone)}});
+    write_json(res, 200,
+               {{"time", format_rfc3339(device.clock.now(), zone)},
+                {"trusted", device.clock.trusted()},
+                {"source", device.clock.trust_source()},
+                {"offset_s", device.clock.offset().count()}});
+}
+
+void handle_metrics(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    auto sync = sync_status_json(device);
+    std::ostringstream out;
+    auto gauge = [&](const char* name, const char* help, auto value) {
+        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+            << name << " " << value << "\n";
+    };
+    gauge("course_kiosk_attendees", "Attendees in the roster.", device.store->attendee_count());
+    gauge("course_kiosk_checkins", "Check-ins recorded, voided ones included.",
+          device.store->checkin_count());
+    gauge("course_kiosk_events_last_seq", "Sequence number of the newest event.",
+          sync["last_seq"].get<std::uint64_t>());
+    gauge("course_kiosk_sync_pending_events", "Events not yet acknowledged by the registry.",
+          sync["pending"].get<std::uint64_t>());
+    gauge("course_kiosk_clock_trusted", "1 when the device clock is trusted.",
+          device.clock.trusted() ? 1 : 0);
+    gauge("course_kiosk_store_map_bytes", "LMDB map size.", device.store->map_size());
+    gauge("course_kiosk_store_used_bytes", "LMDB pages in use.", device.store->used_bytes());
+    gauge("course_kiosk_store_write_batches", "Group-commit transactions so far.",
+          device.store->write_queue().batches());
+    gauge("course_kiosk_store_write_jobs", "Writes committed through the group commit.",
+          device.store->write_queue().jobs());
+    out << "# HELP course_kiosk_session_present Valid check-ins per session.\n"
+        << "# TYPE course_kiosk_session_present gauge\n";
+    for (const auto& [session, count] : device.store->session_counts()) {
+        out << "course_kiosk_session_present{session=\"" << session << "\"} " << count.present
+            << "\n";
+    }
+    res.status = 200;
+    res.set_content(out.str(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace ck

@@ -1,0 +1,272 @@
+// Staff routes for running the day: summary, attendees, manual check-in, void.
+#include <algorithm>
+#include <cctype>
+
+#include "app/device.hpp"
+#include "core/attendance.hpp"
+#include "core/checkin_policy.hpp"
+#include "core/password.hpp"
+#include "http/api_json.hpp"
+#include "http/error.hpp"
+#include "http/routes.hpp"
+
+namespace ck {
+namespace {
+
+// Answers 304 when the client's If-None-Match matches; else sends `body` with its ETag.
+// `volatile_pointers` (JSON pointers to the current time and such) are left out of the tag.
+void write_json_with_etag(const httplib::Request& req, httplib::Response& res,
+                          const nlohmann::json& body,
+                          std::initializer_list<const char*> volatile_pointers = {})
+{
+    nlohmann::json stable = body;
+    for (const char* pointer : volatile_pointers) {
+        nlohmann::json::json_pointer p(pointer);
+        if (stable.contains(p)) stable[p] = nullptr;
+    }
+    std::string etag = "\"" + sha256_hex(stable.dump()).substr(0, 24) + "\"";
+    res.set_header("ETag", etag);
+    if (req.get_header_value("If-None-Match") == etag) {
+        res.status = 304;
+        return;
+    }
+    write_json(res, 200, body);
+}
+
+Result<nlohmann::json> parse_object_body(const std::string& body)
+{
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+    auto json = nlohmann::json::parse(body, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+        return Status::error("malformed_request", "The request body must be a JSON object.",
+                             "Send JSON such as {\"session_id\": \"d1-am\"}.");
+    }
+    return json;
+}
+
+std::string lower(std::string_view text)
+{
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+bool matches(const Attendee& a, const std::string& query)
+{
+    if (query.empty()) return true;
+    for (const std::string& field :
+         {a.id, a.family_name, a.given_name, a.given_name + " " + a.family_name,
+          a.family_name + " " + a.given_name}) {
+        if (lower(field).find(query) != std::string::npos) return true;
+    }
+    return false;
+}
+
+std::set<std::string> attended_sessions(const std::vector<CheckinRecord>& checkins)
+{
+    std::set<std::string> ids;
+    for (const auto& c : checkins) {
+        if (!c.voided) ids.insert(c.session_id);
+    }
+    return ids;
+}
+
+}  // namespace
+
+nlohmann::json sync_status_json(Device& device);  // handle_admin.cpp
+
+void handle_summary(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    const Schedule& schedule = *device.schedule;
+    const ModuleEdition& module = device.config.module;
+    Instant now = device.clock.now();
+    auto counts = device.store->session_counts();
+    int expected = static_cast<int>(device.store->attendee_count());
+
+    nlohmann::json sessions = nlohmann::json::array();
+    for (const auto& s : schedule.sessions()) {
+        nlohmann::json item = session_summary(schedule, s);
+        const SessionCount& count = counts[s.spec->id];
+        item["present"] = count.present;
+        item["late"] = count.late;
+        item["expected"] = expected;
+        sessions.push_back(std::move(item));
+    }
+    const ResolvedSession* open = schedule.open_session(now);
+    const ResolvedSession* next = schedule.next_session(now);
+    std::string now_text = format_rfc3339(now, module.zone);
+    nlohmann::json body = {
+        {"module",
+         {{"id", module.id()},
+          {"title", module.title},
+          {"venue", module.venue},
+          {"timezone", module.timezone}}},
+        {"now", now_text},
+        {"today", now_text.substr(0, 10)},
+        {"open_session", open ? session_summary(schedule, *open) : nlohmann::json(nullptr)},
+        {"next_session", next ? session_summary(schedule, *next) : nlohmann::json(nullptr)},
+        {"expected", expected},
+        {"sessions", sessions},
+        {"clock",
+         {{"trusted", device.clock.trusted()},
+          {"source", device.clock.trust_source()},
+          {"time", now_text}}},
+        {"sync", sync_status_json(device)},
+        {"module_closed", device.store->module_closed()}};
+    write_json_with_etag(request.http, res, body, {"/now", "/clock/time"});
+}
+
+void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    const Schedule& schedule = *device.schedule;
+    std::string query = lower(request.http.get_param_value("q"));
+    nlohmann::json sessions = nlohmann::json::array();
+    for (const auto& s : schedule.sessions()) sessions.push_back(session_summary(schedule, s));
+    nlohmann::json attendees = nlohmann::json::array();
+    auto everyone = device.store->attendees();
+    for (const auto& a : everyone) {
+        if (!matches(a, query)) continue;
+        nlohmann::json checkins = nlohmann::json::object();
+        int attended = 0;
+        for (const auto& c : device.store->checkins_of_attendee(a.id)) {
+            if (c.voided) continue;
+            ++attended;
+            checkins[c.session_id] = {{"checkin_id", c.id},
+                                      {"local_time", format_local_hhmm(c.at, schedule.module().zone)},
+                                      {"late", c.late},
+                                      {"source", c.source}};
+        }
+        nlohmann::json item = attendee_to_json(a);
+        item["sessions_attended"] = attended;
+        item["checkins"] = std::move(checkins);
+        attendees.push_back(std::move(item));
+    }
+    write_json_with_etag(request.http, res,
+                         {{"sessions", sessions},
+                          {"attendees", attendees},
+                          {"total", everyone.size()}});
+}
+
+void handle_get_attendee(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    std::string id = request.http.matches[1];
+    auto attendee = device.store->attendee(id);
+    auto checkins = device.store->checkins_of_attendee(id);
+    if (!attendee && checkins.empty()) {
+        write_error(res, Status::error("not_found", "There is no attendee " + id + ".",
+                                       "Check the registration number."));
+        return;
+    }
+    const date::time_zone* zone = device.config.module.zone;
+    nlohmann::json history = nlohmann::json::array();
+    for (const auto& c : checkins) {
+        nlohmann::json item = checkin_json(c, zone);
+        item["staff"] = c.staff;
+        item["voided"] = c.voided;
+        item["void_reason"] = c.void_reason;
+        history.push_back(std::move(item));
+    }
+    CompletionResult completion =
+        evaluate_completion(device.config.module, attended_sessions(checkins));
+    nlohmann::json person = attendee ? attendee_to_json(*attendee)
+                                     : nlohmann::json{{"id", id}, {"not_in_roster", true}};
+    write_json(res, 200,
+               {{"attendee", person},
+                {"checkins", history},
+                {"completion",
+                 {{"sessions_attended", completion.sessions_attended},
+                  {"sessions_total", completion.sessions_total},
+                  {"attendance_complete", completion.attendance_complete},
+                  {"cme_credits", completion.cme_credits}}}});
+}
+
+void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    const Schedule& schedule = *device.schedule;
+    std::string id = request.http.matches[1];
+    auto attendee = device.store->attendee(id);
+    if (!attendee) {
+        write_error(res, Status::error("not_found", "There is no attendee " + id + " in the roster.",
+                                       "Import the roster, or check the registration number."));
+        return;
+    }
+    auto body = parse_object_body(request.body);
+    if (!body) {
+        write_error(res, body.status());
+        return;
+    }
+    const ResolvedSession* session = nullptr;
+    if (auto it = body->find("session_id"); it != body->end() && !it->is_null()) {
+        if (!it->is_string() || (session = schedule.find(it->get<std::string>())) == nullptr) {
+            write_error(res, Status::error("malformed_request", "Unknown session_id.",
+                                           "Use a session id of this module, e.g. \"d1-am\"."));
+            return;
+        }
+    }
+    CheckinContext context;
+    context.schedule = &schedule;
+    context.now = device.clock.now();
+    context.clock_trusted = device.clock.trusted();
+    context.refuse_when_clock_untrusted = device.config.refuse_checkins_when_untrusted;
+    auto admission = admit_session(context, session);
+    if (!admission) {
+        write_error(res, admission.status());
+        return;
+    }
+    const ResolvedSession& chosen = *admission->session;
+    // A correction for a session outside its window is not "late": it is a correction.
+    bool in_window = context.now >= chosen.window_opens && context.now < chosen.end;
+    NewCheckin checkin;
+    checkin.module_id = device.config.module.id();
+    checkin.attendee_id = id;
+    checkin.session_id = chosen.spec->id;
+    checkin.at = context.now;
+    checkin.at_text = format_rfc3339(context.now, device.config.module.zone);
+    checkin.source = "manual";
+    checkin.late = in_window && admission->late;
+    checkin.clock_untrusted = admission->clock_untrusted;
+    checkin.staff = request.staff;
+    auto outcome = device.store->record_checkin(checkin);
+    if (!outcome) {
+        write_error(res, outcome.status());
+        return;
+    }
+    write_json(res, outcome->created ? 201 : 200, checkin_answer(schedule, *outcome, attendee));
+}
+
+void handle_void_checkin(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    auto body = parse_object_body(request.body);
+    if (!body) {
+        write_error(res, body.status());
+        return;
+    }
+    auto reason = body->find("reason");
+    if (reason == body->end() || !reason->is_string() ||
+        reason->get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos ||
+        reason->get<std::string>().size() > 500) {
+        write_error(res, Status::error("malformed_request", "A reason is required to void a check-in.",
+                                       "Say why, in up to 500 characters."));
+        return;
+    }
+    auto voided = device.store->void_checkin(device.config.module.id(),
+                                             std::string(request.http.matches[1]),
+                                             reason->get<std::string>(),
+                                             device.actor(request.staff));
+    if (!voided) {
+        write_error(res, voided.status());
+        return;
+    }
+    nlohmann::json checkin = checkin_json(*voided, device.config.module.zone);
+    checkin["voided"] = true;
+    checkin["void_reason"] = voided->void_reason;
+    write_json(res, 200, {{"checkin", checkin}});
+}
+
+}  // namespace ck

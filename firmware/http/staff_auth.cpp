@@ -1,0 +1,175 @@
+#include "http/staff_auth.hpp"
+
+#include <openssl/crypto.h>
+
+#include <chrono>
+
+#include "app/device.hpp"
+#include "app/log.hpp"
+#include "core/password.hpp"
+#include "http/error.hpp"
+#include "http/rate_limit.hpp"
+#include "http/routes.hpp"
+
+namespace ck {
+namespace {
+
+constexpr int kFreeAttempts = 3;
+constexpr int kLockAfter = 10;
+constexpr std::int64_t kLockSeconds = 15 * 60;
+
+std::int64_t unix_now()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::optional<std::string> cookie_value(const httplib::Request& req, std::string_view name)
+{
+    for (std::size_t i = 0, n = req.get_header_value_count("Cookie"); i < n; ++i) {
+        std::string header = req.get_header_value("Cookie", i);
+        std::size_t pos = 0;
+        while (pos < header.size()) {
+            std::size_t end = header.find(';', pos);
+            if (end == std::string::npos) end = header.size();
+            std::string_view part(header.data() + pos, end - pos);
+            while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+            if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+                part[name.size()] == '=') {
+                return std::string(part.substr(name.size() + 1));
+            }
+            pos = end + 1;
+        }
+    }
+    return std::nullopt;
+}
+
+bool equal_secret(const std::string& a, const std::string& b)
+{
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string session_cookie(const std::string& token, int max_age)
+{
+    return std::string(kStaffCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+           std::to_string(max_age);
+}
+
+}  // namespace
+
+std::optional<StaffSession> find_staff_session(Device& device, const httplib::Request& req)
+{
+    auto token = cookie_value(req, kStaffCookie);
+    if (!token || token->size() != 64) return std::nullopt;
+    auto session = device.store->staff_session(sha256_hex(*token));
+    if (!session) return std::nullopt;
+    if (session->value("expires", std::int64_t{0}) <= unix_now()) return std::nullopt;
+    std::string username = session->value("username", "");
+    if (!device.store->staff(username)) return std::nullopt;  // account removed
+    return StaffSession{username, session->value("csrf", "")};
+}
+
+Result<StaffSession> authorize_staff(Device& device, const httplib::Request& req,
+                                     bool state_changing)
+{
+    auto session = find_staff_session(device, req);
+    if (!session) {
+        return Status::error("unauthenticated", "You are not logged in, or your session expired.",
+                             "Log in on the staff page.");
+    }
+    if (state_changing &&
+        !equal_secret(req.get_header_value("X-CSRF-Token"), session->csrf_token)) {
+        return Status::error("csrf_failed", "This request lacks a valid CSRF token.",
+                             "Reload the staff page and try again.");
+    }
+    return *session;
+}
+
+void handle_get_session(const ApiRequest& request, httplib::Response& res)
+{
+    auto session = find_staff_session(request.device, request.http);
+    write_json(res, 200, {{"username", session->username}, {"csrf_token", session->csrf_token}});
+}
+
+void handle_login(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    if (!device.login_limiter->allow(request.http.remote_addr)) {
+        write_error(res, Status::error("rate_limited", "Too many login attempts from here.",
+                                       "Wait a minute and try again."));
+        res.set_header("Retry-After", "60");
+        return;
+    }
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (!body.is_object() || !body.contains("username") || !body["username"].is_string() ||
+        !body.contains("password") || !body["password"].is_string()) {
+        write_error(res, Status::error("malformed_request",
+                                       "Send {\"username\": \"...\", \"password\": \"...\"}.",
+                                       "Both fields are strings."));
+        return;
+    }
+    std::string username = body["username"];
+    std::string password = body["password"];
+    auto account = device.store->staff(username);
+    std::int64_t now = unix_now();
+    if (account && account->blocked_until > now) {
+        std::int64_t wait = account->blocked_until - now;
+        write_error(res, Status::error("rate_limited",
+                                       "Too many wrong passwords for this account; try again in " +
+                                           std::to_string(wait) + " seconds.",
+                                       "Wait, or ask another staff member to reset the password."));
+        res.set_header("Retry-After", std::to_string(wait));
+        return;
+    }
+    // Unknown users cost the same scrypt work, so timing does not reveal who exists.
+    static const std::string dummy = hash_password("not a password");
+    bool ok = verify_password(password, account ? account->password_hash : dummy) && account;
+    if (!ok) {
+        if (account) {
+            account->failed_logins += 1;
+            int n = account->failed_logins;
+            if (n >= kLockAfter) {
+                account->blocked_until = now + kLockSeconds;
+            } else if (n > kFreeAttempts) {
+                account->blocked_until = now + (std::int64_t{1} << (n - kFreeAttempts));
+            }
+            device.store->put_staff(*account);
+            CK_WARN("auth", "wrong password for " << username << " from "
+                                                  << request.http.remote_addr << " (" << n
+                                                  << " in a row)");
+        }
+        write_error(res, Status::error("bad_credentials", "Wrong username or password.",
+                                       "Check both and try again."));
+        return;
+    }
+    account->failed_logins = 0;
+    account->blocked_until = 0;
+    std::string token = random_hex(32);
+    std::string csrf = random_hex(32);
+    nlohmann::json session = {
+        {"username", username}, {"csrf", csrf}, {"expires", now + kStaffSessionSeconds}};
+    Status saved = device.store->put_staff(*account);
+    if (saved) saved = device.store->put_staff_session(sha256_hex(token), session);
+    if (saved) saved = device.store->audit(device.actor(username), "login",
+                                           {{"client", request.http.remote_addr}});
+    if (!saved) {
+        write_error(res, saved);
+        return;
+    }
+    res.set_header("Set-Cookie", session_cookie(token, kStaffSessionSeconds));
+    write_json(res, 200, {{"username", username}, {"csrf_token", csrf}});
+}
+
+void handle_logout(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    if (auto token = cookie_value(request.http, kStaffCookie)) {
+        device.store->delete_staff_session(sha256_hex(*token));
+    }
+    device.store->audit(device.actor(request.staff), "logout", nlohmann::json::object());
+    res.set_header("Set-Cookie", session_cookie("", 0));
+    write_json(res, 200, {{"status", "logged_out"}});
+}
+
+}  // namespace ck
