@@ -7,9 +7,22 @@
 #include "app/commands.hpp"
 #include "app/demo.hpp"
 #include "app/device.hpp"
+#include "http/routes.hpp"
 #include "http/server.hpp"
 
 namespace ck {
+
+int cmd_routes()
+{
+    nlohmann::json routes = nlohmann::json::array();
+    for (const auto& r : route_table()) {
+        routes.push_back({{"method", r.method},
+                          {"pattern", r.pattern},
+                          {"access", r.access == Access::staff ? "staff" : "open"}});
+    }
+    std::cout << routes.dump(2) << "\n";
+    return kExitOk;
+}
 
 int cmd_serve(ServeOptions options)
 {

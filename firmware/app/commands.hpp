@@ -28,6 +28,8 @@ struct ServeOptions {
 int cmd_init(const std::string& data_dir, const std::string& config_path);
 int cmd_serve(ServeOptions options);
 int cmd_roster_import(const std::string& data_dir, const std::string& file);
+// The route table as JSON: [{"method","pattern","access"}].
+int cmd_routes();
 int cmd_staff_add(const std::string& data_dir, const std::string& name);
 int cmd_badges(const std::string& data_dir, const std::string& out_path);
 int cmd_export(const std::string& data_dir, const std::string& format);

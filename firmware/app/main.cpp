@@ -65,6 +65,9 @@ int main(int argc, char** argv)
         ->required()
         ->check(CLI::IsMember({"csv", "json"}));
 
+    auto* routes_cmd =
+        app.add_subcommand("routes", "Print the HTTP route table as JSON (for tools and tests)");
+
     auto* version_cmd = app.add_subcommand("version", "Print the version");
 
     try {
@@ -79,6 +82,7 @@ int main(int argc, char** argv)
         return kExitOk;
     }
     if (*serve_cmd) return cmd_serve(serve);
+    if (*routes_cmd) return cmd_routes();
     if (*init_cmd) return cmd_init(data_dir, config_path);
     if (*import_cmd) return cmd_roster_import(data_dir, roster_file);
     if (*credential_cmd) return cmd_credential(data_dir, svg, reissue, ids);
