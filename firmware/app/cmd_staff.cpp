@@ -34,8 +34,8 @@ int cmd_staff_add(const std::string& data_dir, const std::string& name)
     account.username = name;
     account.password_hash = hash_password(password);
     if (Status s = device.store->put_staff(account); !s) return report_failure(s);
-    device.store->audit(device.actor("command line"), existed ? "staff_password_reset" : "staff_add",
-                        {{"username", name}});
+    device.store->audit(device.actor("command line"),
+                        existed ? "staff_password_reset" : "staff_add", {{"username", name}});
     std::cout << "Staff account " << name << (existed ? " updated" : " created") << "\n";
     return kExitOk;
 }

@@ -53,6 +53,16 @@ const std::vector<ConfigKey>& config_keys()
              c.listen = v.get<std::string>();
              return Status::ok();
          }},
+        {"/public_url",
+         "Base URL phones use to reach the device (the display's QR code points there); "
+         "default: the address the display page was loaded from.",
+         [](const nlohmann::json& v, Config& c) {
+             static const std::regex pattern("https?://[^/?#\\s]+");
+             if (!v.is_string() || !std::regex_match(v.get<std::string>(), pattern))
+                 return invalid("public_url", "must be like \"http://192.168.1.20:8080\"");
+             c.public_url = v.get<std::string>();
+             return Status::ok();
+         }},
         {"/clock/refuse_checkins_when_untrusted",
          "Refuse check-ins (clock_not_trusted) instead of recording them flagged.",
          [](const nlohmann::json& v, Config& c) {
@@ -143,7 +153,7 @@ std::optional<ListenAddress> parse_listen(std::string_view text)
 Result<Config> parse_config(const nlohmann::json& json, const ZoneLookup& lookup)
 {
     if (!json.is_object()) return invalid("(top level)", "must be a JSON object");
-    static const std::set<std::string> known = {"device_id", "listen", "module",
+    static const std::set<std::string> known = {"device_id", "listen", "public_url", "module",
                                                 "registry",  "clock",  "limits"};
     for (const auto& item : json.items()) {
         if (!known.count(item.key())) return invalid(item.key(), "is not a known key");
@@ -196,6 +206,7 @@ nlohmann::json config_to_json(const Config& c)
          {{"max_body_bytes", c.max_body_bytes},
           {"checkins_per_client_per_s", c.checkins_per_client_per_s},
           {"checkin_burst_per_client", c.checkin_burst_per_client}}}};
+    if (!c.public_url.empty()) json["public_url"] = c.public_url;
     if (c.registry) {
         json["registry"] = {
             {"url", c.registry->url},

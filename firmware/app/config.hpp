@@ -24,6 +24,7 @@ struct RegistryConfig {
 struct Config {
     std::string device_id = "course-kiosk";
     std::string listen = "127.0.0.1:8080";
+    std::string public_url;  // how phones reach the device, e.g. "http://192.168.1.20:8080"
     ModuleEdition module;
     nlohmann::json module_json;  // as written, kept for copying into the data directory
     std::optional<RegistryConfig> registry;

@@ -162,8 +162,8 @@ void print_demo_banner(Device& device, const std::string& base_url)
               << "), " << device.store->attendee_count() << " attendees, time zone "
               << device.config.module.timezone << "\n"
               << "  Kiosk check-in page:  " << base_url << "/\n"
-              << "  Staff dashboard:      " << base_url << "/staff  (login " << kDemoStaff
-              << " / " << password << ")\n"
+              << "  Staff dashboard:      " << base_url << "/staff  (login " << kDemoStaff << " / "
+              << password << ")\n"
               << "  Health:               " << base_url << "/healthz\n"
               << "  Module:               " << base_url << "/api/v1/module\n";
     if (device.signing_key) {

@@ -1,6 +1,7 @@
 #include "app/device.hpp"
 
 #include "app/files.hpp"
+#include "core/password.hpp"
 #include "http/rate_limit.hpp"
 
 namespace ck {
@@ -112,6 +113,14 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
     device->checkin_limiter = std::make_unique<RateLimiter>(
         device->config.checkins_per_client_per_s, device->config.checkin_burst_per_client);
     device->login_limiter = std::make_unique<RateLimiter>(0.2, 10);
+    device->phone_limiter = std::make_unique<RateLimiter>(0.05, 5);
+    std::string secret_file = data_dir + "/keys/display-secret";
+    if (auto secret = read_file(secret_file); secret && secret->size() >= 32) {
+        device->display_secret = *secret;
+    } else {
+        device->display_secret = random_hex(32);
+        if (Status s = write_file_atomic(secret_file, device->display_secret, 0600); !s) return s;
+    }
     device->reload_keys();
     return device;
 }

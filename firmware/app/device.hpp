@@ -5,6 +5,7 @@
 //   config.json              the config in force (copied there by `init`)
 //   store/                   LMDB (data.mdb, lock.mdb)
 //   keys/signing-key.pem     the device's Ed25519 signing key, mode 0600 (if it signs)
+//   keys/display-secret      HMAC key of display tokens and phone cookies, mode 0600
 #pragma once
 
 #include <memory>
@@ -32,7 +33,9 @@ public:
     std::optional<SigningKey> signing_key;
     std::unique_ptr<RateLimiter> checkin_limiter;
     std::unique_ptr<RateLimiter> login_limiter;
-    std::string web_dir;  // serve pages from disk (development), empty: embedded pages
+    std::unique_ptr<RateLimiter> phone_limiter;  // phone identification attempts
+    std::string display_secret;  // keys the display tokens and phone cookies (keys/display-secret)
+    std::string web_dir;         // serve pages from disk (development), empty: embedded pages
 
     Device();
     ~Device();

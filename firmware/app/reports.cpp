@@ -15,12 +15,23 @@ std::string html_escape(std::string_view text)
     out.reserve(text.size());
     for (char c : text) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out.push_back(c);
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out.push_back(c);
         }
     }
     return out;
@@ -30,7 +41,8 @@ std::string csv_field(std::string_view text, char separator)
 {
     bool quote = text.find_first_of(std::string{separator, '"', '\n', '\r'}) != std::string::npos;
     // A leading = + - @ would be a formula in a spreadsheet: quote and prefix it.
-    bool formula = !text.empty() && std::string_view("=+-@").find(text.front()) != std::string::npos;
+    bool formula =
+        !text.empty() && std::string_view("=+-@").find(text.front()) != std::string::npos;
     if (!quote && !formula) return std::string(text);
     std::string out = "\"";
     if (formula) out += "'";
@@ -185,8 +197,8 @@ std::string export_csv(const Device& device, char sep)
             }
             const auto& day = device.config.module.days[static_cast<std::size_t>(s.day_index)];
             row({r.attendee.id, r.attendee.family_name, r.attendee.given_name, r.attendee.country,
-                 r.attendee.email, day.date_text(), s.spec->id, s.spec->label,
-                 valid ? "yes" : "no", valid ? valid->at_text : "", valid ? valid->source : "",
+                 r.attendee.email, day.date_text(), s.spec->id, s.spec->label, valid ? "yes" : "no",
+                 valid ? valid->at_text : "", valid ? valid->source : "",
                  valid && valid->late ? "yes" : "no", valid ? valid->staff : "", voids,
                  r.in_roster ? "no" : "yes"});
         }
@@ -212,8 +224,8 @@ nlohmann::json export_json(const Device& device)
                                 {"void_reason", c.void_reason},
                                 {"clock_untrusted", c.clock_untrusted}});
         }
-        nlohmann::json item = r.in_roster ? attendee_to_json(r.attendee)
-                                          : nlohmann::json{{"id", r.attendee.id}};
+        nlohmann::json item =
+            r.in_roster ? attendee_to_json(r.attendee) : nlohmann::json{{"id", r.attendee.id}};
         item["not_in_roster"] = !r.in_roster;
         item["checkins"] = std::move(checkins);
         item["completion"] = completion_of(device, r);

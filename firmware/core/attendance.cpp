@@ -47,8 +47,7 @@ CompletionResult evaluate_completion(const ModuleEdition& module,
 }
 
 nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
-                                 const std::set<std::string>& attended_session_ids,
-                                 bool in_roster)
+                                 const std::set<std::string>& attended_session_ids, bool in_roster)
 {
     CompletionResult c = evaluate_completion(module, attended_session_ids);
     return {{"attendee_id", attendee_id},

@@ -29,7 +29,6 @@ CompletionResult evaluate_completion(const ModuleEdition& module,
 // {"attendee_id","module_id","sessions_attended","sessions_total","attended_session_ids",
 //  "attendance_complete","cme_credits","not_in_roster"}.
 nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
-                                 const std::set<std::string>& attended_session_ids,
-                                 bool in_roster);
+                                 const std::set<std::string>& attended_session_ids, bool in_roster);
 
 }  // namespace ck

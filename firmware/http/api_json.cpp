@@ -42,11 +42,11 @@ nlohmann::json checkin_answer(const Schedule& schedule, const CheckinOutcome& ou
 {
     const CheckinRecord& r = outcome.record;
     const ResolvedSession* session = schedule.find(r.session_id);
-    return {{"status", outcome.created ? "checked_in" : "already_checked_in"},
-            {"checkin", checkin_json(r, schedule.module().zone)},
-            {"attendee",
-             {{"display_name", attendee ? attendee->first_name_initial() : r.attendee_id}}},
-            {"session", session ? session_summary(schedule, *session) : nlohmann::json(nullptr)}};
+    return {
+        {"status", outcome.created ? "checked_in" : "already_checked_in"},
+        {"checkin", checkin_json(r, schedule.module().zone)},
+        {"attendee", {{"display_name", attendee ? attendee->first_name_initial() : r.attendee_id}}},
+        {"session", session ? session_summary(schedule, *session) : nlohmann::json(nullptr)}};
 }
 
 }  // namespace ck

@@ -67,8 +67,7 @@ void handle_set_clock(const ApiRequest& request, httplib::Response& res)
     device.clock.set(*t, "staff");
     const date::time_zone* zone = device.config.module.zone;
     device.store->audit(device.actor(request.staff), "set_clock",
-                        {{"from", format_rfc3339(before, zone)},
-                         {"to", format_rfc3339(*t, zone)}});
+                        {{"from", format_rfc3339(before, zone)}, {"to", format_rfc3339(*t, zone)}});
     write_json(res, 200,
                {{"time", format_rfc3339(device.clock.now(), zone)},
                 {"trusted", device.clock.trusted()},

@@ -8,10 +8,10 @@
 #include "app/device.hpp"
 #include "app/log.hpp"
 #include "core/checkin_policy.hpp"
+#include "http/api_json.hpp"
 #include "http/error.hpp"
 #include "http/rate_limit.hpp"
 #include "http/routes.hpp"
-#include "http/api_json.hpp"
 
 namespace ck {
 namespace {

@@ -2,9 +2,9 @@
 #include <nlohmann/json.hpp>
 
 #include "app/device.hpp"
+#include "http/api_json.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
-#include "http/api_json.hpp"
 #include "http/web_assets.hpp"
 
 namespace ck {
@@ -13,6 +13,7 @@ void handle_page(const ApiRequest& request, httplib::Response& res)
 {
     // "/" is the kiosk page; "/staff" is staff.html and so on; assets keep their names.
     std::string path = request.http.path == "/" ? "/index.html" : request.http.path;
+    if (path == "/p") path = "/phone";
     if (path.find('.') == std::string::npos) path += ".html";
     auto file = find_web_file(path, request.device.web_dir);
     if (!file) {

@@ -21,8 +21,9 @@ void handle_import_roster(const ApiRequest& request, httplib::Response& res)
     RosterImport import = json ? parse_roster_json(request.body) : parse_roster_csv(request.body);
     nlohmann::json report = roster_import_report_to_json(import);
     if (!import.file_error.empty()) {
-        write_error(res, Status::error("malformed_request", import.file_error,
-                                       "Fix the file and upload it again."),
+        write_error(res,
+                    Status::error("malformed_request", import.file_error,
+                                  "Fix the file and upload it again."),
                     report);
         return;
     }

@@ -134,20 +134,20 @@ void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
         for (const auto& c : device.store->checkins_of_attendee(a.id)) {
             if (c.voided) continue;
             ++attended;
-            checkins[c.session_id] = {{"checkin_id", c.id},
-                                      {"local_time", format_local_hhmm(c.at, schedule.module().zone)},
-                                      {"late", c.late},
-                                      {"source", c.source}};
+            checkins[c.session_id] = {
+                {"checkin_id", c.id},
+                {"local_time", format_local_hhmm(c.at, schedule.module().zone)},
+                {"late", c.late},
+                {"source", c.source}};
         }
         nlohmann::json item = attendee_to_json(a);
         item["sessions_attended"] = attended;
         item["checkins"] = std::move(checkins);
         attendees.push_back(std::move(item));
     }
-    write_json_with_etag(request.http, res,
-                         {{"sessions", sessions},
-                          {"attendees", attendees},
-                          {"total", everyone.size()}});
+    write_json_with_etag(
+        request.http, res,
+        {{"sessions", sessions}, {"attendees", attendees}, {"total", everyone.size()}});
 }
 
 void handle_get_attendee(const ApiRequest& request, httplib::Response& res)
@@ -191,8 +191,9 @@ void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
     std::string id = request.http.matches[1];
     auto attendee = device.store->attendee(id);
     if (!attendee) {
-        write_error(res, Status::error("not_found", "There is no attendee " + id + " in the roster.",
-                                       "Import the roster, or check the registration number."));
+        write_error(res,
+                    Status::error("not_found", "There is no attendee " + id + " in the roster.",
+                                  "Import the roster, or check the registration number."));
         return;
     }
     auto body = parse_object_body(request.body);
@@ -251,14 +252,14 @@ void handle_void_checkin(const ApiRequest& request, httplib::Response& res)
     if (reason == body->end() || !reason->is_string() ||
         reason->get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos ||
         reason->get<std::string>().size() > 500) {
-        write_error(res, Status::error("malformed_request", "A reason is required to void a check-in.",
-                                       "Say why, in up to 500 characters."));
+        write_error(res,
+                    Status::error("malformed_request", "A reason is required to void a check-in.",
+                                  "Say why, in up to 500 characters."));
         return;
     }
-    auto voided = device.store->void_checkin(device.config.module.id(),
-                                             std::string(request.http.matches[1]),
-                                             reason->get<std::string>(),
-                                             device.actor(request.staff));
+    auto voided =
+        device.store->void_checkin(device.config.module.id(), std::string(request.http.matches[1]),
+                                   reason->get<std::string>(), device.actor(request.staff));
     if (!voided) {
         write_error(res, voided.status());
         return;

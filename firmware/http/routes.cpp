@@ -13,6 +13,12 @@ const std::vector<Route>& route_table()
         {"GET", "/api/v1/module", handle_get_module, Access::open, 0},
         {"POST", "/api/v1/checkins", handle_post_checkin, Access::open, 0},
         {"POST", "/api/v1/session", handle_login, Access::open, 0},
+        // Entrance display and phone self check-in.
+        {"GET", "/display", handle_page, Access::open, 0},
+        {"GET", "/p", handle_page, Access::open, 0},
+        {"GET", "/api/v1/display", handle_display_state, Access::open, 0},
+        {"POST", "/api/v1/phone/checkins", handle_phone_checkin, Access::open, 0},
+        {"POST", "/api/v1/phone/identify", handle_phone_identify, Access::open, 0},
         // Staff API: a session cookie, and X-CSRF-Token on every state-changing request.
         {"GET", "/staff", handle_page, Access::open, 0},
         {"GET", "/api/v1/session", handle_get_session, Access::staff, 0},
@@ -23,8 +29,7 @@ const std::vector<Route>& route_table()
          0},
         {"POST", R"(/api/v1/attendees/([A-Za-z0-9._-]{1,64})/checkins)", handle_manual_checkin,
          Access::staff, 0},
-        {"POST", R"(/api/v1/checkins/([0-9a-f-]{36})/void)", handle_void_checkin, Access::staff,
-         0},
+        {"POST", R"(/api/v1/checkins/([0-9a-f-]{36})/void)", handle_void_checkin, Access::staff, 0},
         {"POST", "/api/v1/roster", handle_import_roster, Access::staff, kRosterMaxBytes},
         {"GET", "/api/v1/badges", handle_badges, Access::staff, 0},
         {"GET", "/api/v1/export", handle_export, Access::staff, 0},

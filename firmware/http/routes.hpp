@@ -45,6 +45,10 @@ void handle_healthz(const ApiRequest& request, httplib::Response& response);
 void handle_get_module(const ApiRequest& request, httplib::Response& response);
 void handle_page(const ApiRequest& request, httplib::Response& response);
 void handle_post_checkin(const ApiRequest& request, httplib::Response& response);
+// handle_phone.cpp
+void handle_display_state(const ApiRequest& request, httplib::Response& response);
+void handle_phone_checkin(const ApiRequest& request, httplib::Response& response);
+void handle_phone_identify(const ApiRequest& request, httplib::Response& response);
 // staff_auth.cpp
 void handle_get_session(const ApiRequest& request, httplib::Response& response);
 void handle_login(const ApiRequest& request, httplib::Response& response);

@@ -106,8 +106,7 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
         auto handler = [r, &device, limit](const httplib::Request& req, httplib::Response& res,
                                            const httplib::ContentReader& reader) {
             std::string body;
-            bool has_body = req.has_header("Content-Length") ||
-                            req.has_header("Transfer-Encoding");
+            bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
             if (Status s = has_body ? read_body(reader, limit, body, res) : Status::ok(); !s) {
                 write_error(res, s);
                 return;

@@ -52,8 +52,8 @@ bool equal_secret(const std::string& a, const std::string& b)
 
 std::string session_cookie(const std::string& token, int max_age)
 {
-    return std::string(kStaffCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-           std::to_string(max_age);
+    return std::string(kStaffCookie) + "=" + token +
+           "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
 }
 
 }  // namespace
@@ -151,8 +151,9 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
         {"username", username}, {"csrf", csrf}, {"expires", now + kStaffSessionSeconds}};
     Status saved = device.store->put_staff(*account);
     if (saved) saved = device.store->put_staff_session(sha256_hex(token), session);
-    if (saved) saved = device.store->audit(device.actor(username), "login",
-                                           {{"client", request.http.remote_addr}});
+    if (saved)
+        saved = device.store->audit(device.actor(username), "login",
+                                    {{"client", request.http.remote_addr}});
     if (!saved) {
         write_error(res, saved);
         return;

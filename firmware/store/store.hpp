@@ -140,6 +140,8 @@ public:
     // not_found, already_voided.
     Result<CheckinRecord> void_checkin(std::string_view module_id, std::string_view checkin_id,
                                        std::string_view reason, const Actor& actor);
+    // The newest valid check-ins, newest first (for the entrance display).
+    std::vector<CheckinRecord> recent_checkins(std::size_t limit) const;
     // Present and late per session id, kept up to date by every check-in and void (no scan).
     std::map<std::string, SessionCount> session_counts() const;
 

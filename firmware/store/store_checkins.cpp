@@ -199,6 +199,24 @@ std::map<std::string, SessionCount> Store::session_counts() const
     return counts;
 }
 
+std::vector<CheckinRecord> Store::recent_checkins(std::size_t limit) const
+{
+    std::vector<CheckinRecord> out;
+    auto txn = read();
+    if (!txn) return out;
+    std::size_t looked = 0;
+    txn->scan_reverse(events_, [&](std::string_view, std::string_view value) {
+        auto json = parse_json(value);
+        if (json && json->value("type", "") == "checkin") {
+            auto record = read_checkin(*txn, json->value("id", ""));
+            if (record && !record->voided) out.push_back(std::move(*record));
+        }
+        // Bounded: voids and completions between check-ins must not make this a full scan.
+        return out.size() < limit && ++looked < limit * 8;
+    });
+    return out;
+}
+
 std::optional<CheckinRecord> Store::checkin(std::string_view checkin_id) const
 {
     auto txn = read();

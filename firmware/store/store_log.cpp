@@ -116,8 +116,8 @@ Result<int> Store::close_module(const ModuleEdition& module, const Actor& actor)
                 if (record && !record->voided) attended.insert(record->session_id);
                 return true;
             });
-            nlohmann::json record = completion_record(
-                module, attendee_id, attended, txn.get(attendees_, attendee_id).has_value());
+            nlohmann::json record = completion_record(module, attendee_id, attended,
+                                                      txn.get(attendees_, attendee_id).has_value());
             record["closed_at"] = actor.at_text;
             if (Status put = txn.put(completions_, attendee_id, record.dump()); !put) return put;
             nlohmann::json event = record;

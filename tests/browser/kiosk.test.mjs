@@ -66,6 +66,7 @@ const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1280, height: 800 };
 
 const STEP_MS = 10_000; // the longest any single wait may take
+const TEST_MS = 60_000; // backstop per test (each takes a few seconds to ~15 s)
 const RESULT_KINDS = { ok: "rgb(0, 92, 37)", again: "rgb(255, 179, 0)", error: "rgb(163, 0, 21)" };
 
 // ---- shared state, torn down in after() -----------------------------------------------
@@ -80,6 +81,7 @@ const env = {
   page: null,
   requests: [], // every URL the page asked for
   pageErrors: [], // uncaught exceptions and console errors
+  failedResponses: [], // "STATUS METHOD URL" of every answer >= 400
   pointerEvents: 0, // mouse / pointer / touch events seen by the page
   credentials: {}, // id -> QR text
 };
@@ -90,7 +92,8 @@ function runBin(...args) {
   try {
     return execFileSync(BIN, args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
   } catch (err) {
-    throw new Error(`${BIN} ${args.join(" ")} failed (exit ${err.status}): ${err.stderr || err.message}`);
+    const why = err.code === "ENOENT" ? "not found (set COURSE_KIOSK_BIN)" : `exit ${err.status ?? err.signal}`;
+    throw new Error(`${BIN} ${args.join(" ")} failed (${why}): ${err.stderr || err.message}`);
   }
 }
 
@@ -154,14 +157,41 @@ async function shot(name, viewport) {
   return file;
 }
 
+// Everything on the idle screen is inside the viewport (the body does not scroll, so
+// anything outside would simply be cut off).
+async function assertIdleFits(name) {
+  const outside = await env.page.evaluate(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll("#idle > *, #idle .prompt > *, #clock, #scan")) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.left < 0 || r.top < 0 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight + 0.5) {
+        bad.push(`${el.id || el.className}: ${Math.round(r.left)},${Math.round(r.top)}–${Math.round(r.right)},${Math.round(r.bottom)}`);
+      }
+    }
+    return bad;
+  });
+  assert.deepEqual(outside, [], `${name}: elements outside the ${JSON.stringify(env.page.viewportSize())} viewport`);
+}
+
 // The scanner: a keyboard that types the code and presses Enter (or Tab).
 async function scan(code, end = "Enter") {
   await env.page.keyboard.type(code);
   await env.page.keyboard.press(end);
 }
 
+// Waits until the result panel shows `kind` and its 120 ms fade has finished (fully
+// opaque for an outcome, fully transparent when idle).
 async function waitForKind(kind) {
-  await env.page.waitForSelector(`#result[data-kind="${kind}"]`, { state: "attached", timeout: STEP_MS });
+  await env.page.waitForFunction(
+    (want) => {
+      const result = document.getElementById("result");
+      const opacity = getComputedStyle(result).opacity;
+      return result.dataset.kind === want && opacity === (want === "idle" ? "0" : "1");
+    },
+    kind,
+    { timeout: STEP_MS },
+  );
 }
 
 async function resultState() {
@@ -194,6 +224,11 @@ async function postCheckin(credential) {
 
 // ---- set-up and tear-down -------------------------------------------------------------
 
+// Last resort if the runner exits without after() (playwright closes its browser itself).
+process.on("exit", () => {
+  if (env.server && env.server.exitCode === null && env.server.signalCode === null) env.server.kill("SIGKILL");
+});
+
 before(async () => {
   fs.mkdirSync(ARTIFACT_DIR, { recursive: true });
   env.tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ck-browser-"));
@@ -218,13 +253,23 @@ before(async () => {
   env.origin = await startServer(env.data);
 
   env.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
-  const context = await env.browser.newContext({ viewport: SMALL, locale: "en-GB" });
+  // The device's screen is a touchscreen: (pointer: coarse), which also shows the page's
+  // "Type a code" button.
+  const context = await env.browser.newContext({ viewport: SMALL, locale: "en-GB", hasTouch: true });
   context.setDefaultTimeout(STEP_MS);
   context.on("request", (request) => env.requests.push(request.url()));
   env.page = await context.newPage();
   env.page.on("pageerror", (err) => env.pageErrors.push(`pageerror: ${err.message}`));
   env.page.on("console", (msg) => {
-    if (msg.type() === "error") env.pageErrors.push(`console.error: ${msg.text()}`);
+    // A failed load is logged by the browser itself; answers are checked via "response".
+    if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) {
+      env.pageErrors.push(`console.error: ${msg.text()}`);
+    }
+  });
+  context.on("response", (response) => {
+    if (response.status() >= 400) {
+      env.failedResponses.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+    }
   });
   // The kiosk's browser runs on the device itself, so it shares the device's clock:
   // start the page clock at the server's fake time (it then runs normally).
@@ -236,12 +281,14 @@ before(async () => {
       window.addEventListener(type, (e) => { if (e.isTrusted) window.__pointerEvents++; }, true);
     }
   });
-});
+}, { timeout: 90_000 });
 
 after(async () => {
   const problems = [];
   try {
-    if (env.browser) await env.browser.close();
+    const closing = env.browser ? env.browser.close() : Promise.resolve();
+    const stuck = new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 15_000).unref());
+    await Promise.race([closing, stuck]);
   } catch (err) {
     problems.push(`closing the browser: ${err.message}`);
   }
@@ -257,11 +304,11 @@ after(async () => {
   }
   if (env.tmp) fs.rmSync(env.tmp, { recursive: true, force: true });
   if (problems.length > 0) throw new Error(problems.join("; "));
-});
+}, { timeout: 30_000 });
 
 // ---- the tests (in order; each builds on the one before) ------------------------------
 
-test("the idle page loads with the open session and the scan input focused without a click", async () => {
+test("the idle page loads with the open session and the scan input focused without a click", { timeout: TEST_MS }, async () => {
   const response = await env.page.goto(`${env.origin}/`, { waitUntil: "load", timeout: STEP_MS });
   assert.equal(response.status(), 200);
   await env.page.waitForSelector('#session-line[data-state="open"]', { timeout: STEP_MS });
@@ -279,10 +326,11 @@ test("the idle page loads with the open session and the scan input focused witho
   assert.match(idle.session, /Check-in open: Monday morning 08:30–12:30/);
   assert.match(idle.clock, /^08:4\d$/);
   assert.equal(idle.kind, "idle");
+  await assertIdleFits("idle-800x480");
   await shot("idle-800x480");
 });
 
-test("scanner flow: green welcome, amber already checked in, red for garbage — keyboard only", async () => {
+test("scanner flow: green welcome, amber already checked in, red for garbage — keyboard only", { timeout: TEST_MS }, async () => {
   const page = env.page;
   const chloe = env.credentials.A003;
 
@@ -342,7 +390,7 @@ test("scanner flow: green welcome, amber already checked in, red for garbage —
   assert.equal(await page.evaluate(() => window.__pointerEvents), 0);
 });
 
-test("focus comes back to the input: clicking elsewhere, Tab away, the keyboard toggle", async () => {
+test("focus comes back to the input: clicking elsewhere, Tab away, the keyboard toggle", { timeout: TEST_MS }, async () => {
   const page = env.page;
   await waitForKind("idle");
 
@@ -373,46 +421,36 @@ test("focus comes back to the input: clicking elsewhere, Tab away, the keyboard 
   await scan(env.credentials.A001);
   await waitForKind("ok");
   assert.equal((await resultState()).title, "Welcome, Anna!");
-  await page.click("#result", { timeout: STEP_MS });
+  await page.tap("#result", { timeout: STEP_MS });
   await waitForKind("idle");
   await waitForScanFocus(2000);
 });
 
-test("idle screen at phone and laptop sizes", async () => {
+test("idle screen at phone and laptop sizes", { timeout: TEST_MS }, async () => {
   await waitForKind("idle");
   for (const [name, viewport] of [
     ["idle-390x844", PHONE],
     ["idle-1280x800", LAPTOP],
   ]) {
     await env.page.setViewportSize(viewport);
-    // Everything on the idle screen is inside the viewport (the body does not scroll).
-    const outside = await env.page.evaluate(() => {
-      const bad = [];
-      for (const el of document.querySelectorAll("#idle > *, #idle .prompt > *, #clock, #scan")) {
-        const r = el.getBoundingClientRect();
-        if (r.width === 0 && r.height === 0) continue;
-        if (r.left < 0 || r.top < 0 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight + 0.5) {
-          bad.push(`${el.id || el.className}: ${JSON.stringify(r)}`);
-        }
-      }
-      return bad;
-    });
-    assert.deepEqual(outside, [], `${name}: elements outside the viewport`);
+    await assertIdleFits(name);
     await shot(name);
   }
   await env.page.setViewportSize(SMALL);
 });
 
-test("the page talks to the device only, and without errors", async () => {
+test("the page talks to the device only, and without errors", { timeout: TEST_MS }, async () => {
   assert.ok(env.requests.length > 0);
   const foreign = env.requests.filter((url) => !url.startsWith(`${env.origin}/`));
   assert.deepEqual(foreign, [], "requests to hosts other than the device");
   assert.ok(env.requests.some((url) => url === `${env.origin}/api/v1/checkins`));
   assert.ok(env.requests.some((url) => url === `${env.origin}/api/v1/module`));
   assert.deepEqual(env.pageErrors, []);
+  // The only error answer is the garbage scan's.
+  assert.deepEqual(env.failedResponses, [`422 POST ${env.origin}/api/v1/checkins`]);
 });
 
-test("the browser's check-in was recorded by the server", async () => {
+test("the browser's check-in was recorded by the server", { timeout: TEST_MS }, async () => {
   const { status, body } = await postCheckin(env.credentials.A003);
   assert.equal(status, 200);
   assert.equal(body.status, "already_checked_in");

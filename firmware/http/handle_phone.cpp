@@ -1,0 +1,277 @@
+// The entrance display and phone self check-in (SPEC section 5).
+//
+// The display shows a QR code of "<public url>/p?t=<token>"; the token rotates every 30 s
+// and names the open session. A phone proves who it belongs to once (badge code, or
+// registration number plus family name), then a signed HttpOnly cookie remembers it for
+// the rest of the module, so later sessions take one scan.
+#include <algorithm>
+#include <cctype>
+
+#include "app/device.hpp"
+#include "core/checkin_policy.hpp"
+#include "core/phone_token.hpp"
+#include "core/qr.hpp"
+#include "http/api_json.hpp"
+#include "http/error.hpp"
+#include "http/rate_limit.hpp"
+#include "http/routes.hpp"
+#include "http/staff_auth.hpp"
+
+namespace ck {
+namespace {
+
+constexpr const char* kPhoneCookie = "ck_phone";
+constexpr std::int64_t kSessionGraceSeconds = 120;  // a token still works just after the end
+
+std::int64_t unix_of(Instant t) { return t.time_since_epoch().count(); }
+
+bool loopback(const std::string& address)
+{
+    return address == "127.0.0.1" || address == "::1" || address.rfind("127.", 0) == 0 ||
+           address == "::ffff:127.0.0.1";
+}
+
+std::string cookie(const httplib::Request& req, std::string_view name)
+{
+    for (std::size_t i = 0, n = req.get_header_value_count("Cookie"); i < n; ++i) {
+        std::string header = req.get_header_value("Cookie", i);
+        std::string key = std::string(name) + "=";
+        for (std::size_t pos = 0; pos < header.size();) {
+            while (pos < header.size() && header[pos] == ' ') ++pos;
+            std::size_t end = header.find(';', pos);
+            if (end == std::string::npos) end = header.size();
+            if (header.compare(pos, key.size(), key) == 0) {
+                return header.substr(pos + key.size(), end - pos - key.size());
+            }
+            pos = end + 1;
+        }
+    }
+    return {};
+}
+
+std::string normalise_name(std::string_view name)
+{
+    std::string out;
+    for (char c : name) {
+        if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
+        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+// The session a fresh, genuine token names, if check-in to it is still allowed.
+Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::json& body)
+{
+    auto it = body.find("token");
+    if (it == body.end() || !it->is_string()) {
+        return Status::error("invalid_token", "This link is not valid.",
+                             "Scan the code on the screen at the entrance.");
+    }
+    auto token = verify_display_token(device.display_secret, it->get<std::string>());
+    if (!token) {
+        return Status::error("invalid_token", "This link is not valid.",
+                             "Scan the code on the screen at the entrance.");
+    }
+    Instant now = device.clock.now();
+    const ResolvedSession* session = device.schedule->find(token->session_id);
+    bool session_usable = session != nullptr && now >= session->window_opens &&
+                          now < session->end + std::chrono::seconds(kSessionGraceSeconds);
+    if (!token_fresh(*token, unix_of(now)) || !session_usable) {
+        return Status::error("token_expired", "This code has expired.",
+                             "Scan the code on the screen at the entrance again.");
+    }
+    return session;
+}
+
+void record_phone_checkin(Device& device, const ResolvedSession& session,
+                          const std::string& attendee_id, httplib::Response& res)
+{
+    CheckinContext context;
+    context.schedule = device.schedule.get();
+    context.now = device.clock.now();
+    context.clock_trusted = device.clock.trusted();
+    context.refuse_when_clock_untrusted = device.config.refuse_checkins_when_untrusted;
+    auto admission = admit_session(context, &session);
+    if (!admission) {
+        write_error(res, admission.status());
+        return;
+    }
+    auto attendee = device.store->attendee(attendee_id);
+    NewCheckin checkin;
+    checkin.module_id = device.config.module.id();
+    checkin.attendee_id = attendee_id;
+    checkin.session_id = session.spec->id;
+    checkin.at = context.now;
+    checkin.at_text = format_rfc3339(context.now, device.config.module.zone);
+    checkin.source = "phone";
+    checkin.late = admission->late;
+    checkin.not_in_roster = !attendee;
+    checkin.clock_untrusted = admission->clock_untrusted;
+    auto outcome = device.store->record_checkin(checkin);
+    if (!outcome) {
+        write_error(res, outcome.status());
+        return;
+    }
+    write_json(res, outcome->created ? 201 : 200,
+               checkin_answer(*device.schedule, *outcome, attendee));
+}
+
+Result<nlohmann::json> json_object(const std::string& body)
+{
+    auto json = nlohmann::json::parse(body, nullptr, false);
+    if (json.is_discarded() || !json.is_object()) {
+        return Status::error("malformed_request", "The request body must be a JSON object.",
+                             "Reload the page.");
+    }
+    return json;
+}
+
+}  // namespace
+
+void handle_display_state(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    // The token lets someone check in without being at the entrance, so only the device's
+    // own screen or a logged-in staff browser may see it.
+    if (!loopback(request.http.remote_addr) && !find_staff_session(device, request.http)) {
+        write_error(res, Status::error("unauthenticated",
+                                       "The display needs a staff login or must run on the kiosk.",
+                                       "Log in on /staff in this browser first."));
+        return;
+    }
+    const Schedule& schedule = *device.schedule;
+    Instant now = device.clock.now();
+    const ResolvedSession* open = schedule.open_session(now);
+    const ResolvedSession* next = schedule.next_session(now);
+    std::int64_t unix_now = unix_of(now);
+    std::int64_t slot = token_slot(unix_now);
+    nlohmann::json body = {
+        {"module", {{"title", device.config.module.title}, {"venue", device.config.module.venue}}},
+        {"open_session", open ? session_summary(schedule, *open) : nlohmann::json(nullptr)},
+        {"next_session", nullptr},
+        {"token_url", nullptr},
+        {"qr_svg", nullptr},
+        {"rotates_in_s", (slot + 1) * kTokenSlotSeconds - unix_now}};
+    if (next != nullptr) {
+        body["next_session"] = session_summary(schedule, *next);
+        body["next_session"]["window_opens_at"] =
+            format_rfc3339(next->window_opens, device.config.module.zone);
+    }
+    if (open != nullptr) {
+        std::string base = device.config.public_url;
+        if (base.empty()) base = "http://" + request.http.get_header_value("Host");
+        std::string url =
+            base + "/p?t=" + make_display_token(device.display_secret, open->spec->id, slot);
+        body["token_url"] = url;
+        body["qr_svg"] = qr_svg(url, {}, false);
+    }
+    nlohmann::json recent = nlohmann::json::array();
+    for (const auto& c : device.store->recent_checkins(8)) {
+        auto attendee = device.store->attendee(c.attendee_id);
+        recent.push_back({{"name", attendee ? attendee->first_name_initial() : "Guest"},
+                          {"local_time", format_local_hhmm(c.at, device.config.module.zone)}});
+    }
+    body["recent"] = std::move(recent);
+    write_json(res, 200, body);
+}
+
+void handle_phone_checkin(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    if (!device.checkin_limiter->allow(request.http.remote_addr)) {
+        write_error(res, Status::error("rate_limited", "Too many attempts from this phone.",
+                                       "Wait a minute and scan again."));
+        return;
+    }
+    auto body = json_object(request.body);
+    if (!body) {
+        write_error(res, body.status());
+        return;
+    }
+    auto session = session_of_token(device, *body);
+    if (!session) {
+        write_error(res, session.status());
+        return;
+    }
+    auto identity = verify_phone_cookie(device.display_secret, cookie(request.http, kPhoneCookie),
+                                        unix_of(device.clock.now()));
+    if (!identity || device.store->is_revoked(identity->attendee_id, identity->issue)) {
+        write_error(
+            res, Status::error("phone_not_identified", "This phone does not know who you are yet.",
+                               "Enter your badge code, or your registration number and "
+                               "family name, once."));
+        return;
+    }
+    record_phone_checkin(device, **session, identity->attendee_id, res);
+}
+
+void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    if (!device.phone_limiter->allow(request.http.remote_addr)) {
+        write_error(res, Status::error("rate_limited", "Too many attempts from this phone.",
+                                       "Wait a minute, or ask at the registration desk."));
+        res.set_header("Retry-After", "60");
+        return;
+    }
+    auto body = json_object(request.body);
+    if (!body) {
+        write_error(res, body.status());
+        return;
+    }
+    auto session = session_of_token(device, *body);
+    if (!session) {
+        write_error(res, session.status());
+        return;
+    }
+    PhoneIdentity identity;
+    const Status not_found = Status::error(
+        "identity_not_found", "We could not find you with these details.",
+        "Check them against your badge or confirmation e-mail, or ask at the registration desk.");
+    if (auto c = body->find("credential"); c != body->end() && c->is_string()) {
+        TrustedKeys keys = device.keys();
+        auto credential = verify_credential(c->get<std::string>(), keys);
+        if (!credential || credential->module_id != device.config.module.id() ||
+            device.store->is_revoked(credential->attendee_id, credential->issue)) {
+            write_error(res, not_found);
+            return;
+        }
+        identity.attendee_id = credential->attendee_id;
+        identity.issue = credential->issue;
+    } else {
+        auto id = body->find("attendee_id");
+        auto family = body->find("family_name");
+        if (id == body->end() || !id->is_string() || family == body->end() ||
+            !family->is_string()) {
+            write_error(res, Status::error("malformed_request",
+                                           "Send your badge code, or your registration number "
+                                           "and family name.",
+                                           "Fill in one of the two forms."));
+            return;
+        }
+        std::string attendee_id = id->get<std::string>();
+        attendee_id.erase(0, attendee_id.find_first_not_of(' '));
+        attendee_id.erase(attendee_id.find_last_not_of(' ') + 1);
+        auto attendee = device.store->attendee(attendee_id);
+        if (!attendee ||
+            normalise_name(attendee->family_name) != normalise_name(family->get<std::string>())) {
+            write_error(res, not_found);
+            return;
+        }
+        identity.attendee_id = attendee->id;
+        identity.issue = device.store->current_issue(attendee->id);
+    }
+    // Remembered until a day after the module's last session.
+    Instant module_end = device.schedule->module_end();
+    identity.expires = unix_of(module_end) + 24 * 3600;
+    std::int64_t max_age =
+        std::max<std::int64_t>(60, identity.expires - unix_of(device.clock.now()));
+    res.set_header("Set-Cookie",
+                   std::string(kPhoneCookie) + "=" +
+                       make_phone_cookie(device.display_secret, identity) +
+                       "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age));
+    record_phone_checkin(device, **session, identity.attendee_id, res);
+}
+
+}  // namespace ck
