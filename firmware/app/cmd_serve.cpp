@@ -7,6 +7,7 @@
 #include "app/commands.hpp"
 #include "app/demo.hpp"
 #include "app/device.hpp"
+#include "app/module_closer.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 
@@ -72,6 +73,7 @@ int cmd_serve(ServeOptions options)
               << "course-kiosk: listening on " << url << std::endl;
     if (options.demo) print_demo_banner(device, url);
 
+    ModuleCloser closer(device);
     std::thread listener([&] { server->listen_after_bind(); });
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

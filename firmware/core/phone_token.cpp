@@ -93,10 +93,10 @@ std::optional<DisplayToken> verify_display_token(std::string_view secret, std::s
     return DisplayToken{std::string(parts[1]), *slot};
 }
 
-bool token_fresh(const DisplayToken& token, std::int64_t unix_seconds)
+bool token_fresh(const DisplayToken& token, std::int64_t unix_seconds, std::int64_t grace_slots)
 {
     std::int64_t now = token_slot(unix_seconds);
-    return token.slot <= now && now - token.slot <= kTokenGraceSlots;
+    return token.slot <= now && now - token.slot <= grace_slots;
 }
 
 std::string make_phone_cookie(std::string_view secret, const PhoneIdentity& identity)

@@ -28,7 +28,9 @@ struct DisplayToken {
 };
 // Parses and checks the MAC; does not check age (see token_fresh).
 std::optional<DisplayToken> verify_display_token(std::string_view secret, std::string_view token);
-bool token_fresh(const DisplayToken& token, std::int64_t unix_seconds);
+// True when the token's slot is at most `grace_slots` slots old at `unix_seconds`.
+bool token_fresh(const DisplayToken& token, std::int64_t unix_seconds,
+                 std::int64_t grace_slots = kTokenGraceSlots);
 
 struct PhoneIdentity {
     std::string attendee_id;

@@ -22,6 +22,9 @@ namespace {
 
 constexpr const char* kPhoneCookie = "ck_phone";
 constexpr std::int64_t kSessionGraceSeconds = 120;  // a token still works just after the end
+// Typing a badge code or registration number takes longer than a token lives: the first
+// identification may use a token up to 10 minutes old (still only for its open session).
+constexpr std::int64_t kIdentifyGraceSlots = 20;
 
 std::int64_t unix_of(Instant t) { return t.time_since_epoch().count(); }
 
@@ -61,7 +64,8 @@ std::string normalise_name(std::string_view name)
 }
 
 // The session a fresh, genuine token names, if check-in to it is still allowed.
-Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::json& body)
+Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::json& body,
+                                                std::int64_t grace_slots = kTokenGraceSlots)
 {
     auto it = body.find("token");
     if (it == body.end() || !it->is_string()) {
@@ -77,7 +81,7 @@ Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::
     const ResolvedSession* session = device.schedule->find(token->session_id);
     bool session_usable = session != nullptr && now >= session->window_opens &&
                           now < session->end + std::chrono::seconds(kSessionGraceSeconds);
-    if (!token_fresh(*token, unix_of(now)) || !session_usable) {
+    if (!token_fresh(*token, unix_of(now), grace_slots) || !session_usable) {
         return Status::error("token_expired", "This code has expired.",
                              "Scan the code on the screen at the entrance again.");
     }
@@ -147,7 +151,10 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
     std::int64_t unix_now = unix_of(now);
     std::int64_t slot = token_slot(unix_now);
     nlohmann::json body = {
-        {"module", {{"title", device.config.module.title}, {"venue", device.config.module.venue}}},
+        {"module",
+         {{"title", device.config.module.title},
+          {"venue", device.config.module.venue},
+          {"timezone", device.config.module.timezone}}},
         {"open_session", open ? session_summary(schedule, *open) : nlohmann::json(nullptr)},
         {"next_session", nullptr},
         {"token_url", nullptr},
@@ -220,7 +227,7 @@ void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
         write_error(res, body.status());
         return;
     }
-    auto session = session_of_token(device, *body);
+    auto session = session_of_token(device, *body, kIdentifyGraceSlots);
     if (!session) {
         write_error(res, session.status());
         return;

@@ -14,7 +14,7 @@ void add_common_headers(const httplib::Request& req, httplib::Response& res)
 {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
-    if (req.path.rfind("/api/", 0) == 0 || req.path == "/healthz") {
+    if (req.path.rfind("/api/", 0) == 0 || req.path == "/healthz" || req.path == "/metrics") {
         res.set_header("Cache-Control", "no-store");
     } else {
         res.set_header("Content-Security-Policy",

@@ -106,9 +106,14 @@ class Server:
     """`course-kiosk serve` on 127.0.0.1 and a free port."""
 
     def __init__(self, data_dir, fake_time=IN_MORNING, trusted=True, extra_env=None):
+        """`trusted`: True or False forces the clock's trust state; None leaves it to the
+        device (COURSE_KIOSK_CLOCK_TRUSTED unset)."""
         env = dict(os.environ)
         env["COURSE_KIOSK_FAKE_TIME"] = fake_time
-        env["COURSE_KIOSK_CLOCK_TRUSTED"] = "1" if trusted else "0"
+        if trusted is None:
+            env.pop("COURSE_KIOSK_CLOCK_TRUSTED", None)
+        else:
+            env["COURSE_KIOSK_CLOCK_TRUSTED"] = "1" if trusted else "0"
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [BIN, "serve", "--data", data_dir.data, "--listen", "127.0.0.1:0"],
@@ -173,3 +178,56 @@ ROSTER = [
     ("A002", "Müller", "Lukas", "DE"),
     ("A003", "Dubois", "Chloé", "FR"),
 ]
+
+
+def routes():
+    """`course-kiosk routes`: the route table, [{"method", "pattern", "access"}]."""
+    return json.loads(run("routes").stdout)
+
+
+def add_staff(data_dir, name, password, check=True):
+    """`course-kiosk staff add --data D NAME` with the password on standard input."""
+    return run("staff", "add", "--data", data_dir.data, name, input=password + "\n",
+               check=check)
+
+
+STAFF_COOKIE = "ck_staff"  # the session cookie's name
+
+
+class StaffSession:
+    """A logged-in staff member: the session cookie and the CSRF token."""
+
+    def __init__(self, server, username, token, csrf_token, login_headers):
+        self.server = server
+        self.username = username
+        self.token = token
+        self.csrf_token = csrf_token
+        self.login_headers = login_headers
+
+    @property
+    def cookie(self):
+        return STAFF_COOKIE + "=" + self.token
+
+    def request(self, method, path, body=None, headers=None, raw=None, csrf=True):
+        """Like Server.request, with the cookie and (unless csrf=False) X-CSRF-Token."""
+        hdrs = {"Cookie": self.cookie}
+        if csrf:
+            hdrs["X-CSRF-Token"] = self.csrf_token
+        hdrs.update(headers or {})
+        return self.server.request(method, path, body, headers=hdrs, raw=raw)
+
+    def logout(self):
+        return self.request("DELETE", "/api/v1/session")
+
+
+def staff_login(server, username, password):
+    """POST /api/v1/session; returns a StaffSession or raises AssertionError."""
+    status, headers, body = server.request("POST", "/api/v1/session",
+                                           {"username": username, "password": password})
+    if status != 200:
+        raise AssertionError(f"login as {username} answered {status}: {body}")
+    cookie = headers.get("set-cookie", "")
+    m = re.match(STAFF_COOKIE + r"=([^;]*)", cookie)
+    if not m:
+        raise AssertionError("login set no session cookie: " + cookie)
+    return StaffSession(server, body["username"], m.group(1), body["csrf_token"], headers)

@@ -1,0 +1,49 @@
+#include "app/module_closer.hpp"
+
+#include "app/device.hpp"
+#include "app/log.hpp"
+
+namespace ck {
+
+ModuleCloser::ModuleCloser(Device& device, std::chrono::seconds period)
+    : device_(device), period_(period), thread_([this] { run(); })
+{
+}
+
+ModuleCloser::~ModuleCloser()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+}
+
+bool ModuleCloser::check_once()
+{
+    // An untrusted clock might be years ahead: never close on its word.
+    if (!device_.clock.trusted() || device_.store->module_closed()) return false;
+    if (device_.clock.now() < device_.schedule->module_end()) return false;
+    auto written = device_.store->close_module(device_.config.module, device_.actor("automatic"));
+    if (!written) {
+        CK_ERROR("module", "automatic close failed: " << written.status().message());
+        return false;
+    }
+    CK_INFO("module",
+            "closed automatically after the last session: " << *written << " completion records");
+    return *written > 0 || device_.store->module_closed();
+}
+
+void ModuleCloser::run()
+{
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        lock.unlock();
+        check_once();
+        lock.lock();
+        wake_.wait_for(lock, period_, [this] { return stopping_; });
+    }
+}
+
+}  // namespace ck
