@@ -81,18 +81,9 @@ std::vector<AttendeeRecord> everyone(const Device& device)
     return out;
 }
 
-std::set<std::string> attended(const std::vector<CheckinRecord>& checkins)
-{
-    std::set<std::string> ids;
-    for (const auto& c : checkins) {
-        if (!c.voided) ids.insert(c.session_id);
-    }
-    return ids;
-}
-
 nlohmann::json completion_of(const Device& device, const AttendeeRecord& r)
 {
-    return completion_record(device.config.module, r.attendee.id, attended(r.checkins),
+    return completion_record(device.config.module, r.attendee.id, attended_session_ids(r.checkins),
                              r.in_roster);
 }
 

@@ -9,6 +9,7 @@
 #include "app/log.hpp"
 #include "core/checkin_policy.hpp"
 #include "http/api_json.hpp"
+#include "http/checkin_flow.hpp"
 #include "http/error.hpp"
 #include "http/rate_limit.hpp"
 #include "http/routes.hpp"
@@ -48,6 +49,51 @@ Result<std::string> parse_checkin_body(const std::string& body)
 
 }  // namespace
 
+CheckinContext checkin_context(Device& device, const TrustedKeys& keys)
+{
+    CheckinContext context;
+    context.schedule = device.schedule.get();
+    context.keys = &keys;
+    context.is_revoked = [&device](const Credential& c) {
+        return device.store->is_revoked(c.attendee_id, c.issue);
+    };
+    context.now = device.clock.now();
+    context.clock_trusted = device.clock.trusted();
+    context.refuse_when_clock_untrusted = device.config.refuse_checkins_when_untrusted;
+    return context;
+}
+
+void record_and_answer(Device& device, const CheckinContext& context,
+                       const CheckinAdmission& admission, const CheckinBy& who,
+                       httplib::Response& res)
+{
+    const ModuleEdition& module = device.config.module;
+    const ResolvedSession& session = *admission.session;
+    bool in_window = context.now >= session.window_opens && context.now < session.end;
+    auto attendee = device.store->attendee(who.attendee_id);
+    NewCheckin checkin;
+    checkin.module_id = module.id();
+    checkin.attendee_id = who.attendee_id;
+    checkin.session_id = session.spec->id;
+    checkin.at = context.now;
+    checkin.at_text = format_rfc3339(context.now, module.zone);
+    checkin.source = who.source;
+    checkin.late = in_window && admission.late;
+    checkin.not_in_roster = !attendee.has_value();
+    checkin.clock_untrusted = admission.clock_untrusted;
+    checkin.staff = who.staff;
+    checkin.issue = who.issue;
+    auto outcome = device.store->record_checkin(checkin);
+    if (!outcome) {
+        CK_ERROR("store", "check-in of " << checkin.attendee_id << " for " << checkin.session_id
+                                         << " not recorded: " << outcome.status().message());
+        write_error(res, outcome.status());
+        return;
+    }
+    write_json(res, outcome->created ? 201 : 200,
+               checkin_answer(*device.schedule, *outcome, attendee));
+}
+
 void handle_post_checkin(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
@@ -63,48 +109,17 @@ void handle_post_checkin(const ApiRequest& request, httplib::Response& res)
         write_error(res, text.status());
         return;
     }
-
     TrustedKeys keys = device.keys();
-    CheckinContext context;
-    context.schedule = device.schedule.get();
-    context.keys = &keys;
-    context.is_revoked = [&](const Credential& c) {
-        return device.store->is_revoked(c.attendee_id, c.issue);
-    };
-    context.now = device.clock.now();
-    context.clock_trusted = device.clock.trusted();
-    context.refuse_when_clock_untrusted = device.config.refuse_checkins_when_untrusted;
-
+    CheckinContext context = checkin_context(device, keys);
     auto admission = admit_checkin(*text, context);
     if (!admission) {
         device.checkin_limiter->allow(client, kRefusalCost);
         write_error(res, admission.status());
         return;
     }
-
-    const ModuleEdition& module = device.config.module;
-    auto attendee = device.store->attendee(admission->credential.attendee_id);
-    NewCheckin checkin;
-    checkin.module_id = module.id();
-    checkin.attendee_id = admission->credential.attendee_id;
-    checkin.session_id = admission->session->spec->id;
-    checkin.at = context.now;
-    checkin.at_text = format_rfc3339(context.now, module.zone);
-    checkin.source = "badge";
-    checkin.late = admission->late;
-    checkin.not_in_roster = !attendee.has_value();
-    checkin.clock_untrusted = admission->clock_untrusted;
-    checkin.issue = admission->credential.issue;
-
-    auto outcome = device.store->record_checkin(checkin);
-    if (!outcome) {
-        CK_ERROR("store", "check-in of " << checkin.attendee_id << " for " << checkin.session_id
-                                         << " not recorded: " << outcome.status().message());
-        write_error(res, outcome.status());
-        return;
-    }
-    write_json(res, outcome->created ? 201 : 200,
-               checkin_answer(*device.schedule, *outcome, attendee));
+    record_and_answer(device, context, *admission,
+                      {admission->credential.attendee_id, "badge", "", admission->credential.issue},
+                      res);
 }
 
 }  // namespace ck

@@ -12,6 +12,7 @@
 #include "core/phone_token.hpp"
 #include "core/qr.hpp"
 #include "http/api_json.hpp"
+#include "http/checkin_flow.hpp"
 #include "http/error.hpp"
 #include "http/rate_limit.hpp"
 #include "http/routes.hpp"
@@ -91,34 +92,14 @@ Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::
 void record_phone_checkin(Device& device, const ResolvedSession& session,
                           const std::string& attendee_id, httplib::Response& res)
 {
-    CheckinContext context;
-    context.schedule = device.schedule.get();
-    context.now = device.clock.now();
-    context.clock_trusted = device.clock.trusted();
-    context.refuse_when_clock_untrusted = device.config.refuse_checkins_when_untrusted;
+    TrustedKeys no_keys;
+    CheckinContext context = checkin_context(device, no_keys);
     auto admission = admit_session(context, &session);
     if (!admission) {
         write_error(res, admission.status());
         return;
     }
-    auto attendee = device.store->attendee(attendee_id);
-    NewCheckin checkin;
-    checkin.module_id = device.config.module.id();
-    checkin.attendee_id = attendee_id;
-    checkin.session_id = session.spec->id;
-    checkin.at = context.now;
-    checkin.at_text = format_rfc3339(context.now, device.config.module.zone);
-    checkin.source = "phone";
-    checkin.late = admission->late;
-    checkin.not_in_roster = !attendee;
-    checkin.clock_untrusted = admission->clock_untrusted;
-    auto outcome = device.store->record_checkin(checkin);
-    if (!outcome) {
-        write_error(res, outcome.status());
-        return;
-    }
-    write_json(res, outcome->created ? 201 : 200,
-               checkin_answer(*device.schedule, *outcome, attendee));
+    record_and_answer(device, context, *admission, {attendee_id, "phone", "", 0}, res);
 }
 
 Result<nlohmann::json> json_object(const std::string& body)

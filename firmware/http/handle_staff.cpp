@@ -7,6 +7,7 @@
 #include "core/checkin_policy.hpp"
 #include "core/password.hpp"
 #include "http/api_json.hpp"
+#include "http/checkin_flow.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
 
@@ -61,15 +62,6 @@ bool matches(const Attendee& a, const std::string& query)
         if (lower(field).find(query) != std::string::npos) return true;
     }
     return false;
-}
-
-std::set<std::string> attended_sessions(const std::vector<CheckinRecord>& checkins)
-{
-    std::set<std::string> ids;
-    for (const auto& c : checkins) {
-        if (!c.voided) ids.insert(c.session_id);
-    }
-    return ids;
 }
 
 }  // namespace
@@ -171,7 +163,7 @@ void handle_get_attendee(const ApiRequest& request, httplib::Response& res)
         history.push_back(std::move(item));
     }
     CompletionResult completion =
-        evaluate_completion(device.config.module, attended_sessions(checkins));
+        evaluate_completion(device.config.module, attended_session_ids(checkins));
     nlohmann::json person = attendee ? attendee_to_json(*attendee)
                                      : nlohmann::json{{"id", id}, {"not_in_roster", true}};
     write_json(res, 200,
@@ -209,35 +201,14 @@ void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
             return;
         }
     }
-    CheckinContext context;
-    context.schedule = &schedule;
-    context.now = device.clock.now();
-    context.clock_trusted = device.clock.trusted();
-    context.refuse_when_clock_untrusted = device.config.refuse_checkins_when_untrusted;
+    TrustedKeys no_keys;
+    CheckinContext context = checkin_context(device, no_keys);
     auto admission = admit_session(context, session);
     if (!admission) {
         write_error(res, admission.status());
         return;
     }
-    const ResolvedSession& chosen = *admission->session;
-    // A correction for a session outside its window is not "late": it is a correction.
-    bool in_window = context.now >= chosen.window_opens && context.now < chosen.end;
-    NewCheckin checkin;
-    checkin.module_id = device.config.module.id();
-    checkin.attendee_id = id;
-    checkin.session_id = chosen.spec->id;
-    checkin.at = context.now;
-    checkin.at_text = format_rfc3339(context.now, device.config.module.zone);
-    checkin.source = "manual";
-    checkin.late = in_window && admission->late;
-    checkin.clock_untrusted = admission->clock_untrusted;
-    checkin.staff = request.staff;
-    auto outcome = device.store->record_checkin(checkin);
-    if (!outcome) {
-        write_error(res, outcome.status());
-        return;
-    }
-    write_json(res, outcome->created ? 201 : 200, checkin_answer(schedule, *outcome, attendee));
+    record_and_answer(device, context, *admission, {id, "manual", request.staff, 0}, res);
 }
 
 void handle_void_checkin(const ApiRequest& request, httplib::Response& res)

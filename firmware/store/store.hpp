@@ -17,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,8 @@ struct CheckinRecord {
 };
 
 nlohmann::json checkin_to_json(const CheckinRecord& record);
+// The sessions with a valid (non-voided) check-in among `checkins`.
+std::set<std::string> attended_session_ids(const std::vector<CheckinRecord>& checkins);
 std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& json);
 
 struct NewCheckin {

@@ -47,6 +47,15 @@ std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& j)
     }
 }
 
+std::set<std::string> attended_session_ids(const std::vector<CheckinRecord>& checkins)
+{
+    std::set<std::string> ids;
+    for (const auto& c : checkins) {
+        if (!c.voided) ids.insert(c.session_id);
+    }
+    return ids;
+}
+
 std::optional<CheckinRecord> Store::read_checkin(const Txn& txn, std::string_view id) const
 {
     auto value = txn.get(checkins_, id);

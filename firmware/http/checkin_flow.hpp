@@ -1,0 +1,33 @@
+// The steps every kind of check-in shares (badge, phone, manual): the decision context
+// from the device, and recording an admitted check-in and answering with it.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+
+#include "core/checkin_policy.hpp"
+
+namespace ck {
+
+class Device;
+
+// The device's clock, keys and revocations as the check-in policy sees them. `keys` must
+// outlive the context (it is what `context.keys` points to).
+CheckinContext checkin_context(Device& device, const TrustedKeys& keys);
+
+struct CheckinBy {
+    std::string attendee_id;
+    std::string source;  // badge, phone, manual
+    std::string staff;   // manual only
+    std::uint16_t issue = 0;
+};
+
+// Records `admission` for `who` and answers 201 checked_in, 200 already_checked_in (with the
+// first check-in) or the store's error. A manual correction outside the session's window
+// is never flagged late.
+void record_and_answer(Device& device, const CheckinContext& context,
+                       const CheckinAdmission& admission, const CheckinBy& who,
+                       httplib::Response& res);
+
+}  // namespace ck
