@@ -10,6 +10,7 @@
 #include "app/module_closer.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "sync/outbox_relay.hpp"
 
 namespace ck {
 
@@ -74,6 +75,7 @@ int cmd_serve(ServeOptions options)
     if (options.demo) print_demo_banner(device, url);
 
     ModuleCloser closer(device);
+    device.relay->start();
     std::thread listener([&] { server->listen_after_bind(); });
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

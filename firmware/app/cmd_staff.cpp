@@ -6,6 +6,7 @@
 #include "app/files.hpp"
 #include "app/reports.hpp"
 #include "core/password.hpp"
+#include "sync/outbox_relay.hpp"
 
 namespace ck {
 
@@ -37,6 +38,19 @@ int cmd_staff_add(const std::string& data_dir, const std::string& name)
     device.store->audit(device.actor("command line"),
                         existed ? "staff_password_reset" : "staff_add", {{"username", name}});
     std::cout << "Staff account " << name << (existed ? " updated" : " created") << "\n";
+    return kExitOk;
+}
+
+int cmd_sync_once(const std::string& data_dir)
+{
+    auto opened = open_device(data_dir);
+    if (!opened) return report_failure(opened.status());
+    Device& device = **opened;
+    SyncOutcome outcome = device.relay->sync_once();
+    auto status = device.relay->status();
+    if (!outcome.error.is_ok()) return report_failure(outcome.error);
+    std::cout << "Sync: " << outcome.sent << " events sent; acknowledged through "
+              << status["acked_through"] << " of " << status["last_seq"] << "\n";
     return kExitOk;
 }
 

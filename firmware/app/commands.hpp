@@ -30,6 +30,8 @@ int cmd_serve(ServeOptions options);
 int cmd_roster_import(const std::string& data_dir, const std::string& file);
 // The route table as JSON: [{"method","pattern","access"}].
 int cmd_routes();
+// One sync pass (works while the server runs: LMDB serialises the writers).
+int cmd_sync_once(const std::string& data_dir);
 int cmd_staff_add(const std::string& data_dir, const std::string& name);
 int cmd_badges(const std::string& data_dir, const std::string& out_path);
 int cmd_export(const std::string& data_dir, const std::string& format);

@@ -3,6 +3,7 @@
 #include "app/files.hpp"
 #include "core/password.hpp"
 #include "http/rate_limit.hpp"
+#include "sync/outbox_relay.hpp"
 
 namespace ck {
 namespace {
@@ -29,7 +30,10 @@ Status check_module(Store& store, const Config& config)
 }  // namespace
 
 Device::Device() = default;
-Device::~Device() = default;
+Device::~Device()
+{
+    relay.reset();  // stop sending before the store closes
+}
 
 std::string Device::credential_for(const std::string& attendee_id) const
 {
@@ -122,6 +126,7 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
         if (Status s = write_file_atomic(secret_file, device->display_secret, 0600); !s) return s;
     }
     device->reload_keys();
+    device->relay = std::make_unique<OutboxRelay>(*device);
     return device;
 }
 

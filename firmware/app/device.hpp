@@ -22,6 +22,7 @@
 namespace ck {
 
 class RateLimiter;
+class OutboxRelay;
 
 class Device {
 public:
@@ -34,6 +35,7 @@ public:
     std::unique_ptr<RateLimiter> checkin_limiter;
     std::unique_ptr<RateLimiter> login_limiter;
     std::unique_ptr<RateLimiter> phone_limiter;  // phone identification attempts
+    std::unique_ptr<OutboxRelay> relay;          // the sync outbox's delivery (started by serve)
     std::string display_secret;  // keys the display tokens and phone cookies (keys/display-secret)
     std::string web_dir;         // serve pages from disk (development), empty: embedded pages
 

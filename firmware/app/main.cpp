@@ -65,6 +65,12 @@ int main(int argc, char** argv)
         ->required()
         ->check(CLI::IsMember({"csv", "json"}));
 
+    bool once = false;
+    auto* sync_cmd = app.add_subcommand("sync", "Send the event outbox to the registry");
+    sync_cmd->add_option("--data", data_dir, "Data directory")->required();
+    sync_cmd->add_flag("--once", once, "One pass, then exit (the server syncs by itself)")
+        ->required();
+
     auto* routes_cmd =
         app.add_subcommand("routes", "Print the HTTP route table as JSON (for tools and tests)");
 
@@ -86,6 +92,7 @@ int main(int argc, char** argv)
     if (*init_cmd) return cmd_init(data_dir, config_path);
     if (*import_cmd) return cmd_roster_import(data_dir, roster_file);
     if (*credential_cmd) return cmd_credential(data_dir, svg, reissue, ids);
+    if (*sync_cmd) return cmd_sync_once(data_dir);
     if (*staff_add_cmd) return cmd_staff_add(data_dir, staff_name);
     if (*badges_cmd) return cmd_badges(data_dir, out_path);
     if (*export_cmd) return cmd_export(data_dir, format);

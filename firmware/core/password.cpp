@@ -100,12 +100,13 @@ std::string hash_password(std::string_view password, const ScryptCost& cost)
 
 bool verify_password(std::string_view password, std::string_view stored)
 {
+    // Exactly six '$'-separated fields: anything more is malformed, not ignored.
     std::vector<std::string_view> parts;
     std::size_t start = 0;
-    while (parts.size() < 6) {
+    for (;;) {
         std::size_t end = stored.find('$', start);
         parts.push_back(stored.substr(start, end == std::string_view::npos ? end : end - start));
-        if (end == std::string_view::npos) break;
+        if (end == std::string_view::npos || parts.size() > 6) break;
         start = end + 1;
     }
     if (parts.size() != 6 || parts[0] != "scrypt") return false;

@@ -4,28 +4,11 @@
 #include "app/device.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
+#include "sync/outbox_relay.hpp"
 
 namespace ck {
 
-nlohmann::json sync_status_json(Device& device)
-{
-    std::uint64_t last_seq = device.store->last_seq();
-    auto acked = device.store->meta("acked_through");
-    std::uint64_t acked_through = acked ? decode_u64(*acked) : 0;
-    nlohmann::json oldest = nullptr;
-    if (last_seq > acked_through) {
-        auto events = device.store->events_from(acked_through + 1, 1);
-        if (!events.empty()) oldest = events.front().body.value("at", "");
-    }
-    return {{"configured", device.config.registry.has_value()},
-            {"pending", last_seq - acked_through},
-            {"last_seq", last_seq},
-            {"acked_through", acked_through},
-            {"oldest_pending_at", oldest},
-            {"last_success", nullptr},
-            {"last_error", nullptr},
-            {"next_attempt", nullptr}};
-}
+nlohmann::json sync_status_json(Device& device) { return device.relay->status(); }
 
 void handle_get_sync(const ApiRequest& request, httplib::Response& res)
 {
@@ -40,9 +23,8 @@ void handle_post_sync(const ApiRequest& request, httplib::Response& res)
                                        "then."));
         return;
     }
-    write_error(res, Status::error("sync_unavailable",
-                                   "This version keeps events but does not deliver them yet.",
-                                   "Nothing is lost: the events wait in the outbox."));
+    request.device.relay->wake();
+    write_json(res, 202, {{"status", "queued"}});
 }
 
 void handle_set_clock(const ApiRequest& request, httplib::Response& res)

@@ -184,6 +184,12 @@ public:
     // --- event log (sync outbox)
     std::uint64_t last_seq() const;
     std::vector<StoredEvent> events_from(std::uint64_t first_seq, std::size_t limit) const;
+    // The highest seq the registry holds with everything before it (0: nothing yet).
+    std::uint64_t acked_through() const;
+    // Records the registry's acknowledgement. Only moves forward, unless `rewind` (the
+    // registry answered 409 with a lower acked_through: it lost or never got those events).
+    // Never beyond last_seq.
+    Status set_acked_through(std::uint64_t seq, bool rewind);
 
     // Map use, for /metrics and doctor.
     std::size_t map_size() const { return env_.map_size(); }

@@ -1,6 +1,7 @@
 // The two logs: the event log (the sync outbox, SPEC section 6: seq 1, 2, 3, ... with no
 // gap) and the audit log for people. Also the module close, whose completion records are
 // events too.
+#include <algorithm>
 #include <set>
 
 #include "store/store.hpp"
@@ -40,6 +41,26 @@ std::vector<StoredEvent> Store::events_from(std::uint64_t first_seq, std::size_t
         return true;
     });
     return out;
+}
+
+std::uint64_t Store::acked_through() const
+{
+    auto v = meta("acked_through");
+    return v ? decode_u64(*v) : 0;
+}
+
+Status Store::set_acked_through(std::uint64_t seq, bool rewind)
+{
+    return writes_->run([&](Txn& txn) -> Status {
+        auto last = txn.get(meta_, "last_seq");
+        auto current = txn.get(meta_, "acked_through");
+        std::uint64_t last_seq = last ? decode_u64(*last) : 0;
+        std::uint64_t acked = current ? decode_u64(*current) : 0;
+        std::uint64_t next = std::min(seq, last_seq);
+        if (!rewind) next = std::max(next, acked);
+        if (next == acked && current) return Status::ok();
+        return txn.put(meta_, "acked_through", encode_u64(next));
+    });
 }
 
 Status Store::append_audit(Txn& txn, const Actor& actor, std::string_view action,

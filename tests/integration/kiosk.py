@@ -98,6 +98,14 @@ class DataDir:
         assert aid == attendee_id
         return text
 
+    def reissue(self, attendee_id):
+        """`course-kiosk credential --reissue`: revokes the attendee's current badge; returns
+        the new credential text."""
+        out = run("credential", "--data", self.data, "--reissue", attendee_id).stdout
+        aid, text = out.strip().split("\n")[0].split("\t")
+        assert aid == attendee_id
+        return text
+
     def cleanup(self):
         shutil.rmtree(self.path, ignore_errors=True)
 
@@ -231,3 +239,30 @@ def staff_login(server, username, password):
     if not m:
         raise AssertionError("login set no session cookie: " + cookie)
     return StaffSession(server, body["username"], m.group(1), body["csrf_token"], headers)
+
+
+PHONE_COOKIE = "ck_phone"  # the cookie that remembers an identified phone
+
+
+def decode_qr_svg(svg_text, width=600):
+    """Renders an SVG QR code (a standalone document or an inline <svg> element) with
+    rsvg-convert on white and decodes it with zbarimg; returns the decoded text (one line per
+    symbol found, "" if none). Needs rsvg-convert (librsvg2-bin) and zbarimg (zbar-tools)."""
+    text = svg_text.strip()
+    if not text.startswith("<?xml"):
+        if "xmlns=" not in text.split(">", 1)[0]:
+            text = text.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg"', 1)
+        text = '<?xml version="1.0" encoding="UTF-8"?>\n' + text
+    tmp = tempfile.mkdtemp(prefix="ck-qr-")
+    try:
+        svg = os.path.join(tmp, "code.svg")
+        png = os.path.join(tmp, "code.png")
+        with open(svg, "w", encoding="utf-8") as f:
+            f.write(text)
+        subprocess.run(["rsvg-convert", "-w", str(width), "-b", "white", "-o", png, svg],
+                       check=True, capture_output=True, timeout=60)
+        out = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, text=True,
+                             timeout=60)
+        return out.stdout.rstrip("\n")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

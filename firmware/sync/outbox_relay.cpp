@@ -1,0 +1,220 @@
+#include "sync/outbox_relay.hpp"
+
+#include "app/device.hpp"
+#include "app/log.hpp"
+
+namespace ck {
+namespace {
+
+Status refused(const RegistryReply& reply)
+{
+    std::string detail = reply.body.substr(0, 300);
+    return Status::error(
+        "registry_" + std::to_string(reply.status),
+        "The registry refused the events (HTTP " + std::to_string(reply.status) + "): " + detail,
+        reply.status == 401 || reply.status == 403
+            ? "Check the device token in registry.token_file."
+            : "Report this to the registry's operators.");
+}
+
+std::optional<std::uint64_t> acked_from(const RegistryReply& reply)
+{
+    auto json = nlohmann::json::parse(reply.body, nullptr, false);
+    if (!json.is_object() || !json.contains("acked_through") ||
+        !json["acked_through"].is_number_unsigned()) {
+        return std::nullopt;
+    }
+    return json["acked_through"].get<std::uint64_t>();
+}
+
+}  // namespace
+
+OutboxRelay::OutboxRelay(Device& device) : device_(device) {}
+
+OutboxRelay::~OutboxRelay()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void OutboxRelay::start()
+{
+    if (!device_.config.registry || thread_.joinable()) return;
+    thread_ = std::thread([this] { run(); });
+}
+
+void OutboxRelay::wake()
+{
+    {
+        std::lock_guard lock(mutex_);
+        woken_ = true;
+    }
+    wake_.notify_all();
+}
+
+SyncOutcome OutboxRelay::sync_once()
+{
+    SyncOutcome outcome;
+    if (!device_.config.registry) {
+        outcome.retryable = false;
+        outcome.error = Status::error("sync_not_configured", "No registry is configured.",
+                                      "Add a \"registry\" to the config.");
+        return outcome;
+    }
+    RegistryClient client(*device_.config.registry);
+    Store& store = *device_.store;
+    int rewinds = 0;
+    for (;;) {
+        std::uint64_t acked = store.acked_through();
+        std::uint64_t last = store.last_seq();
+        if (acked >= last) {
+            outcome.caught_up = true;
+            return outcome;
+        }
+        auto events = store.events_from(acked + 1, kBatchSize);
+        nlohmann::json list = nlohmann::json::array();
+        for (auto& e : events) list.push_back(std::move(e.body));
+        nlohmann::json batch = {{"device_id", device_.config.device_id},
+                                {"first_seq", acked + 1},
+                                {"events", std::move(list)}};
+        RegistryReply reply = client.post_events(device_.config.device_id, batch);
+        if (reply.date) {
+            Instant local = device_.clock.now();
+            auto offset = (*reply.date - local) +
+                          std::chrono::duration_cast<std::chrono::seconds>(reply.round_trip / 2);
+            std::lock_guard lock(mutex_);
+            clock_offset_s_ = offset.count();
+        }
+        if (reply.status == 0) {
+            outcome.error = Status::error("registry_unreachable",
+                                          "The registry did not answer: " + reply.transport_error,
+                                          "Check the venue network; events wait in the outbox.");
+            return outcome;
+        }
+        outcome.sent += events.size();
+        if (reply.status == 200) {
+            auto n = acked_from(reply);
+            if (!n || *n > last) {
+                outcome.error = Status::error("registry_bad_answer",
+                                              "The registry's answer has no valid acked_through.",
+                                              "Report this to the registry's operators.");
+                return outcome;
+            }
+            // Below our own acked_through means the registry lost events: resend them.
+            if (Status s = store.set_acked_through(*n, *n < acked); !s) {
+                outcome.error = s;
+                return outcome;
+            }
+            if (*n <= acked) {
+                if (++rewinds > 3) {
+                    outcome.error = Status::error("registry_no_progress",
+                                                  "The registry acknowledges nothing new.",
+                                                  "Report this to the registry's operators.");
+                    return outcome;
+                }
+            } else {
+                rewinds = 0;
+            }
+            continue;
+        }
+        if (reply.status == 409) {
+            auto n = acked_from(reply);
+            if (!n || ++rewinds > 3) {
+                outcome.error =
+                    Status::error("registry_conflict", "The registry keeps answering 409.",
+                                  "Report this to the registry's operators.");
+                return outcome;
+            }
+            if (Status s = store.set_acked_through(*n, true); !s) {
+                outcome.error = s;
+                return outcome;
+            }
+            continue;
+        }
+        outcome.error = refused(reply);
+        outcome.retryable = !(reply.status == 400 || reply.status == 401 || reply.status == 403);
+        return outcome;
+    }
+}
+
+void OutboxRelay::record(const SyncOutcome& outcome,
+                         std::optional<std::chrono::milliseconds> retry_in)
+{
+    Actor now = device_.actor("sync");
+    if (outcome.error.is_ok()) {
+        device_.store->set_meta("sync_last_success", now.at_text);
+    } else {
+        nlohmann::json error = {{"code", outcome.error.code()},
+                                {"message", outcome.error.message()},
+                                {"at", now.at_text}};
+        device_.store->set_meta("sync_last_error", error.dump());
+        CK_WARN("sync", outcome.error.message());
+    }
+    std::lock_guard lock(mutex_);
+    next_attempt_ =
+        retry_in
+            ? format_rfc3339(now.at + std::chrono::duration_cast<std::chrono::seconds>(*retry_in),
+                             device_.config.module.zone)
+            : "";
+}
+
+void OutboxRelay::run()
+{
+    const auto interval = std::chrono::seconds(device_.config.registry->interval_s);
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        woken_ = false;
+        lock.unlock();
+        SyncOutcome outcome = sync_once();
+        std::chrono::milliseconds wait = interval;
+        lock.lock();
+        if (outcome.error.is_ok()) {
+            failures_ = 0;
+        } else {
+            double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
+            wait =
+                outcome.retryable ? full_jitter_delay(backoff_, failures_++, unit) : backoff_.cap;
+        }
+        lock.unlock();
+        record(outcome, wait);
+        lock.lock();
+        wake_.wait_for(lock, wait, [this] { return stopping_ || woken_; });
+    }
+}
+
+nlohmann::json OutboxRelay::status() const
+{
+    Store& store = *device_.store;
+    std::uint64_t last_seq = store.last_seq();
+    std::uint64_t acked = store.acked_through();
+    nlohmann::json oldest = nullptr;
+    if (last_seq > acked) {
+        auto events = store.events_from(acked + 1, 1);
+        if (!events.empty()) oldest = events.front().body.value("at", "");
+    }
+    auto success = store.meta("sync_last_success");
+    auto error_text = store.meta("sync_last_error");
+    nlohmann::json error = nullptr;
+    if (error_text) {
+        error = nlohmann::json::parse(*error_text, nullptr, false);
+        if (error.is_discarded()) error = nullptr;
+    }
+    std::lock_guard lock(mutex_);
+    return {{"configured", device_.config.registry.has_value()},
+            {"pending", last_seq - acked},
+            {"last_seq", last_seq},
+            {"acked_through", acked},
+            {"oldest_pending_at", oldest},
+            {"last_success", success ? nlohmann::json(*success) : nlohmann::json(nullptr)},
+            {"last_error", error},
+            {"next_attempt",
+             next_attempt_.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_attempt_)},
+            {"clock_offset_s",
+             clock_offset_s_ ? nlohmann::json(*clock_offset_s_) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace ck
