@@ -55,6 +55,7 @@ void DeviceClock::set(Instant t, std::string source)
     auto real =
         std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     offset_s_ = (t - real).count();
+    forced_trust_ = -1;
     std::lock_guard lock(mutex_);
     set_source_ = std::move(source);
     set_by_someone_ = true;

@@ -5,7 +5,7 @@
 // Trusted when the kernel reports NTP synchronisation, or when staff or the registry set
 // a correction (later issues). For tests and demos the environment can pin the clock:
 //   COURSE_KIOSK_FAKE_TIME=2026-11-23T09:00:00+01:00   the clock starts there and runs on
-//   COURSE_KIOSK_CLOCK_TRUSTED=0|1                     forces the trust state
+//   COURSE_KIOSK_CLOCK_TRUSTED=0|1                     forces the trust state until set()
 #pragma once
 
 #include <atomic>

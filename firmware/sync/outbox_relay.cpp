@@ -82,13 +82,7 @@ SyncOutcome OutboxRelay::sync_once()
                                 {"first_seq", acked + 1},
                                 {"events", std::move(list)}};
         RegistryReply reply = client.post_events(device_.config.device_id, batch);
-        if (reply.date) {
-            Instant local = device_.clock.now();
-            auto offset = (*reply.date - local) +
-                          std::chrono::duration_cast<std::chrono::seconds>(reply.round_trip / 2);
-            std::lock_guard lock(mutex_);
-            clock_offset_s_ = offset.count();
-        }
+        if (reply.date) note_registry_time(*reply.date, reply.round_trip);
         if (reply.status == 0) {
             outcome.error = Status::error("registry_unreachable",
                                           "The registry did not answer: " + reply.transport_error,
@@ -138,6 +132,27 @@ SyncOutcome OutboxRelay::sync_once()
         outcome.error = refused(reply);
         outcome.retryable = !(reply.status == 400 || reply.status == 401 || reply.status == 403);
         return outcome;
+    }
+}
+
+void OutboxRelay::note_registry_time(Instant registry_time, std::chrono::milliseconds round_trip)
+{
+    // The Date was written about half a round trip before the answer arrived.
+    Instant estimate =
+        registry_time + std::chrono::duration_cast<std::chrono::seconds>(round_trip / 2);
+    Instant local = device_.clock.now();
+    {
+        std::lock_guard lock(mutex_);
+        clock_offset_s_ = (estimate - local).count();
+    }
+    // An untrusted clock (no NTP, not set by staff) takes the registry's time (SPEC 8).
+    if (!device_.clock.trusted()) {
+        device_.clock.set(estimate, "registry");
+        device_.store->audit(device_.actor("registry"), "set_clock",
+                             {{"from", format_rfc3339(local, device_.config.module.zone)},
+                              {"to", format_rfc3339(estimate, device_.config.module.zone)}});
+        CK_INFO("clock",
+                "set from the registry's Date: offset was " << (estimate - local).count() << " s");
     }
 }
 

@@ -55,6 +55,7 @@ public:
 private:
     void run();
     void record(const SyncOutcome& outcome, std::optional<std::chrono::milliseconds> retry_in);
+    void note_registry_time(Instant registry_time, std::chrono::milliseconds round_trip);
 
     Device& device_;
     BackoffPolicy backoff_{std::chrono::milliseconds(1000), std::chrono::milliseconds(30000)};
