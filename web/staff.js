@@ -987,7 +987,7 @@ async function manualCheckin(attendeeId, sessionId) {
   let done = false;
   try {
     const { body } = await api("POST", `/api/v1/attendees/${encodeURIComponent(attendeeId)}/checkins`, { json });
-    const who = text(body?.attendee?.display_name) || displayName(findAttendee(attendeeId)) || attendeeId;
+    const who = displayName(findAttendee(attendeeId)) || text(body?.attendee?.display_name) || attendeeId;
     const label = text(body?.session?.label) || text(findSession(sessionId)?.label);
     const at = text(body?.checkin?.local_time);
     if (body?.status === "already_checked_in") {

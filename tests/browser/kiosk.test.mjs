@@ -1,6 +1,7 @@
 // Real-browser test of the kiosk page (GET /): Debian's chromium, driven by
 // playwright-core, against the real course-kiosk binary on an ephemeral port over a
-// temporary data directory (set up the way tests/integration/kiosk.py does it).
+// temporary data directory (set up the way tests/integration/kiosk.py does it; see
+// harness.mjs, shared with the other browser tests).
 //
 // Environment (set by CTest):
 //   COURSE_KIOSK_BIN         the course-kiosk binary
@@ -13,69 +14,33 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
+import {
+  IN_MORNING,
+  Kiosk,
+  STEP_MS,
+  TEST_MS,
+  VIEWPORTS,
+  artifact,
+  launchBrowser,
+  teardown,
+} from "./harness.mjs";
 
-const BIN = process.env.COURSE_KIOSK_BIN || "course-kiosk";
-const ARTIFACT_DIR = path.resolve(process.env.CK_ARTIFACT_DIR || path.join("test-artifacts", "browser"));
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-// The same module as tests/integration/kiosk.py: Europe/Paris, sessions on 2026-11-23.
-const MODULE = {
-  cycle: "2026-2",
-  number: 3,
-  venue: "Lille",
-  timezone: "Europe/Paris",
-  checkin_opens_before_min: 60,
-  late_after_min: 15,
-  days: [
-    {
-      date: "2026-11-23",
-      sessions: [
-        { id: "d1-am", label: "Monday morning", start: "08:30", end: "12:30", cme_hours: 3.5 },
-        { id: "d1-pm", label: "Monday afternoon", start: "14:00", end: "18:00", cme_hours: 3.5 },
-      ],
-    },
-    {
-      date: "2026-11-24",
-      sessions: [{ id: "d2-am", label: "Tuesday morning", start: "08:30", end: "12:30", cme_hours: 3.5 }],
-    },
-  ],
-};
-const IN_MORNING = "2026-11-23T08:40:00+01:00"; // d1-am open, not late
 const ROSTER = [
   ["A001", "Kowalska", "Anna", "PL"],
   ["A002", "Müller", "Lukas", "DE"],
   ["A003", "Dubois", "Chloé", "FR"],
 ];
 
-const SMALL = { width: 800, height: 480 }; // the device's touchscreen
-const PHONE = { width: 390, height: 844 };
-const LAPTOP = { width: 1280, height: 800 };
+const SMALL = VIEWPORTS.small; // the device's touchscreen
+const PHONE = VIEWPORTS.phone;
+const LAPTOP = VIEWPORTS.laptop;
 
-const STEP_MS = 10_000; // the longest any single wait may take
-const TEST_MS = 60_000; // backstop per test (each takes a few seconds to ~15 s)
 const RESULT_KINDS = { ok: "rgb(0, 92, 37)", again: "rgb(255, 179, 0)", error: "rgb(163, 0, 21)" };
 
 // ---- shared state, torn down in after() -----------------------------------------------
 
 const env = {
-  tmp: null,
-  data: null,
-  server: null, // ChildProcess
-  serverLog: [],
+  kiosk: null, // harness Kiosk: data directory and server
   origin: null,
   browser: null,
   page: null,
@@ -88,71 +53,10 @@ const env = {
 
 // ---- helpers --------------------------------------------------------------------------
 
-function runBin(...args) {
-  try {
-    return execFileSync(BIN, args, { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
-  } catch (err) {
-    const why = err.code === "ENOENT" ? "not found (set COURSE_KIOSK_BIN)" : `exit ${err.status ?? err.signal}`;
-    throw new Error(`${BIN} ${args.join(" ")} failed (${why}): ${err.stderr || err.message}`);
-  }
-}
-
-// Starts `course-kiosk serve` and resolves with its origin once it prints
-// "listening on http://127.0.0.1:PORT"; rejects if it exits first or after 20 s.
-function startServer(data) {
-  const child = spawn(BIN, ["serve", "--data", data, "--listen", "127.0.0.1:0"], {
-    env: { ...process.env, COURSE_KIOSK_FAKE_TIME: IN_MORNING, COURSE_KIOSK_CLOCK_TRUSTED: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  env.server = child;
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk) => env.serverLog.push(chunk));
-  return new Promise((resolve, reject) => {
-    let buffered = "";
-    let done = false;
-    const finish = (err, origin) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve(origin);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`server did not report "listening on" within 20 s:\n${env.serverLog.join("")}`)),
-      20_000,
-    );
-    child.on("error", (err) => finish(new Error(`cannot start ${BIN}: ${err.message}`)));
-    child.on("exit", (code, signal) =>
-      finish(new Error(`server exited (${code ?? signal}) before listening:\n${env.serverLog.join("")}`)),
-    );
-    // Keep draining stdout after the line is found, so that the pipe never fills.
-    child.stdout.on("data", (chunk) => {
-      env.serverLog.push(chunk);
-      if (done) return;
-      buffered += chunk;
-      const m = /listening on (http:\/\/127\.0\.0\.1:(\d+))/.exec(buffered);
-      if (m) finish(null, m[1]);
-    });
-  });
-}
-
-async function stopServer() {
-  const child = env.server;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  const timer = (ms) => new Promise((resolve) => setTimeout(resolve, ms, "timeout"));
-  if ((await Promise.race([exited, timer(10_000)])) === "timeout") {
-    child.kill("SIGKILL");
-    await Promise.race([exited, timer(5_000)]);
-  }
-}
-
 async function shot(name, viewport) {
   const page = env.page;
   if (viewport) await page.setViewportSize(viewport);
-  const file = path.join(ARTIFACT_DIR, `${name}.png`);
+  const file = artifact(`${name}.png`);
   await page.screenshot({ path: file, animations: "disabled", timeout: STEP_MS });
   return file;
 }
@@ -212,47 +116,19 @@ async function waitForScanFocus(timeout = STEP_MS) {
   await env.page.waitForFunction(() => document.activeElement?.id === "scan", null, { timeout });
 }
 
-async function postCheckin(credential) {
-  const response = await fetch(`${env.origin}/api/v1/checkins`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ credential }),
-    signal: AbortSignal.timeout(STEP_MS),
-  });
-  return { status: response.status, body: await response.json() };
+function postCheckin(credential) {
+  return env.kiosk.postCheckin(credential);
 }
 
 // ---- set-up and tear-down -------------------------------------------------------------
 
-// Last resort if the runner exits without after() (playwright closes its browser itself).
-process.on("exit", () => {
-  if (env.server && env.server.exitCode === null && env.server.signalCode === null) env.server.kill("SIGKILL");
-});
-
 before(async () => {
-  fs.mkdirSync(ARTIFACT_DIR, { recursive: true });
-  env.tmp = fs.mkdtempSync(path.join(os.tmpdir(), "ck-browser-"));
-  env.data = path.join(env.tmp, "data");
+  env.kiosk = new Kiosk("kiosk");
+  env.kiosk.importRoster(ROSTER);
+  for (const [id] of ROSTER) env.credentials[id] = env.kiosk.credential(id);
+  env.origin = await env.kiosk.start({ fakeTime: IN_MORNING, trusted: true });
 
-  const configPath = path.join(env.tmp, "config.json");
-  fs.writeFileSync(configPath, JSON.stringify({ device_id: "test-kiosk", module: MODULE }));
-  runBin("init", "--data", env.data, "--config", configPath);
-
-  const rosterPath = path.join(env.tmp, "roster.csv");
-  const rows = ["id,family_name,given_name,country", ...ROSTER.map((r) => r.join(","))];
-  fs.writeFileSync(rosterPath, rows.join("\n") + "\n", "utf8");
-  runBin("roster", "import", "--data", env.data, rosterPath);
-
-  for (const [id] of ROSTER) {
-    const [aid, text] = runBin("credential", "--data", env.data, id).trim().split("\n")[0].split("\t");
-    assert.equal(aid, id);
-    assert.match(text, /^[A-Z2-7]+$/, `credential of ${id} is upper-case base32`);
-    env.credentials[id] = text;
-  }
-
-  env.origin = await startServer(env.data);
-
-  env.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  env.browser = await launchBrowser();
   // The device's screen is a touchscreen: (pointer: coarse), which also shows the page's
   // "Type a code" button.
   const context = await env.browser.newContext({ viewport: SMALL, locale: "en-GB", hasTouch: true });
@@ -284,27 +160,8 @@ before(async () => {
 }, { timeout: 90_000 });
 
 after(async () => {
-  const problems = [];
-  try {
-    const closing = env.browser ? env.browser.close() : Promise.resolve();
-    const stuck = new Promise((_, reject) => setTimeout(() => reject(new Error("timed out")), 15_000).unref());
-    await Promise.race([closing, stuck]);
-  } catch (err) {
-    problems.push(`closing the browser: ${err.message}`);
-  }
-  try {
-    await stopServer();
-  } catch (err) {
-    problems.push(`stopping the server: ${err.message}`);
-  }
-  try {
-    if (env.serverLog.length > 0) fs.writeFileSync(path.join(ARTIFACT_DIR, "server.log"), env.serverLog.join(""));
-  } catch {
-    // the log is a convenience only
-  }
-  if (env.tmp) fs.rmSync(env.tmp, { recursive: true, force: true });
-  if (problems.length > 0) throw new Error(problems.join("; "));
-}, { timeout: 30_000 });
+  await teardown(env.browser, env.kiosk);
+}, { timeout: 45_000 });
 
 // ---- the tests (in order; each builds on the one before) ------------------------------
 
