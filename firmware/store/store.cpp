@@ -165,26 +165,55 @@ std::size_t Store::attendee_count() const
     return txn ? txn->entries(attendees_) : 0;
 }
 
+Status Store::upsert_attendees(Txn& txn, const std::vector<Attendee>& attendees, RosterStats& stats)
+{
+    for (const auto& a : attendees) {
+        nlohmann::json json = {{"family_name", a.family_name},
+                               {"given_name", a.given_name},
+                               {"email", a.email},
+                               {"country", a.country}};
+        std::string value = json.dump();
+        auto old = txn.get(attendees_, a.id);
+        if (old && *old == value) {
+            ++stats.unchanged;
+            continue;
+        }
+        if (Status put = txn.put(attendees_, a.id, value); !put) return put;
+        ++(old ? stats.updated : stats.created);
+    }
+    return Status::ok();
+}
+
 Result<RosterStats> Store::import_roster(const std::vector<Attendee>& attendees)
 {
     RosterStats stats;
     Status s = writes_->run([&](Txn& txn) {
         stats = {};
-        for (const auto& a : attendees) {
-            nlohmann::json json = {{"family_name", a.family_name},
-                                   {"given_name", a.given_name},
-                                   {"email", a.email},
-                                   {"country", a.country}};
-            std::string value = json.dump();
-            auto old = txn.get(attendees_, a.id);
-            if (old && *old == value) {
-                ++stats.unchanged;
-                continue;
-            }
-            if (Status put = txn.put(attendees_, a.id, value); !put) return put;
-            ++(old ? stats.updated : stats.created);
+        return upsert_attendees(txn, attendees, stats);
+    });
+    if (!s) return s;
+    return stats;
+}
+
+Result<RosterStats> Store::apply_registry_roster(const RegistryRoster& roster,
+                                                 std::string_view etag)
+{
+    RosterStats stats;
+    Status s = writes_->run([&](Txn& txn) -> Status {
+        stats = {};
+        if (Status up = upsert_attendees(txn, roster.attendees, stats); !up) return up;
+        for (const auto& [attendee_id, issue] : roster.revoked) {
+            if (Status r = txn.put(revoked_, join_key({attendee_id, encode_u16(issue)}),
+                                   "revoked by the registry");
+                !r)
+                return r;
         }
-        return Status::ok();
+        for (const auto& [key_id, key] : roster.keys) {
+            if (Status k = txn.put(keys_, key_id_hex(key_id), std::string(key.begin(), key.end()));
+                !k)
+                return k;
+        }
+        return txn.put(meta_, "roster_etag", etag);
     });
     if (!s) return s;
     return stats;

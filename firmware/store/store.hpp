@@ -23,6 +23,7 @@
 
 #include "core/attendance.hpp"
 #include "core/credential.hpp"
+#include "core/registry_roster.hpp"
 #include "core/roster.hpp"
 #include "core/status.hpp"
 #include "core/time.hpp"
@@ -175,6 +176,9 @@ public:
     Status add_trusted_key(std::uint32_t key_id, const PublicKey& key);
     bool is_revoked(std::string_view attendee_id, std::uint16_t issue) const;
     Status revoke(std::string_view attendee_id, std::uint16_t issue, std::string_view reason);
+    // Applies the registry's roster in one transaction: attendees created or updated,
+    // revocations added, keys added or replaced, and `etag` kept in meta "roster_etag".
+    Result<RosterStats> apply_registry_roster(const RegistryRoster& roster, std::string_view etag);
     // The issue number of the attendee's valid badge: 1 until it is re-issued.
     std::uint16_t current_issue(std::string_view attendee_id) const;
     // Re-issues an attendee's badge: revokes the current issue and returns the next one,
@@ -203,6 +207,7 @@ private:
     Status append_audit(Txn& txn, const Actor& actor, std::string_view action,
                         nlohmann::json details);
     Status count_checkin(Txn& txn, const CheckinRecord& record, int delta);
+    Status upsert_attendees(Txn& txn, const std::vector<Attendee>& attendees, RosterStats& stats);
     std::optional<CheckinRecord> read_checkin(const Txn& txn, std::string_view id) const;
     Result<Txn> read() const { return Txn::begin(env_, Txn::Mode::read_only); }
 

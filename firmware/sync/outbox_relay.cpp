@@ -73,6 +73,7 @@ SyncOutcome OutboxRelay::sync_once()
         std::uint64_t last = store.last_seq();
         if (acked >= last) {
             outcome.caught_up = true;
+            pull_roster(client);
             return outcome;
         }
         auto events = store.events_from(acked + 1, kBatchSize);
@@ -133,6 +134,44 @@ SyncOutcome OutboxRelay::sync_once()
         outcome.retryable = !(reply.status == 400 || reply.status == 401 || reply.status == 403);
         return outcome;
     }
+}
+
+void OutboxRelay::pull_roster(RegistryClient& client)
+{
+    Store& store = *device_.store;
+    const std::string module_id = device_.config.module.id();
+    RegistryReply reply = client.get_roster(module_id, store.meta("roster_etag").value_or(""));
+    auto fail = [&](const Status& error) {
+        nlohmann::json record = {{"code", error.code()},
+                                 {"message", error.message()},
+                                 {"at", device_.actor("sync").at_text}};
+        store.set_meta("roster_last_error", record.dump());
+        CK_WARN("sync", error.message());
+    };
+    if (reply.status == 304) return;
+    if (reply.status != 200) {
+        fail(Status::error("roster_unavailable",
+                           "The registry's roster could not be fetched: " +
+                               (reply.status == 0 ? reply.transport_error
+                                                  : "HTTP " + std::to_string(reply.status)),
+                           "The previous roster stays in use."));
+        return;
+    }
+    auto roster = parse_registry_roster(reply.body, module_id);
+    if (!roster) {
+        fail(roster.status());
+        return;
+    }
+    auto stats = store.apply_registry_roster(*roster, reply.etag);
+    if (!stats) {
+        fail(stats.status());
+        return;
+    }
+    device_.reload_keys();
+    store.set_meta("roster_last_pull", device_.actor("sync").at_text);
+    CK_INFO("sync", "roster from the registry: " << stats->created << " new, " << stats->updated
+                                                 << " updated, " << roster->revoked.size()
+                                                 << " revoked, " << roster->keys.size() << " keys");
 }
 
 void OutboxRelay::note_registry_time(Instant registry_time, std::chrono::milliseconds round_trip)
@@ -218,6 +257,15 @@ nlohmann::json OutboxRelay::status() const
         error = nlohmann::json::parse(*error_text, nullptr, false);
         if (error.is_discarded()) error = nullptr;
     }
+    auto meta_or_null = [&](const char* key) {
+        auto v = store.meta(key);
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
+    nlohmann::json roster_error = nullptr;
+    if (auto text = store.meta("roster_last_error")) {
+        roster_error = nlohmann::json::parse(*text, nullptr, false);
+        if (roster_error.is_discarded()) roster_error = nullptr;
+    }
     std::lock_guard lock(mutex_);
     return {{"configured", device_.config.registry.has_value()},
             {"pending", last_seq - acked},
@@ -229,7 +277,11 @@ nlohmann::json OutboxRelay::status() const
             {"next_attempt",
              next_attempt_.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_attempt_)},
             {"clock_offset_s",
-             clock_offset_s_ ? nlohmann::json(*clock_offset_s_) : nlohmann::json(nullptr)}};
+             clock_offset_s_ ? nlohmann::json(*clock_offset_s_) : nlohmann::json(nullptr)},
+            {"roster",
+             {{"etag", meta_or_null("roster_etag")},
+              {"last_pull", meta_or_null("roster_last_pull")},
+              {"last_error", roster_error}}}};
 }
 
 }  // namespace ck

@@ -6,7 +6,8 @@
 // Failures: timeouts, refused connections and 5xx are retried with full-jitter exponential
 // backoff (1 s doubling up to a 30 s cap, so a device back on the network delivers within a
 // minute); 409 rewinds to the registry's acked_through; 400/401/403 are reported and
-// retried only at the cap's pace, never hammered.
+// retried only at the cap's pace, never hammered. Each pass also pulls the roster (new
+// attendees, revocations, trusted keys) when the registry has a new one.
 #pragma once
 
 #include <chrono>
@@ -55,6 +56,9 @@ public:
 private:
     void run();
     void record(const SyncOutcome& outcome, std::optional<std::chrono::milliseconds> retry_in);
+    // GET the roster with If-None-Match and apply it; problems go to meta "roster_last_error"
+    // and never stop the events.
+    void pull_roster(RegistryClient& client);
     void note_registry_time(Instant registry_time, std::chrono::milliseconds round_trip);
 
     Device& device_;

@@ -3,8 +3,11 @@ device's events — each once, in order, with no gap (SPEC section 6, issue 4)."
 import os
 import unittest
 
-from fake_registry import FakeRegistry
-from kiosk import ROSTER, DataDir, Server, add_staff, run, staff_login
+import shutil
+import tempfile
+
+from fake_registry import FakeRegistry, ed25519_key_entry, generate_ed25519_key
+from kiosk import MODULE_ID, ROSTER, DataDir, Server, add_staff, run, staff_login
 
 DEVICE = "test-kiosk"
 
@@ -16,7 +19,9 @@ def registry_config(registry, token_path, ca_file=None, interval_s=5):
                        "checkins_per_client_per_s": 100000}}
 
 
-class SyncTest(unittest.TestCase):
+class SyncBase(unittest.TestCase):
+    """A device with check-ins, pointing at a fake registry."""
+
     def make_device(self, registry, token="test-token", ca_file=None, checkins=3):
         """A data dir pointing at `registry` with `checkins` check-in events in its log."""
         self.data = DataDir(extra_config=registry_config(
@@ -52,6 +57,8 @@ class SyncTest(unittest.TestCase):
         self.assertEqual(len({e["id"] for e in events}), count)
         self.assertEqual(registry.acked_through(DEVICE), count)
 
+
+class SyncTest(SyncBase):
     def test_plain_sync_then_nothing_more(self):
         with FakeRegistry() as registry:
             self.make_device(registry)
@@ -128,6 +135,67 @@ class SyncTest(unittest.TestCase):
             finally:
                 server.stop()
             self.assert_registry_has_exactly(registry, 2)
+
+
+class RosterPullTest(SyncBase):
+    """GET .../roster: new attendees, revocations and trusted keys in one transaction."""
+
+    def registry_signed_device(self, pem):
+        """Another device whose signing key is the registry's key (to make its badges)."""
+        holder = tempfile.mkdtemp(prefix="ck-regkey-")
+        self.addCleanup(lambda: shutil.rmtree(holder, ignore_errors=True))
+        os.makedirs(os.path.join(holder, "data", "keys"))
+        shutil.copy(pem, os.path.join(holder, "data", "keys", "signing-key.pem"))
+
+        class KeyHolder:
+            data = os.path.join(holder, "data")
+        signer = DataDir(key_from=KeyHolder)
+        self.addCleanup(signer.cleanup)
+        signer.import_roster([("R900", "Registrant", "Late", "IT")])
+        return signer
+
+    def test_roster_applied_then_304_and_a_bad_roster_refused_whole(self):
+        pem = generate_ed25519_key(os.path.join(self._tmp_token_dir("x"), "registry.pem"))
+        with FakeRegistry(validate=False) as registry:
+            device = self.make_device(registry, checkins=0)
+            signer = self.registry_signed_device(pem)
+            foreign = signer.credential("R900")
+            old_badge = device.credential("A001")
+            registry.set_roster(MODULE_ID, {
+                "attendees": [{"id": "R900", "family_name": "Registrant", "given_name": "Late"}],
+                "revoked": [{"attendee_id": "A001", "issue": 1}],
+                "keys": [ed25519_key_entry(pem)]})
+            self.sync_once()
+            self.sync_once()
+            self.assertGreaterEqual(registry.roster_request_count(MODULE_ID, status=304), 1)
+            server = Server(device)
+            try:
+                status, _, body = server.checkin(foreign)
+                self.assertEqual(status, 201, body)
+                self.assertFalse(body["checkin"]["not_in_roster"])
+                self.assertEqual(body["attendee"]["display_name"], "Late R.")
+                status, _, body = server.checkin(old_badge)
+                self.assertEqual((status, body["error"]["code"]), (422, "revoked"))
+            finally:
+                server.stop()
+            # A bad roster (one attendee without a family name) changes nothing at all.
+            registry.set_roster(MODULE_ID, {
+                "attendees": [{"id": "R901", "family_name": "Good", "given_name": "Row"},
+                              {"id": "R902", "given_name": "NoFamily"}],
+                "revoked": [{"attendee_id": "A002", "issue": 1}], "keys": []})
+            self.sync_once()
+            add_staff(device, "maria", "correct horse battery")
+            server = Server(device)
+            try:
+                staff = staff_login(server, "maria", "correct horse battery")
+                _, _, listed = staff.request("GET", "/api/v1/attendees?q=R90")
+                self.assertEqual([a["id"] for a in listed["attendees"]], ["R900"])
+                _, _, sync = staff.request("GET", "/api/v1/sync")
+                self.assertEqual(sync["roster"]["last_error"]["code"], "bad_roster")
+                status, _, body = server.checkin(device.credential("A002"))
+                self.assertEqual(status, 201, body)
+            finally:
+                server.stop()
 
 
 if __name__ == "__main__":
