@@ -104,6 +104,28 @@ class SyncTest(SyncBase):
             self.assertIn("token", proc.stderr)
             self.assertEqual(registry.events(DEVICE), [])
 
+    def test_refusal_shows_in_the_status_and_is_not_hammered(self):
+        with FakeRegistry(token="right") as registry:
+            self.make_device(registry, token="wrong", checkins=1)
+            add_staff(self.data, "maria", "correct horse battery")
+            server = Server(self.data)
+            try:
+                staff = staff_login(server, "maria", "correct horse battery")
+                sync = None
+                for _ in range(100):  # bounded: the first pass runs at start-up
+                    _, _, sync = staff.request("GET", "/api/v1/sync")
+                    if sync["last_error"] and sync["next_attempt"]:
+                        break
+                    registry.wait_for(lambda _registry: False, timeout=0.1)
+                self.assertEqual(sync["last_error"]["code"], "registry_401")
+                self.assertEqual(sync["pending"], 1)
+                self.assertIsNotNone(sync["next_attempt"])
+                # Not hammered: the next attempt waits the backoff cap, so one request only.
+                attempts = len(registry.received_batches)
+                self.assertLessEqual(attempts, 2)
+            finally:
+                server.stop()
+
     def test_tls_with_the_right_ca_and_refused_with_a_wrong_one(self):
         with FakeRegistry(tls=True) as registry:
             self.make_device(registry, ca_file=registry.wrong_ca_file)
