@@ -88,7 +88,7 @@ const std::vector<ConfigKey>& config_keys()
              return want_number(v, "limits.checkin_burst_per_client", 1, 1000000,
                                 c.checkin_burst_per_client);
          }},
-        {"/registry", "The central registry: url, token_file, ca_file, interval_s.",
+        {"/registry", "The central registry: url, token_file, ca_file, interval_s, timeout_s.",
          [](const nlohmann::json& v, Config& c) {
              if (v.is_null()) return Status::ok();
              if (!v.is_object()) return invalid("registry", "must be an object");
@@ -111,6 +111,12 @@ const std::vector<ConfigKey>& config_keys()
                  if (Status s = want_number(*interval, "registry.interval_s", 5, 3600, d); !s)
                      return s;
                  r.interval_s = static_cast<int>(d);
+             }
+             if (auto timeout = v.find("timeout_s"); timeout != v.end()) {
+                 double d = 0;
+                 if (Status s = want_number(*timeout, "registry.timeout_s", 1, 120, d); !s)
+                     return s;
+                 r.timeout_s = static_cast<int>(d);
              }
              c.registry = r;
              return Status::ok();
@@ -213,7 +219,8 @@ nlohmann::json config_to_json(const Config& c)
             {"token_file", c.registry->token_file},
             {"ca_file", c.registry->ca_file.empty() ? nlohmann::json(nullptr)
                                                     : nlohmann::json(c.registry->ca_file)},
-            {"interval_s", c.registry->interval_s}};
+            {"interval_s", c.registry->interval_s},
+            {"timeout_s", c.registry->timeout_s}};
     }
     return json;
 }

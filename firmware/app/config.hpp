@@ -19,6 +19,7 @@ struct RegistryConfig {
     std::string token_file;
     std::string ca_file;  // empty: the system's CA store
     int interval_s = 30;
+    int timeout_s = 10;  // connect, read and write timeout of each request
 };
 
 struct Config {

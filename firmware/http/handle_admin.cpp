@@ -73,6 +73,27 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
           sync["last_seq"].get<std::uint64_t>());
     gauge("course_kiosk_sync_pending_events", "Events not yet acknowledged by the registry.",
           sync["pending"].get<std::uint64_t>());
+    Instant now = device.clock.now();
+    auto age_of = [&](const nlohmann::json& text) -> long long {
+        if (!text.is_string()) return -1;
+        auto t = parse_rfc3339(text.get<std::string>());
+        return t ? (now - *t).count() : -1;
+    };
+    gauge("course_kiosk_sync_oldest_pending_age_seconds",
+          "Age of the oldest unacknowledged event (-1: none).", age_of(sync["oldest_pending_at"]));
+    gauge("course_kiosk_sync_last_success_age_seconds",
+          "Seconds since the last complete sync (-1: never).", age_of(sync["last_success"]));
+    gauge("course_kiosk_sync_acked_through", "Highest seq the registry acknowledged.",
+          sync["acked_through"].get<std::uint64_t>());
+    if (sync["last_error"].is_object()) {
+        out << "# HELP course_kiosk_sync_last_error_time_seconds When the last sync error "
+               "happened (unix time), by code.\n"
+            << "# TYPE course_kiosk_sync_last_error_time_seconds gauge\n";
+        auto at = parse_rfc3339(sync["last_error"].value("at", ""));
+        out << "course_kiosk_sync_last_error_time_seconds{code=\""
+            << sync["last_error"].value("code", "") << "\"} "
+            << (at ? at->time_since_epoch().count() : 0) << "\n";
+    }
     gauge("course_kiosk_clock_trusted", "1 when the device clock is trusted.",
           device.clock.trusted() ? 1 : 0);
     gauge("course_kiosk_store_map_bytes", "LMDB map size.", device.store->map_size());

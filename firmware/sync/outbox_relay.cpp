@@ -65,7 +65,8 @@ SyncOutcome OutboxRelay::sync_once()
                                       "Add a \"registry\" to the config.");
         return outcome;
     }
-    RegistryClient client(*device_.config.registry);
+    RegistryClient client(*device_.config.registry,
+                          std::chrono::seconds(device_.config.registry->timeout_s));
     Store& store = *device_.store;
     int rewinds = 0;
     for (;;) {

@@ -5,6 +5,7 @@ import unittest
 
 import shutil
 import tempfile
+import time
 
 from fake_registry import FakeRegistry, ed25519_key_entry, generate_ed25519_key
 from kiosk import MODULE_ID, ROSTER, DataDir, Server, add_staff, run, staff_login
@@ -12,9 +13,10 @@ from kiosk import MODULE_ID, ROSTER, DataDir, Server, add_staff, run, staff_logi
 DEVICE = "test-kiosk"
 
 
-def registry_config(registry, token_path, ca_file=None, interval_s=5):
+def registry_config(registry, token_path, ca_file=None, interval_s=5, timeout_s=10):
     return {"registry": {"url": registry.url, "token_file": token_path,
-                         "ca_file": ca_file, "interval_s": interval_s},
+                         "ca_file": ca_file, "interval_s": interval_s,
+                         "timeout_s": timeout_s},
             "limits": {"checkin_burst_per_client": 100000,
                        "checkins_per_client_per_s": 100000}}
 
@@ -22,10 +24,11 @@ def registry_config(registry, token_path, ca_file=None, interval_s=5):
 class SyncBase(unittest.TestCase):
     """A device with check-ins, pointing at a fake registry."""
 
-    def make_device(self, registry, token="test-token", ca_file=None, checkins=3):
+    def make_device(self, registry, token="test-token", ca_file=None, checkins=3, timeout_s=10):
         """A data dir pointing at `registry` with `checkins` check-in events in its log."""
         self.data = DataDir(extra_config=registry_config(
-            registry, os.path.join(self._tmp_token_dir(token), "token"), ca_file))
+            registry, os.path.join(self._tmp_token_dir(token), "token"), ca_file,
+            timeout_s=timeout_s))
         self.data.import_roster(ROSTER)
         server = Server(self.data)
         try:
@@ -157,6 +160,92 @@ class SyncTest(SyncBase):
             finally:
                 server.stop()
             self.assert_registry_has_exactly(registry, 2)
+
+
+class HardSyncTest(SyncBase):
+    """Slow registries, wrong certificates, kills mid-batch, and a big backlog."""
+
+    def test_answer_slower_than_the_timeout_is_retried_without_duplicates(self):
+        with FakeRegistry(slow_delay_s=4) as registry:
+            self.make_device(registry, timeout_s=1)
+            registry.inject("slow", times=1)
+            proc = self.sync_once(check=False)
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn("did not answer", proc.stderr)
+            # The slow answer stored the batch after the client gave up: a resend must
+            # neither duplicate nor lose anything.
+            registry.wait_for(lambda r: r.acked_through(DEVICE) == 3, timeout=10)
+            self.sync_once()
+            self.assert_registry_has_exactly(registry, 3)
+
+    def test_certificate_for_another_host_is_refused(self):
+        with FakeRegistry(tls=True, wrong_host=True) as registry:
+            self.make_device(registry, ca_file=registry.ca_file)
+            proc = self.sync_once(check=False)
+            self.assertEqual(proc.returncode, 1)
+            self.assertEqual(registry.events(DEVICE), [])
+
+    def test_killed_in_the_middle_of_a_batch(self):
+        with FakeRegistry(slow_delay_s=3) as registry:
+            self.make_device(registry, timeout_s=10)
+            registry.inject("slow", times=1)
+            server = Server(self.data)
+            # The relay's first pass is now waiting for the slow answer: cut the power.
+            registry.wait_for(lambda r: len(r.received_batches) >= 1, timeout=10)
+            server.kill()
+            registry.wait_for(lambda r: r.acked_through(DEVICE) == 3, timeout=10)
+            server = Server(self.data)
+            try:
+                registry.wait_for(lambda r: len(r.received_batches) >= 2, timeout=20)
+            finally:
+                server.stop()
+            self.assert_registry_has_exactly(registry, 3)
+            self.assertEqual(self.sync_once().returncode, 0)
+
+    def test_ten_thousand_events_in_batches(self):
+        with FakeRegistry() as registry:
+            self.make_device(registry, checkins=0)
+            path = os.path.join(self._tmp_token_dir("x"), "big.csv")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("id,family_name,given_name\n")
+                for i in range(10000):
+                    f.write(f"B{i:05d},Family{i},Given{i}\n")
+            run("roster", "import", "--data", self.data.data, path)
+            add_staff(self.data, "maria", "correct horse battery")
+            server = Server(self.data)
+            try:
+                staff = staff_login(server, "maria", "correct horse battery")
+                status, _, closed = staff.request("POST", "/api/v1/module/close", {})
+                self.assertEqual(status, 200, closed)
+                total = closed["records_written"]
+                self.assertGreaterEqual(total, 10000)
+            finally:
+                server.stop()
+            started = time.monotonic()
+            self.sync_once()
+            elapsed = time.monotonic() - started
+            print(f"\n{total} events delivered in {elapsed:.2f} s", flush=True)
+            self.assert_registry_has_exactly(registry, total)
+            sizes = [b["count"] for b in registry.received_batches if b.get("count")]
+            self.assertTrue(all(n <= 500 for n in sizes), sizes)
+            self.assertEqual({e["type"] for e in registry.events(DEVICE)}, {"completion"})
+
+    def test_metrics_show_the_sync_state(self):
+        with FakeRegistry(token="right") as registry:
+            self.make_device(registry, token="wrong", checkins=2)
+            self.sync_once(check=False)
+            add_staff(self.data, "maria", "correct horse battery")
+            server = Server(self.data)
+            try:
+                staff = staff_login(server, "maria", "correct horse battery")
+                status, _, text = staff.request("GET", "/metrics")
+                self.assertEqual(status, 200)
+                self.assertIn("course_kiosk_sync_pending_events 2", text)
+                self.assertIn('course_kiosk_sync_last_error_time_seconds{code="registry_401"}',
+                              text)
+                self.assertRegex(text, r"course_kiosk_sync_oldest_pending_age_seconds \d+")
+            finally:
+                server.stop()
 
 
 class RosterPullTest(SyncBase):
