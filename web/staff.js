@@ -1249,9 +1249,30 @@ function renderSyncDetails(sync) {
       ["Last success", sync.last_success ? formatInstant(sync.last_success) : "never"],
       ["Last error", error ? `${text(error.message)} (${text(error.code)}, ${formatInstant(error.at)})` : "none"],
       ["Next attempt", sync.next_attempt ? formatInstant(sync.next_attempt) : "–"],
+      ["Clock vs. registry", sync.clock_offset_s == null ? "not measured yet" : offsetText(sync.clock_offset_s)],
+      ["Roster from the registry", rosterText(sync.roster)],
     ]),
   );
   ui.syncNow.disabled = sync.configured === false;
+}
+
+function offsetText(seconds) {
+  const s = Math.round(Number(seconds));
+  if (Math.abs(s) <= 2) {
+    return "in step";
+  }
+  return `the registry is ${Math.abs(s)} s ${s > 0 ? "ahead of" : "behind"} this device`;
+}
+
+function rosterText(roster) {
+  if (!roster) {
+    return "–";
+  }
+  const parts = [roster.last_pull ? `last update ${formatInstant(roster.last_pull)}` : "never received"];
+  if (roster.last_error) {
+    parts.push(`last problem: ${text(roster.last_error.message)} (${formatInstant(roster.last_error.at)})`);
+  }
+  return parts.join("; ");
 }
 
 function renderClockDetails() {
@@ -1261,7 +1282,7 @@ function renderClockDetails() {
   }
   ui.clockDetails.replaceChildren(
     ...facts([
-      ["Trusted", clock.trusted ? "yes" : "no: badge check-ins are refused until it is set"],
+      ["Trusted", clock.trusted ? "yes" : "no: check-ins are flagged (or refused, if so configured) until it is set"],
       ["Source", CLOCK_SOURCES[clock.source] ?? text(clock.source)],
       ["Device time", formatInstant(clock.time, "year")],
       ["Time zone", text(state.summary?.module?.timezone)],

@@ -141,6 +141,22 @@ class SyncTest(SyncBase):
             self.sync_once()
             self.assert_registry_has_exactly(registry, 3)
 
+    def test_server_retries_by_itself_when_the_registry_comes_back(self):
+        with FakeRegistry() as registry:
+            self.make_device(registry)
+            registry.inject("http500", times=2)
+            server = Server(self.data)
+            try:
+                # Two failures, then retries with backoff (ceilings 1 s, 2 s; the cap is 30 s).
+                registry.wait_for_acked(DEVICE, 3, timeout=45)
+                statuses = [b["status"] for b in registry.received_batches]
+                self.assertEqual(statuses[:3], [500, 500, 200], statuses)
+                # sync --once alongside the running server: nothing left, nothing twice.
+                self.assertIn("0 events sent", self.sync_once().stdout)
+            finally:
+                server.stop()
+            self.assert_registry_has_exactly(registry, 3)
+
     def test_server_syncs_by_itself_and_on_demand(self):
         with FakeRegistry() as registry:
             self.make_device(registry, checkins=1)
