@@ -3,6 +3,7 @@ device's events — each once, in order, with no gap (SPEC section 6, issue 4)."
 import os
 import unittest
 
+import datetime
 import shutil
 import tempfile
 import time
@@ -156,6 +157,34 @@ class SyncTest(SyncBase):
             finally:
                 server.stop()
             self.assert_registry_has_exactly(registry, 3)
+
+    def test_an_untrusted_clock_takes_the_registry_time(self):
+        with FakeRegistry() as registry:
+            self.make_device(registry, checkins=1)
+            add_staff(self.data, "maria", "correct horse battery")
+            # The device believes it is 2026-11-23 08:40 (fake time) and does not trust it;
+            # the registry's Date is the real time.
+            server = Server(self.data, trusted=False)
+            try:
+                registry.wait_for_acked(DEVICE, 1, timeout=20)
+                health = None
+                for _ in range(50):  # bounded: the clock is set right after the answer
+                    _, _, health = server.request("GET", "/healthz")
+                    if health["clock_trusted"]:
+                        break
+                    registry.wait_for(lambda _registry: False, timeout=0.1)
+                self.assertTrue(health["clock_trusted"])
+                device_time = datetime.datetime.fromisoformat(health["time"])
+                real = datetime.datetime.now(datetime.timezone.utc)
+                self.assertLess(abs((device_time - real).total_seconds()), 30)
+                staff = staff_login(server, "maria", "correct horse battery")
+                _, _, summary = staff.request("GET", "/api/v1/summary")
+                self.assertEqual(summary["clock"]["source"], "registry")
+                self.assertIsNotNone(summary["sync"]["clock_offset_s"])
+                _, _, audit = staff.request("GET", "/api/v1/audit")
+                self.assertIn("set_clock", [e["action"] for e in audit["entries"]])
+            finally:
+                server.stop()
 
     def test_server_syncs_by_itself_and_on_demand(self):
         with FakeRegistry() as registry:
