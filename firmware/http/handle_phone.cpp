@@ -11,6 +11,7 @@
 #include "core/checkin_policy.hpp"
 #include "core/phone_token.hpp"
 #include "core/qr.hpp"
+#include "core/text_fold.hpp"
 #include "http/api_json.hpp"
 #include "http/checkin_flow.hpp"
 #include "http/error.hpp"
@@ -33,35 +34,6 @@ bool loopback(const std::string& address)
 {
     return address == "127.0.0.1" || address == "::1" || address.rfind("127.", 0) == 0 ||
            address == "::ffff:127.0.0.1";
-}
-
-std::string cookie(const httplib::Request& req, std::string_view name)
-{
-    for (std::size_t i = 0, n = req.get_header_value_count("Cookie"); i < n; ++i) {
-        std::string header = req.get_header_value("Cookie", i);
-        std::string key = std::string(name) + "=";
-        for (std::size_t pos = 0; pos < header.size();) {
-            while (pos < header.size() && header[pos] == ' ') ++pos;
-            std::size_t end = header.find(';', pos);
-            if (end == std::string::npos) end = header.size();
-            if (header.compare(pos, key.size(), key) == 0) {
-                return header.substr(pos + key.size(), end - pos - key.size());
-            }
-            pos = end + 1;
-        }
-    }
-    return {};
-}
-
-std::string normalise_name(std::string_view name)
-{
-    std::string out;
-    for (char c : name) {
-        if (c == ' ' && (out.empty() || out.back() == ' ')) continue;
-        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
 }
 
 // The session a fresh, genuine token names, if check-in to it is still allowed.
@@ -182,7 +154,8 @@ void handle_phone_checkin(const ApiRequest& request, httplib::Response& res)
         write_error(res, session.status());
         return;
     }
-    auto identity = verify_phone_cookie(device.display_secret, cookie(request.http, kPhoneCookie),
+    auto identity = verify_phone_cookie(device.display_secret,
+                                        cookie_value(request.http, kPhoneCookie).value_or(""),
                                         unix_of(device.clock.now()));
     if (!identity || device.store->is_revoked(identity->attendee_id, identity->issue)) {
         write_error(
@@ -243,7 +216,7 @@ void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
         attendee_id.erase(attendee_id.find_last_not_of(' ') + 1);
         auto attendee = device.store->attendee(attendee_id);
         if (!attendee ||
-            normalise_name(attendee->family_name) != normalise_name(family->get<std::string>())) {
+            fold_for_match(attendee->family_name) != fold_for_match(family->get<std::string>())) {
             write_error(res, not_found);
             return;
         }

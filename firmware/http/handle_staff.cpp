@@ -6,6 +6,7 @@
 #include "core/attendance.hpp"
 #include "core/checkin_policy.hpp"
 #include "core/password.hpp"
+#include "core/text_fold.hpp"
 #include "http/api_json.hpp"
 #include "http/checkin_flow.hpp"
 #include "http/error.hpp"
@@ -45,21 +46,13 @@ Result<nlohmann::json> parse_object_body(const std::string& body)
     return json;
 }
 
-std::string lower(std::string_view text)
-{
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
 bool matches(const Attendee& a, const std::string& query)
 {
     if (query.empty()) return true;
     for (const std::string& field :
          {a.id, a.family_name, a.given_name, a.given_name + " " + a.family_name,
           a.family_name + " " + a.given_name}) {
-        if (lower(field).find(query) != std::string::npos) return true;
+        if (fold_for_match(field).find(query) != std::string::npos) return true;
     }
     return false;
 }
@@ -114,7 +107,7 @@ void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
     const Schedule& schedule = *device.schedule;
-    std::string query = lower(request.http.get_param_value("q"));
+    std::string query = fold_for_match(request.http.get_param_value("q"));
     nlohmann::json sessions = nlohmann::json::array();
     for (const auto& s : schedule.sessions()) sessions.push_back(session_summary(schedule, s));
     nlohmann::json attendees = nlohmann::json::array();

@@ -25,6 +25,19 @@ std::int64_t unix_now()
         .count();
 }
 
+bool equal_secret(const std::string& a, const std::string& b)
+{
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string session_cookie(const std::string& token, int max_age)
+{
+    return std::string(kStaffCookie) + "=" + token +
+           "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
+}
+
+}  // namespace
+
 std::optional<std::string> cookie_value(const httplib::Request& req, std::string_view name)
 {
     for (std::size_t i = 0, n = req.get_header_value_count("Cookie"); i < n; ++i) {
@@ -44,19 +57,6 @@ std::optional<std::string> cookie_value(const httplib::Request& req, std::string
     }
     return std::nullopt;
 }
-
-bool equal_secret(const std::string& a, const std::string& b)
-{
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string session_cookie(const std::string& token, int max_age)
-{
-    return std::string(kStaffCookie) + "=" + token +
-           "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
-}
-
-}  // namespace
 
 std::optional<StaffSession> find_staff_session(Device& device, const httplib::Request& req)
 {
@@ -158,6 +158,7 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
         write_error(res, saved);
         return;
     }
+    device.store->purge_staff_sessions(now);  // best effort: keeps the table small
     res.set_header("Set-Cookie", session_cookie(token, kStaffSessionSeconds));
     write_json(res, 200, {{"username", username}, {"csrf_token", csrf}});
 }

@@ -25,6 +25,9 @@ struct StaffSession {
 inline constexpr const char* kStaffCookie = "ck_staff";
 inline constexpr int kStaffSessionSeconds = 12 * 3600;
 
+// The value of cookie `name` in the request's Cookie headers.
+std::optional<std::string> cookie_value(const httplib::Request& req, std::string_view name);
+
 // The session of the request's cookie, if it is valid and not expired.
 std::optional<StaffSession> find_staff_session(Device& device, const httplib::Request& req);
 // The access check of the route table: unauthenticated (401) or csrf_failed (403).

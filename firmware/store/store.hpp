@@ -165,6 +165,8 @@ public:
     Status put_staff_session(std::string_view token_hash, const nlohmann::json& session);
     std::optional<nlohmann::json> staff_session(std::string_view token_hash) const;
     Status delete_staff_session(std::string_view token_hash);
+    // Deletes sessions whose "expires" (unix seconds) is at or before `now`.
+    Status purge_staff_sessions(std::int64_t now);
 
     // --- audit log (for people; the event log is for the registry)
     Status audit(const Actor& actor, std::string_view action, nlohmann::json details);

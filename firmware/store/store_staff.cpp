@@ -61,4 +61,20 @@ Status Store::delete_staff_session(std::string_view token_hash)
     return writes_->run([&](Txn& txn) { return txn.del(staff_sessions_, token_hash); });
 }
 
+Status Store::purge_staff_sessions(std::int64_t now)
+{
+    return writes_->run([&](Txn& txn) -> Status {
+        std::vector<std::string> expired;
+        txn.scan(staff_sessions_, "", [&](std::string_view key, std::string_view value) {
+            auto json = parse_json(value);
+            if (!json || json->value("expires", std::int64_t{0}) <= now) expired.emplace_back(key);
+            return true;
+        });
+        for (const auto& key : expired) {
+            if (Status s = txn.del(staff_sessions_, key); !s) return s;
+        }
+        return Status::ok();
+    });
+}
+
 }  // namespace ck
