@@ -8,6 +8,7 @@
 #include "app/demo.hpp"
 #include "app/device.hpp"
 #include "app/module_closer.hpp"
+#include "app/service_notify.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "sync/outbox_relay.hpp"
@@ -42,6 +43,15 @@ int cmd_serve(ServeOptions options)
         if (Status s = prepare_demo(options.data_dir); !s) return report_failure(s);
     }
     if (options.data_dir.empty()) options.data_dir = "/var/lib/course-kiosk";
+    // First start of an installed device: the package gives a config and an empty data
+    // directory (systemd's StateDirectory), which is initialised from that config.
+    if (!options.config_path.empty() && !device_initialised(options.data_dir)) {
+        if (Status s = init_device(options.data_dir, options.config_path); !s) {
+            return report_failure(s);
+        }
+        std::cout << "course-kiosk: initialised " << options.data_dir << " from "
+                  << options.config_path << std::endl;
+    }
 
     auto opened = open_device(options.data_dir, options.config_path);
     if (!opened) return report_failure(opened.status());
@@ -77,8 +87,11 @@ int cmd_serve(ServeOptions options)
     ModuleCloser closer(device);
     device.relay->start();
     std::thread listener([&] { server->listen_after_bind(); });
+    ServiceNotifier notifier([host = listen->host, port] { return answers_healthz(host, port); });
+    notifier.ready("serving " + device.config.module.id() + " on " + url);
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
+    notifier.stopping();
     std::cout << "course-kiosk: stopping (signal " << signal_number << ")" << std::endl;
     server->stop();
     listener.join();

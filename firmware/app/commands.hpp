@@ -32,6 +32,8 @@ int cmd_roster_import(const std::string& data_dir, const std::string& file);
 int cmd_routes();
 // One sync pass (works while the server runs: LMDB serialises the writers).
 int cmd_sync_once(const std::string& data_dir);
+// Checks config, data directory, disk, store, server, clock and registry; one line each.
+int cmd_doctor(const std::string& data_dir, std::string config_path);
 int cmd_staff_add(const std::string& data_dir, const std::string& name);
 int cmd_badges(const std::string& data_dir, const std::string& out_path);
 int cmd_export(const std::string& data_dir, const std::string& format);

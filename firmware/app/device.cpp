@@ -94,10 +94,15 @@ Status init_device(const std::string& data_dir, const std::string& config_path)
     return (*store)->add_trusted_key(key->key_id(), key->public_key());
 }
 
+bool device_initialised(const std::string& data_dir)
+{
+    return path_exists(store_dir(data_dir));
+}
+
 Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
                                             const std::string& config_path)
 {
-    if (!path_exists(store_dir(data_dir))) {
+    if (!device_initialised(data_dir)) {
         return Status::error(
             "invalid_config", "no store in " + data_dir,
             "Run `course-kiosk init --data " + data_dir + " --config FILE` first.");

@@ -65,6 +65,9 @@ private:
 // Refuses a directory whose store belongs to another module.
 Status init_device(const std::string& data_dir, const std::string& config_path);
 
+// True once `data_dir` holds a store (init_device has run there).
+bool device_initialised(const std::string& data_dir);
+
 // Opens an initialised data directory. `config_path`, when not empty, replaces
 // DATA/config.json for this run (it must describe the same module).
 Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,

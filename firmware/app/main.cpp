@@ -71,6 +71,14 @@ int main(int argc, char** argv)
     sync_cmd->add_flag("--once", once, "One pass, then exit (the server syncs by itself)")
         ->required();
 
+    std::string doctor_data = "/var/lib/course-kiosk";
+    auto* doctor_cmd = app.add_subcommand(
+        "doctor", "Check config, data directory, disk, store, clock, server and registry");
+    doctor_cmd->add_option("--data", doctor_data, "Data directory")->capture_default_str();
+    doctor_cmd->add_option("--config", config_path,
+                           "Config file (default /etc/course-kiosk/config.json, else "
+                           "DATA/config.json)");
+
     auto* routes_cmd =
         app.add_subcommand("routes", "Print the HTTP route table as JSON (for tools and tests)");
 
@@ -93,6 +101,7 @@ int main(int argc, char** argv)
     if (*import_cmd) return cmd_roster_import(data_dir, roster_file);
     if (*credential_cmd) return cmd_credential(data_dir, svg, reissue, ids);
     if (*sync_cmd) return cmd_sync_once(data_dir);
+    if (*doctor_cmd) return cmd_doctor(doctor_data, config_path);
     if (*staff_add_cmd) return cmd_staff_add(data_dir, staff_name);
     if (*badges_cmd) return cmd_badges(data_dir, out_path);
     if (*export_cmd) return cmd_export(data_dir, format);

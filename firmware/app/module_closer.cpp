@@ -1,6 +1,7 @@
 #include "app/module_closer.hpp"
 
 #include "app/device.hpp"
+#include "app/held_filer.hpp"
 #include "app/log.hpp"
 
 namespace ck {
@@ -24,6 +25,8 @@ bool ModuleCloser::check_once()
 {
     // An untrusted clock might be years ahead: never close on its word.
     if (!device_.clock.trusted() || device_.store->module_closed()) return false;
+    // Check-ins held while the clock was untrusted count: file them before closing.
+    file_held_checkins(device_);
     if (device_.clock.now() < device_.schedule->module_end()) return false;
     auto written = device_.store->close_module(device_.config.module, device_.actor("automatic"));
     if (!written) {

@@ -1,6 +1,8 @@
 // Closes the module automatically once its last session has ended (SPEC section 2): the
 // completion records are written even if nobody presses "close module". A background
 // thread that checks every `period`; stopping it (destructor) never waits a full period.
+// Each check first files the check-ins held while the clock was untrusted (held_filer.hpp),
+// so that a clock trusted through NTP files them within one period.
 #pragma once
 
 #include <chrono>
@@ -19,7 +21,8 @@ public:
     ModuleCloser(const ModuleCloser&) = delete;
     ModuleCloser& operator=(const ModuleCloser&) = delete;
 
-    // One check: closes the module if it has ended and is still open. True if it closed it.
+    // One check: files held check-ins, then closes the module if it has ended and is still
+    // open. True if it closed it.
     bool check_once();
 
 private:

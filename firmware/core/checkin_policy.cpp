@@ -25,13 +25,21 @@ std::string describe_next(const Schedule& schedule, Instant now)
 }  // namespace
 
 Result<CheckinAdmission> admit_session(const CheckinContext& context,
-                                       const ResolvedSession* session)
+                                       const ResolvedSession* session, bool chosen_by_staff)
 {
-    if (!context.clock_trusted && context.refuse_when_clock_untrusted) {
-        return Status::error("clock_not_trusted",
-                             "The kiosk's clock has not been confirmed, so it cannot tell which "
-                             "session this is.",
-                             "Ask course staff to set the clock from the dashboard.");
+    if (!context.clock_trusted) {
+        if (context.refuse_when_clock_untrusted) {
+            return Status::error("clock_not_trusted",
+                                 "The kiosk's clock has not been confirmed, so it cannot tell "
+                                 "which session this is.",
+                                 "Ask course staff to set the clock from the dashboard.");
+        }
+        if (session == nullptr || !chosen_by_staff) {
+            CheckinAdmission held;
+            held.hold = true;
+            held.clock_untrusted = true;
+            return held;
+        }
     }
     const Schedule& schedule = *context.schedule;
     if (session == nullptr) session = schedule.open_session(context.now);

@@ -24,6 +24,9 @@ struct CheckinContext {
 
 struct CheckinAdmission {
     Credential credential;
+    // While the clock is not trusted nobody can tell which session this is: the check-in
+    // is held (session nullptr) and filed once the clock is trusted (SPEC section 8).
+    bool hold = false;
     const ResolvedSession* session = nullptr;
     bool late = false;
     bool clock_untrusted = false;  // recorded while the clock was not trusted
@@ -34,8 +37,11 @@ struct CheckinAdmission {
 Result<CheckinAdmission> admit_checkin(std::string_view qr_text, const CheckinContext& context);
 
 // Admission for a known attendee without a credential (manual or phone check-in) into
-// `session` (or the open session when nullptr).
+// `session` (or the open session when nullptr). While the clock is not trusted only a
+// session that staff chose is used (flagged clock_untrusted); otherwise the check-in is
+// held, or refused with clock_not_trusted when so configured.
 Result<CheckinAdmission> admit_session(const CheckinContext& context,
-                                       const ResolvedSession* session = nullptr);
+                                       const ResolvedSession* session = nullptr,
+                                       bool chosen_by_staff = false);
 
 }  // namespace ck

@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "app/device.hpp"
+#include "app/held_filer.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
 #include "sync/outbox_relay.hpp"
@@ -50,11 +51,49 @@ void handle_set_clock(const ApiRequest& request, httplib::Response& res)
     const date::time_zone* zone = device.config.module.zone;
     device.store->audit(device.actor(request.staff), "set_clock",
                         {{"from", format_rfc3339(before, zone)}, {"to", format_rfc3339(*t, zone)}});
+    FilingReport filed = file_held_checkins(device);
     write_json(res, 200,
                {{"time", format_rfc3339(device.clock.now(), zone)},
                 {"trusted", device.clock.trusted()},
                 {"source", device.clock.trust_source()},
-                {"offset_s", device.clock.offset().count()}});
+                {"offset_s", device.clock.offset().count()},
+                {"held_filed", filed.filed + filed.duplicates},
+                {"held", device.store->held_count()}});
+}
+
+// GET /api/v1/held: check-ins held while the clock was not trusted, oldest first.
+void handle_list_held(const ApiRequest& request, httplib::Response& res)
+{
+    nlohmann::json list = nlohmann::json::array();
+    for (const HeldCheckin& h : request.device.store->held_checkins()) {
+        auto attendee = request.device.store->attendee(h.attendee_id);
+        list.push_back({{"id", h.id},
+                        {"attendee_id", h.attendee_id},
+                        {"display_name", attendee ? attendee->display_name() : h.attendee_id},
+                        {"source", h.source},
+                        {"device_time", h.device_time},
+                        {"problem", h.problem}});
+    }
+    write_json(res, 200, {{"held", list}});
+}
+
+// POST /api/v1/held/{id}/file {"session_id"}: staff file a held check-in by hand.
+void handle_file_held(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (!body.is_object() || !body.contains("session_id") || !body["session_id"].is_string()) {
+        write_error(res, Status::error("malformed_request", "Send {\"session_id\": \"d1-am\"}.",
+                                       "Name the session this check-in belongs to."));
+        return;
+    }
+    Status s = file_held_by_hand(device, request.http.matches[1],
+                                 body["session_id"].get<std::string>(), request.staff);
+    if (!s) {
+        write_error(res, s);
+        return;
+    }
+    write_json(res, 200, {{"held", device.store->held_count()}});
 }
 
 void handle_metrics(const ApiRequest& request, httplib::Response& res)

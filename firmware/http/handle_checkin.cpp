@@ -63,10 +63,49 @@ CheckinContext checkin_context(Device& device, const TrustedKeys& keys)
     return context;
 }
 
+// The clock is not trusted: keep the check-in with its boot stamp, to be filed under its
+// session once the clock is (app/held_filer.hpp). 202: durable, but not filed yet.
+void hold_and_answer(Device& device, const CheckinContext& context, const CheckinBy& who,
+                     httplib::Response& res)
+{
+    ClockReading clock = device.clock.read();
+    HeldCheckin held;
+    held.id = new_uuid();
+    held.attendee_id = who.attendee_id;
+    held.source = who.source;
+    held.staff = who.staff;
+    held.issue = who.issue;
+    held.boot_id = clock.stamp.boot_id;
+    held.since_boot_ms = clock.stamp.since_boot.count();
+    held.device_time = format_rfc3339(context.now, device.config.module.zone);
+    if (Status s = device.store->hold_checkin(held); !s) {
+        CK_ERROR("store", "held check-in of " << who.attendee_id << " not recorded: "
+                                              << s.message());
+        write_error(res, s);
+        return;
+    }
+    CK_WARN("clock", "check-in of " << who.attendee_id
+                                    << " held: the clock is not trusted (" << held.device_time
+                                    << ")");
+    auto attendee = device.store->attendee(who.attendee_id);
+    write_json(res, 202,
+               {{"status", "held"},
+                {"held", {{"id", held.id}, {"device_time", held.device_time}}},
+                {"attendee",
+                 {{"display_name", attendee ? attendee->first_name_initial() : who.attendee_id}}},
+                {"message",
+                 "Recorded. The kiosk's clock is not confirmed yet; this check-in will be filed "
+                 "under the right session as soon as it is."}});
+}
+
 void record_and_answer(Device& device, const CheckinContext& context,
                        const CheckinAdmission& admission, const CheckinBy& who,
                        httplib::Response& res)
 {
+    if (admission.hold) {
+        hold_and_answer(device, context, who, res);
+        return;
+    }
     const ModuleEdition& module = device.config.module;
     const ResolvedSession& session = *admission.session;
     bool in_window = context.now >= session.window_opens && context.now < session.end;

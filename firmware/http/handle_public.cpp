@@ -29,12 +29,15 @@ void handle_page(const ApiRequest& request, httplib::Response& res)
 void handle_healthz(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
+    ClockReading clock = device.clock.read();
     write_json(res, 200,
                {{"status", "ok"},
                 {"version", COURSE_KIOSK_VERSION},
                 {"module_id", device.config.module.id()},
-                {"time", format_rfc3339(device.clock.now(), device.config.module.zone)},
-                {"clock_trusted", device.clock.trusted()}});
+                {"time", format_rfc3339(clock.now, device.config.module.zone)},
+                {"clock_trusted", clock.trusted},
+                {"clock_source", clock.source},
+                {"held_checkins", device.store->held_count()}});
 }
 
 void handle_get_module(const ApiRequest& request, httplib::Response& res)

@@ -97,7 +97,8 @@ void handle_summary(const ApiRequest& request, httplib::Response& res)
         {"clock",
          {{"trusted", device.clock.trusted()},
           {"source", device.clock.trust_source()},
-          {"time", now_text}}},
+          {"time", now_text},
+          {"held", device.store->held_count()}}},
         {"sync", sync_status_json(device)},
         {"module_closed", device.store->module_closed()}};
     write_json_with_etag(request.http, res, body, {"/now", "/clock/time"});
@@ -196,7 +197,7 @@ void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
     }
     TrustedKeys no_keys;
     CheckinContext context = checkin_context(device, no_keys);
-    auto admission = admit_session(context, session);
+    auto admission = admit_session(context, session, /*chosen_by_staff=*/true);
     if (!admission) {
         write_error(res, admission.status());
         return;

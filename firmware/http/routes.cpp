@@ -39,6 +39,8 @@ const std::vector<Route>& route_table()
         {"GET", "/api/v1/sync", handle_get_sync, Access::staff, 0},
         {"POST", "/api/v1/sync", handle_post_sync, Access::staff, 0},
         {"PUT", "/api/v1/clock", handle_set_clock, Access::staff, 0},
+        {"GET", "/api/v1/held", handle_list_held, Access::staff, 0},
+        {"POST", R"(/api/v1/held/([0-9a-f-]{36})/file)", handle_file_held, Access::staff, 0},
         {"GET", "/metrics", handle_metrics, Access::staff, 0},
     };
     return routes;

@@ -71,6 +71,8 @@ void handle_audit(const ApiRequest& request, httplib::Response& response);
 void handle_get_sync(const ApiRequest& request, httplib::Response& response);
 void handle_post_sync(const ApiRequest& request, httplib::Response& response);
 void handle_set_clock(const ApiRequest& request, httplib::Response& response);
+void handle_list_held(const ApiRequest& request, httplib::Response& response);
+void handle_file_held(const ApiRequest& request, httplib::Response& response);
 void handle_metrics(const ApiRequest& request, httplib::Response& response);
 
 }  // namespace ck

@@ -167,3 +167,19 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
 }
 
 }  // namespace ck
+
+namespace ck {
+
+bool answers_healthz(const std::string& host, int port)
+{
+    std::string target = host;
+    if (target == "0.0.0.0" || target.empty()) target = "127.0.0.1";
+    if (target == "::") target = "::1";
+    httplib::Client client(target, port);
+    client.set_connection_timeout(5);
+    client.set_read_timeout(5);
+    auto res = client.Get("/healthz");
+    return res && res->status == 200;
+}
+
+}  // namespace ck

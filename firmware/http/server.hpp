@@ -20,4 +20,8 @@ struct ServerOptions {
 // envelope on every 4xx/5xx, and no-store / security headers.
 std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions& options);
 
+// True when a server listening on `host`:`port` answers GET /healthz with 200 within a few
+// seconds (a wildcard host is asked on loopback). The systemd watchdog asks this.
+bool answers_healthz(const std::string& host, int port);
+
 }  // namespace ck

@@ -88,7 +88,8 @@ Status Store::open_databases()
                          {"completions", &completions_},
                          {"staff", &staff_},
                          {"staff_sessions", &staff_sessions_},
-                         {"audit", &audit_}};
+                         {"audit", &audit_},
+                         {"held", &held_}};
     for (const auto& db : dbs) {
         int rc = mdb_dbi_open(txn->get(), db.name, MDB_CREATE, db.dbi);
         if (rc != MDB_SUCCESS) return lmdb_status(rc, std::string("opening database ") + db.name);

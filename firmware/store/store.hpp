@@ -75,6 +75,21 @@ struct NewCheckin {
     std::uint16_t issue = 0;
 };
 
+// A check-in taken while the device clock was not trusted (SPEC section 8): the credential
+// was valid, but which session it belongs to waits until the clock is trusted. The boot
+// stamp lets the true time be worked out then (app/clock.hpp).
+struct HeldCheckin {
+    std::string id;
+    std::string attendee_id;
+    std::string source;  // badge, phone or manual
+    std::string staff;   // manual only
+    std::uint16_t issue = 0;
+    std::string boot_id;
+    std::int64_t since_boot_ms = 0;
+    std::string device_time;  // the untrusted clock's reading (RFC 3339), for people
+    std::string problem;      // why it could not be filed by itself; empty: not tried yet
+};
+
 struct CheckinOutcome {
     bool created = false;  // false: the attendee already had a valid check-in there
     CheckinRecord record;  // the new check-in, or the first one
@@ -134,6 +149,17 @@ public:
     // transaction.
     Result<CheckinOutcome> record_checkin(const NewCheckin& checkin);
     std::optional<CheckinRecord> checkin(std::string_view checkin_id) const;
+
+    // --- check-ins held while the clock was not trusted (store_held.cpp)
+    Status hold_checkin(const HeldCheckin& held);
+    std::vector<HeldCheckin> held_checkins() const;
+    std::size_t held_count() const;
+    // Files a held check-in as `checkin` and forgets the hold, in one transaction (with an
+    // audit entry by `actor`). not_found when it is no longer held.
+    Result<CheckinOutcome> file_held_checkin(std::string_view held_id, const NewCheckin& checkin,
+                                             const Actor& actor);
+    // Notes why a held check-in could not be filed by itself (staff decide).
+    Status mark_held(std::string_view held_id, std::string_view problem);
     // The valid (non-voided) check-in of an attendee in a session.
     std::optional<CheckinRecord> find_checkin(std::string_view attendee_id,
                                               std::string_view session_id) const;
@@ -209,6 +235,7 @@ private:
     Status append_audit(Txn& txn, const Actor& actor, std::string_view action,
                         nlohmann::json details);
     Status count_checkin(Txn& txn, const CheckinRecord& record, int delta);
+    Status insert_checkin(Txn& txn, const NewCheckin& checkin, CheckinOutcome& outcome);
     Status upsert_attendees(Txn& txn, const std::vector<Attendee>& attendees, RosterStats& stats);
     std::optional<CheckinRecord> read_checkin(const Txn& txn, std::string_view id) const;
     Result<Txn> read() const { return Txn::begin(env_, Txn::Mode::read_only); }
@@ -227,6 +254,7 @@ private:
     MDB_dbi completions_ = 0;          // attendee -> completion record JSON
     MDB_dbi staff_ = 0;                // username -> account JSON
     MDB_dbi staff_sessions_ = 0;       // token hash -> {"username","csrf","expires"}
+    MDB_dbi held_ = 0;                 // held check-in id -> HeldCheckin JSON
     MDB_dbi audit_ = 0;                // seq (u64 BE) -> entry JSON
     std::unique_ptr<WriteQueue> writes_;
 };

@@ -81,73 +81,76 @@ Status Store::count_checkin(Txn& txn, const CheckinRecord& record, int delta)
 Result<CheckinOutcome> Store::record_checkin(const NewCheckin& c)
 {
     CheckinOutcome outcome;
-    Status s = writes_->run([&](Txn& txn) -> Status {
-        outcome = {};
-        // The writer runs one job at a time, so this check and the insert are atomic.
-        std::string prefix = join_key({c.attendee_id, c.session_id, ""});
-        std::optional<CheckinRecord> existing;
-        txn.scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
-            if (!starts_with(key, prefix)) return false;
-            auto record = read_checkin(txn, last_part(key));
-            if (record && !record->voided) {
-                existing = std::move(record);
-                return false;
-            }
-            return true;
-        });
-        if (existing) {
-            outcome.record = std::move(*existing);
-            return Status::ok();
-        }
-        CheckinRecord r;
-        r.id = new_uuid();
-        r.attendee_id = c.attendee_id;
-        r.session_id = c.session_id;
-        r.at = c.at;
-        r.at_text = c.at_text;
-        r.source = c.source;
-        r.late = c.late;
-        r.not_in_roster = c.not_in_roster;
-        r.clock_untrusted = c.clock_untrusted;
-        r.staff = c.staff;
-        r.issue = c.issue;
-        if (Status put = txn.put(checkins_, r.id, checkin_to_json(r).dump()); !put) return put;
-        if (Status put =
-                txn.put(checkin_by_attendee_, join_key({r.attendee_id, r.session_id, r.id}), "");
-            !put)
-            return put;
-        if (Status put =
-                txn.put(checkin_by_session_, join_key({r.session_id, r.attendee_id, r.id}), "");
-            !put)
-            return put;
-        if (Status counted = count_checkin(txn, r, +1); !counted) return counted;
-        nlohmann::json event = {{"id", r.id},
-                                {"type", "checkin"},
-                                {"at", r.at_text},
-                                {"module_id", c.module_id},
-                                {"attendee_id", r.attendee_id},
-                                {"session_id", r.session_id},
-                                {"source", r.source},
-                                {"late", r.late},
-                                {"not_in_roster", r.not_in_roster},
-                                {"clock_untrusted", r.clock_untrusted}};
-        if (!r.staff.empty()) event["staff"] = r.staff;
-        if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
-        if (r.source == "manual") {
-            Actor actor{r.staff, r.at, r.at_text};
-            if (Status au = append_audit(txn, actor, "manual_checkin",
-                                         {{"checkin_id", r.id},
-                                          {"attendee_id", r.attendee_id},
-                                          {"session_id", r.session_id}});
-                !au)
-                return au;
-        }
-        outcome.created = true;
-        outcome.record = std::move(r);
-        return Status::ok();
-    });
+    Status s = writes_->run([&](Txn& txn) { return insert_checkin(txn, c, outcome); });
     if (!s) return s;
     return outcome;
+}
+
+Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outcome)
+{
+    outcome = {};
+    // The writer runs one job at a time, so this check and the insert are atomic.
+    std::string prefix = join_key({c.attendee_id, c.session_id, ""});
+    std::optional<CheckinRecord> existing;
+    txn.scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
+        if (!starts_with(key, prefix)) return false;
+        auto record = read_checkin(txn, last_part(key));
+        if (record && !record->voided) {
+            existing = std::move(record);
+            return false;
+        }
+        return true;
+    });
+    if (existing) {
+        outcome.record = std::move(*existing);
+        return Status::ok();
+    }
+    CheckinRecord r;
+    r.id = new_uuid();
+    r.attendee_id = c.attendee_id;
+    r.session_id = c.session_id;
+    r.at = c.at;
+    r.at_text = c.at_text;
+    r.source = c.source;
+    r.late = c.late;
+    r.not_in_roster = c.not_in_roster;
+    r.clock_untrusted = c.clock_untrusted;
+    r.staff = c.staff;
+    r.issue = c.issue;
+    if (Status put = txn.put(checkins_, r.id, checkin_to_json(r).dump()); !put) return put;
+    if (Status put =
+            txn.put(checkin_by_attendee_, join_key({r.attendee_id, r.session_id, r.id}), "");
+        !put)
+        return put;
+    if (Status put =
+            txn.put(checkin_by_session_, join_key({r.session_id, r.attendee_id, r.id}), "");
+        !put)
+        return put;
+    if (Status counted = count_checkin(txn, r, +1); !counted) return counted;
+    nlohmann::json event = {{"id", r.id},
+                            {"type", "checkin"},
+                            {"at", r.at_text},
+                            {"module_id", c.module_id},
+                            {"attendee_id", r.attendee_id},
+                            {"session_id", r.session_id},
+                            {"source", r.source},
+                            {"late", r.late},
+                            {"not_in_roster", r.not_in_roster},
+                            {"clock_untrusted", r.clock_untrusted}};
+    if (!r.staff.empty()) event["staff"] = r.staff;
+    if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
+    if (r.source == "manual") {
+        Actor actor{r.staff, r.at, r.at_text};
+        if (Status au = append_audit(txn, actor, "manual_checkin",
+                                     {{"checkin_id", r.id},
+                                      {"attendee_id", r.attendee_id},
+                                      {"session_id", r.session_id}});
+            !au)
+            return au;
+    }
+    outcome.created = true;
+    outcome.record = std::move(r);
+    return Status::ok();
 }
 
 Result<CheckinRecord> Store::void_checkin(std::string_view module_id, std::string_view checkin_id,

@@ -1,6 +1,7 @@
 #include "sync/outbox_relay.hpp"
 
 #include "app/device.hpp"
+#include "app/held_filer.hpp"
 #include "app/log.hpp"
 
 namespace ck {
@@ -193,6 +194,7 @@ void OutboxRelay::note_registry_time(Instant registry_time, std::chrono::millise
                               {"to", format_rfc3339(estimate, device_.config.module.zone)}});
         CK_INFO("clock",
                 "set from the registry's Date: offset was " << (estimate - local).count() << " s");
+        file_held_checkins(device_);
     }
 }
 

@@ -113,9 +113,10 @@ class DataDir:
 class Server:
     """`course-kiosk serve` on 127.0.0.1 and a free port."""
 
-    def __init__(self, data_dir, fake_time=IN_MORNING, trusted=True, extra_env=None):
+    def __init__(self, data_dir, fake_time=IN_MORNING, trusted=True, extra_env=None,
+                 listen="127.0.0.1:0", args=()):
         """`trusted`: True or False forces the clock's trust state; None leaves it to the
-        device (COURSE_KIOSK_CLOCK_TRUSTED unset)."""
+        device (COURSE_KIOSK_CLOCK_TRUSTED unset). `args` are added to the command line."""
         env = dict(os.environ)
         env["COURSE_KIOSK_FAKE_TIME"] = fake_time
         if trusted is None:
@@ -124,7 +125,7 @@ class Server:
             env["COURSE_KIOSK_CLOCK_TRUSTED"] = "1" if trusted else "0"
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--data", data_dir.data, "--listen", "127.0.0.1:0"],
+            [BIN, "serve", "--data", data_dir.data, "--listen", listen, *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.port = None
         deadline = time.monotonic() + 20

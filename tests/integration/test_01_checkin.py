@@ -198,11 +198,14 @@ class OutcomeTest(unittest.TestCase):
         self.assertIn("13:00", body["error"]["message"])
         self.assertIn("Monday afternoon", body["error"]["message"])
 
-    def test_untrusted_clock_is_flagged_or_refused(self):
+    def test_untrusted_clock_holds_or_refuses(self):
+        # Held (202, durable, no session yet): test_07_clock files it once the clock is trusted.
         server = self.serve(trusted=False)
         status, _, body = server.checkin(self.data.credential("A001"))
-        self.assertEqual(status, 201, body)
-        self.assertTrue(body["checkin"]["clock_untrusted"])
+        self.assertEqual(status, 202, body)
+        validate(body, "checkin-response")
+        self.assertEqual(body["status"], "held")
+        self.assertNotIn("checkin", body)
         strict = DataDir(extra_config={"clock": {"refuse_checkins_when_untrusted": True}})
         try:
             strict.import_roster(ROSTER)

@@ -244,15 +244,17 @@ TEST_CASE("clock not trusted")
         const char* name;
         bool refuse;
         const char* now;
-        const char* code;  // "" = admitted, flagged clock_untrusted
+        const char* code;  // "" = held for the clock, no session
     };
     const Case cases[] = {
         {"refused when configured so", true, "2026-11-23T09:00:00+01:00", "clock_not_trusted"},
         {"refused even with no open session", true, "2026-11-23T12:45:00+01:00",
          "clock_not_trusted"},
-        {"admitted and flagged otherwise", false, "2026-11-23T09:00:00+01:00", ""},
-        {"flagging does not invent a session", false, "2026-11-23T12:45:00+01:00",
-         "no_open_session"},
+        {"held otherwise, not filed by the untrusted clock", false, "2026-11-23T09:00:00+01:00",
+         ""},
+        {"held when the untrusted clock sees no session", false, "2026-11-23T12:45:00+01:00", ""},
+        {"held when the untrusted clock is on another day", false, "2026-11-24T09:00:00+01:00",
+         ""},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -262,8 +264,10 @@ TEST_CASE("clock not trusted")
         const auto result = ck::admit_checkin(f.badge(), context);
         if (std::string_view(c.code).empty()) {
             REQUIRE(result.is_ok());
+            CHECK(result->hold);
             CHECK(result->clock_untrusted);
-            CHECK(result->session == f.schedule.find("d1-am"));
+            CHECK(result->session == nullptr);
+            CHECK(result->credential.attendee_id == "ECNR-10427");
         } else {
             REQUIRE_FALSE(result.is_ok());
             CHECK(result.status().code() == c.code);
@@ -277,6 +281,7 @@ TEST_CASE("clock not trusted")
         const auto result = ck::admit_checkin(f.badge(), context);
         REQUIRE(result.is_ok());
         CHECK_FALSE(result->clock_untrusted);
+        CHECK_FALSE(result->hold);
     }
 }
 
@@ -329,8 +334,15 @@ TEST_CASE("admit_session: explicit session or the open one")
         REQUIRE_FALSE(refused.is_ok());
         CHECK(refused.status().code() == "clock_not_trusted");
         context.refuse_when_clock_untrusted = false;
-        const auto flagged = ck::admit_session(context, am);
+        const auto flagged = ck::admit_session(context, am, true);
         REQUIRE(flagged.is_ok());
         CHECK(flagged->clock_untrusted);
+        CHECK(flagged->session == am);
+        CHECK_FALSE(flagged->hold);
+        // A session that staff did not choose (the phone's display token) is held.
+        const auto held = ck::admit_session(context, am);
+        REQUIRE(held.is_ok());
+        CHECK(held->hold);
+        CHECK(held->session == nullptr);
     }
 }

@@ -1,0 +1,158 @@
+"""The installed device (SPEC section 8): first start from the package's config, the
+systemd notifications (ready, watchdog, stopping), and `course-kiosk doctor`."""
+import json
+import os
+import shutil
+import socket
+import stat
+import tempfile
+import unittest
+
+from fake_registry import FakeRegistry
+from kiosk import ROSTER, SOURCE_DIR, DataDir, Server, run
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EmptyDir:
+    """What systemd's StateDirectory gives the service on first start: an empty directory."""
+
+    def __init__(self):
+        self.path = tempfile.mkdtemp(prefix="ck-state-")
+        self.data = os.path.join(self.path, "course-kiosk")
+        os.mkdir(self.data, 0o750)
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class FirstStartTest(unittest.TestCase):
+    def test_serve_initialises_an_empty_data_dir_from_the_config(self):
+        state = EmptyDir()
+        self.addCleanup(state.cleanup)
+        config = os.path.join(SOURCE_DIR, "docs", "example-config.json")
+        server = Server(state, args=("--config", config))
+        self.addCleanup(server.stop)
+        status, _, health = server.request("GET", "/healthz")
+        self.assertEqual(status, 200, health)
+        self.assertEqual(health["module_id"], "ecnr-2026-2-m3")
+        key = os.path.join(state.data, "keys", "signing-key.pem")
+        self.assertEqual(stat.S_IMODE(os.stat(key).st_mode), 0o600)
+        server.stop()
+        # The second start reuses it (same signing key).
+        with open(key, encoding="utf-8") as f:
+            first_key = f.read()
+        server = Server(state, args=("--config", config))
+        self.addCleanup(server.stop)
+        with open(key, encoding="utf-8") as f:
+            self.assertEqual(f.read(), first_key)
+
+
+class NotifyTest(unittest.TestCase):
+    """sd_notify over a real datagram socket, as systemd's Type=notify listens."""
+
+    def test_ready_watchdog_and_stopping(self):
+        tmp = tempfile.mkdtemp(prefix="ck-notify-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        path = os.path.join(tmp, "notify")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(path)
+        sock.settimeout(30)
+        data = DataDir()
+        self.addCleanup(data.cleanup)
+        # A 1 s watchdog: the server pings every 0.5 s while it answers its own /healthz.
+        server = Server(data, extra_env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "1000000"})
+        messages = []
+        while sum(m.startswith("WATCHDOG=1") for m in messages) < 2:
+            messages.append(sock.recv(4096).decode())
+        self.assertTrue(messages[0].startswith("READY=1"), messages)
+        self.assertIn("STATUS=serving ecnr-2026-2-m3", messages[0])
+        server.stop()
+        self.assertEqual(server.proc.returncode, 0)
+        rest = []
+        sock.settimeout(5)
+        while not any(m.startswith("STOPPING=1") for m in rest):
+            rest.append(sock.recv(4096).decode())
+
+
+class DoctorTest(unittest.TestCase):
+    def setUp(self):
+        self.port = free_port()
+        self.data = DataDir(extra_config={"listen": f"127.0.0.1:{self.port}"})
+        self.addCleanup(self.data.cleanup)
+        self.data.import_roster(ROSTER)
+
+    def doctor(self, config=None):
+        proc = run("doctor", "--data", self.data.data, "--config",
+                   config or self.data.config_path, check=False)
+        lines = {}
+        for line in proc.stdout.splitlines()[:-1]:
+            level, name, *_ = line.split()
+            lines[name] = level
+        return proc, lines
+
+    def test_all_ok_with_a_running_server(self):
+        server = Server(self.data, listen=f"127.0.0.1:{self.port}")
+        self.addCleanup(server.stop)
+        proc, lines = self.doctor()
+        self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
+        self.assertEqual(lines, {"config": "ok", "data": "ok", "disk": "ok", "store": "ok",
+                                 "server": "ok", "clock": "ok", "registry": "skip"},
+                         proc.stdout)
+        self.assertIn("3 attendees", proc.stdout)
+        self.assertTrue(proc.stdout.rstrip().endswith("Ready."), proc.stdout)
+
+    def test_untrusted_clock_warns(self):
+        server = Server(self.data, listen=f"127.0.0.1:{self.port}", trusted=False)
+        self.addCleanup(server.stop)
+        proc, lines = self.doctor()
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+        self.assertEqual(lines["clock"], "warn", proc.stdout)
+        self.assertIn("NOT trusted", proc.stdout)
+
+    def test_failures_are_named_and_exit_1(self):
+        proc, lines = self.doctor()
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertEqual(lines["server"], "FAIL", proc.stdout)
+        key = os.path.join(self.data.data, "keys", "signing-key.pem")
+        os.chmod(key, 0o644)
+        proc, lines = self.doctor()
+        self.assertEqual(lines["data"], "FAIL", proc.stdout)
+        self.assertIn("signing-key.pem is readable by others", proc.stdout)
+        os.chmod(key, 0o600)
+        bad = os.path.join(self.data.path, "bad.json")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write('{"module": {"cycle": "2026-2"}}')
+        proc, lines = self.doctor(bad)
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertEqual(lines["config"], "FAIL", proc.stdout)
+
+    def test_registry_answers_or_refuses_the_token(self):
+        registry = FakeRegistry(token="right")
+        registry.start()
+        self.addCleanup(registry.stop)
+        tmp = tempfile.mkdtemp(prefix="ck-token-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        for token, expected in (("right", ("ok", "warn")), ("wrong", ("FAIL",))):
+            with self.subTest(token=token):
+                token_file = os.path.join(tmp, token)
+                with open(token_file, "w", encoding="utf-8") as f:
+                    f.write(token + "\n")
+                config = os.path.join(tmp, token + ".json")
+                with open(self.data.config_path, encoding="utf-8") as f:
+                    doc = json.load(f)
+                doc["registry"] = {"url": registry.url, "token_file": token_file,
+                                   "timeout_s": 5}
+                with open(config, "w", encoding="utf-8") as f:
+                    json.dump(doc, f)
+                proc, lines = self.doctor(config)
+                self.assertIn(lines["registry"], expected, proc.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
