@@ -15,7 +15,7 @@ install(FILES ${CK_PACKAGING_DIR}/course-kiosk.service DESTINATION /lib/systemd/
 install(FILES ${CK_PACKAGING_DIR}/sysusers.conf DESTINATION lib/sysusers.d
         RENAME course-kiosk.conf PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${PROJECT_SOURCE_DIR}/docs/example-config.json DESTINATION /etc/course-kiosk
-        RENAME config.json PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
+        RENAME config.json PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 set(CK_DOC_DIR share/doc/course-kiosk)
 set(CK_CHANGELOG_GZ ${CMAKE_CURRENT_BINARY_DIR}/changelog.gz)
@@ -33,7 +33,6 @@ set(CPACK_PACKAGE_VENDOR "The course-kiosk developers")
 set(CPACK_PACKAGE_CONTACT "The course-kiosk developers <kiosk@course-kiosk.invalid>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "QR-code attendance server for course venues")
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-    "QR-code attendance server for course venues\n"
     "course-kiosk records QR-code attendance for each session of a course module,\n"
     "gives course staff a live dashboard in the browser, and syncs attendance and\n"
     "module-completion records to a central registry. It runs on Raspberry-Pi-class\n"

@@ -193,6 +193,9 @@ async function checkIn(raw) {
     return errorOutcome(NETWORK_ERROR, "", "");
   }
   if (response.ok) {
+    if (body?.status === "held") {
+      return heldOutcome(body);
+    }
     return body?.status === "already_checked_in" ? againOutcome(body) : welcomeOutcome(body);
   }
   const error = body && typeof body.error === "object" ? body.error : null;
@@ -217,6 +220,14 @@ function welcomeOutcome(body) {
     const at = text(checkin.local_time);
     lines.push({ text: at !== "" ? `Checked in late at ${at}` : "Checked in late", style: "result-note" });
   }
+  return { kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines };
+}
+
+// 202 held: recorded, but the device clock is not trusted yet, so no session is named.
+function heldOutcome(body) {
+  const name = firstName(body?.attendee?.display_name);
+  const lines = [{ text: "Your check-in is recorded.", style: "result-line" }];
+  lines.push({ text: "It will be filed under this session as soon as the kiosk's clock is confirmed.", style: "result-note" });
   return { kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines };
 }
 

@@ -171,7 +171,14 @@ function showCheckedIn(body, justIdentified) {
   const name = firstName(body?.attendee?.display_name);
   const label = text(body?.session?.label);
   const at = text(body?.checkin?.local_time);
-  if (body?.status === "already_checked_in") {
+  if (body?.status === "held") {
+    // 202: recorded; the device clock is not confirmed yet, so no session is named.
+    const lines = [
+      { text: "Your check-in is recorded.", style: "result-line" },
+      { text: "It will be filed under the right session as soon as the kiosk's clock is confirmed.", style: "result-note" },
+    ];
+    show({ kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines });
+  } else if (body?.status === "already_checked_in") {
     const lines = [];
     const who = name !== "" ? `${name}, you` : "You";
     lines.push({ text: label !== "" ? `${who} are checked in for ${label}.` : `${who} are checked in.`, style: "result-line" });

@@ -990,7 +990,9 @@ async function manualCheckin(attendeeId, sessionId) {
     const who = displayName(findAttendee(attendeeId)) || text(body?.attendee?.display_name) || attendeeId;
     const label = text(body?.session?.label) || text(findSession(sessionId)?.label);
     const at = text(body?.checkin?.local_time);
-    if (body?.status === "already_checked_in") {
+    if (body?.status === "held") {
+      notify("info", `${who}'s check-in is held until the device clock is set.`);
+    } else if (body?.status === "already_checked_in") {
       notify("info", `${who} was already checked in for ${label} at ${at}.`);
     } else {
       notify("ok", `${who} is checked in for ${label} at ${at}${body?.checkin?.late ? " (late)" : ""}.`);
@@ -1282,7 +1284,8 @@ function renderClockDetails() {
   }
   ui.clockDetails.replaceChildren(
     ...facts([
-      ["Trusted", clock.trusted ? "yes" : "no: check-ins are flagged (or refused, if so configured) until it is set"],
+      ["Trusted", clock.trusted ? "yes" : "no: check-ins are held (or refused, if so configured) until it is set"],
+      ["Held check-ins", String(clock.held ?? 0)],
       ["Source", CLOCK_SOURCES[clock.source] ?? text(clock.source)],
       ["Device time", formatInstant(clock.time, "year")],
       ["Time zone", text(state.summary?.module?.timezone)],

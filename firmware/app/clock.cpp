@@ -19,8 +19,7 @@ public:
     }
     Instant wall_now() const override
     {
-        return std::chrono::time_point_cast<std::chrono::seconds>(
-            std::chrono::system_clock::now());
+        return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     }
     std::chrono::milliseconds since_boot() const override
     {
@@ -91,19 +90,30 @@ std::chrono::seconds DeviceClock::offset() const
     return read().now - (source_->wall_now() + fake_offset_);
 }
 
-void DeviceClock::set(Instant t, std::string source)
+DeviceClock::Correction DeviceClock::set(Instant t, std::string source)
 {
     std::lock_guard lock(mutex_);
-    correction_ = Correction{t, source_->since_boot(), std::move(source)};
+    correction_ = Correction{t, source_->since_boot(), source_->boot_id(), std::move(source)};
     forced_trust_ = -1;
+    return *correction_;
+}
+
+bool DeviceClock::restore(const Correction& kept)
+{
+    if (kept.boot_id != source_->boot_id() || kept.since_boot > source_->since_boot()) {
+        return false;
+    }
+    std::lock_guard lock(mutex_);
+    correction_ = kept;  // the test hook's forced trust, if any, still wins
+    return true;
 }
 
 std::optional<Instant> DeviceClock::instant_of(const BootStamp& stamp) const
 {
     ClockReading r = read();
     if (!r.trusted || stamp.boot_id != r.stamp.boot_id) return std::nullopt;
-    return r.now - std::chrono::duration_cast<std::chrono::seconds>(r.stamp.since_boot -
-                                                                     stamp.since_boot);
+    return r.now -
+           std::chrono::duration_cast<std::chrono::seconds>(r.stamp.since_boot - stamp.since_boot);
 }
 
 }  // namespace ck

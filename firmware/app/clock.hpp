@@ -33,9 +33,9 @@ namespace ck {
 class TimeSource {
 public:
     virtual ~TimeSource() = default;
-    virtual Instant wall_now() const = 0;                       // may jump
-    virtual std::chrono::milliseconds since_boot() const = 0;   // never jumps
-    virtual std::string boot_id() const = 0;                    // changes at every boot
+    virtual Instant wall_now() const = 0;                      // may jump
+    virtual std::chrono::milliseconds since_boot() const = 0;  // never jumps
+    virtual std::string boot_id() const = 0;                   // changes at every boot
     virtual bool ntp_synchronised() const = 0;
 };
 
@@ -69,8 +69,17 @@ public:
     std::chrono::seconds offset() const;
 
     // Staff or the registry say it is `t` now: trusted from now on, anchored on the boot
-    // clock. `source` is "staff" or "registry".
-    void set(Instant t, std::string source);
+    // clock. `source` is "staff" or "registry". Returns the correction, for keeping.
+    struct Correction {
+        Instant at;                            // what staff or the registry said
+        std::chrono::milliseconds since_boot;  // when they said it
+        std::string boot_id;
+        std::string source;
+    };
+    Correction set(Instant t, std::string source);
+    // A correction kept from an earlier run of the server: applied when it is from this
+    // boot (a restart of the service keeps the clock trusted), ignored otherwise.
+    bool restore(const Correction& kept);
 
     // The true time of `stamp`, when the clock is trusted now and `stamp` is from this
     // boot; nullopt otherwise (another boot: the time between is unknown).
@@ -81,11 +90,6 @@ private:
     std::chrono::seconds fake_offset_{0};  // COURSE_KIOSK_FAKE_TIME
     int forced_trust_ = -1;                // -1: not forced
     mutable std::mutex mutex_;             // guards the correction
-    struct Correction {
-        Instant at;                          // what staff or the registry said
-        std::chrono::milliseconds since_boot;  // when they said it
-        std::string source;
-    };
     std::optional<Correction> correction_;
 };
 

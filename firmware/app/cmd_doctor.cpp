@@ -65,8 +65,8 @@ Check check_data_dir(const std::string& dir)
         return {Level::fail, dir + " is not writable by this user (run as course-kiosk)"};
     }
     if ((st.st_mode & S_IWOTH) != 0) {
-        return {Level::fail, dir + " is writable by everyone (mode " + octal(st.st_mode) +
-                                 "); chmod 0750 it"};
+        return {Level::fail,
+                dir + " is writable by everyone (mode " + octal(st.st_mode) + "); chmod 0750 it"};
     }
     for (const char* secret : {"/keys/signing-key.pem", "/keys/display-secret"}) {
         struct stat sst {};
@@ -105,8 +105,8 @@ Check check_store(const std::string& dir)
     double size = static_cast<double>((*store)->map_size());
     int percent = static_cast<int>(100 * used / size);
     std::uint64_t backlog = (*store)->last_seq() - (*store)->acked_through();
-    std::string text = "map " + std::to_string(percent) + "% used (" +
-                       mib((*store)->used_bytes()) + " of " + mib((*store)->map_size()) + "), " +
+    std::string text = "map " + std::to_string(percent) + "% used (" + mib((*store)->used_bytes()) +
+                       " of " + mib((*store)->map_size()) + "), " +
                        std::to_string((*store)->attendee_count()) + " attendees, " +
                        std::to_string((*store)->checkin_count()) + " check-ins, " +
                        std::to_string(backlog) + " events not yet at the registry";
@@ -124,8 +124,9 @@ struct ServerState {
 ServerState check_server(const Config& config)
 {
     auto listen = parse_listen(config.listen);
-    if (!listen) return {{Level::fail, "listen address \"" + config.listen + "\" is malformed"},
-                         {Level::skip, ""}};
+    if (!listen)
+        return {{Level::fail, "listen address \"" + config.listen + "\" is malformed"},
+                {Level::skip, ""}};
     std::string host = listen->host == "0.0.0.0" ? "127.0.0.1" : listen->host;
     httplib::Client client(host, listen->port);
     client.set_connection_timeout(3);
@@ -149,12 +150,13 @@ ServerState check_server(const Config& config)
     bool trusted = body.value("clock_trusted", false);
     Check server{Level::ok, "answering on " + where + ", serving " + module_id};
     if (module_id != config.module.id()) {
-        server = {Level::fail, "the server on " + where + " serves " + module_id +
-                                   ", not " + config.module.id() + " (restart it)"};
+        server = {Level::fail, "the server on " + where + " serves " + module_id + ", not " +
+                                   config.module.id() + " (restart it)"};
     }
     Check clock = trusted ? Check{Level::ok, time + ", trusted (" + source + ")"}
-                          : Check{Level::warn, time + ", NOT trusted: set it from the staff "
-                                                      "dashboard before check-in opens"};
+                          : Check{Level::warn, time +
+                                                   ", NOT trusted: set it from the staff "
+                                                   "dashboard before check-in opens"};
     return {server, clock};
 }
 
@@ -183,8 +185,8 @@ Check check_registry(const Config& config)
 void print(const char* name, const Check& check, bool& failed)
 {
     static const char* labels[] = {"ok", "warn", "FAIL", "skip"};
-    std::cout << std::left << std::setw(6) << labels[static_cast<int>(check.level)]
-              << std::setw(10) << name << check.text << "\n";
+    std::cout << std::left << std::setw(6) << labels[static_cast<int>(check.level)] << std::setw(10)
+              << name << check.text << "\n";
     if (check.level == Level::fail) failed = true;
 }
 
@@ -195,9 +197,8 @@ int cmd_doctor(const std::string& data_dir, std::string config_path)
     if (config_path.empty()) {
         // The installed service reads /etc/course-kiosk/config.json; a hand-made data
         // directory has its own copy.
-        config_path = path_exists("/etc/course-kiosk/config.json")
-                          ? "/etc/course-kiosk/config.json"
-                          : data_dir + "/config.json";
+        config_path = path_exists("/etc/course-kiosk/config.json") ? "/etc/course-kiosk/config.json"
+                                                                   : data_dir + "/config.json";
     }
     bool failed = false;
     auto config = load_config_file(config_path, lookup_system_zone);

@@ -1,6 +1,7 @@
 #include "app/device.hpp"
 
 #include "app/files.hpp"
+#include "app/log.hpp"
 #include "core/password.hpp"
 #include "http/rate_limit.hpp"
 #include "sync/outbox_relay.hpp"
@@ -43,6 +44,37 @@ std::string Device::credential_for(const std::string& attendee_id) const
     credential.issue = store->current_issue(attendee_id);
     return signing_key->issue(credential);
 }
+
+void Device::set_clock(Instant t, const std::string& source)
+{
+    DeviceClock::Correction c = clock.set(t, source);
+    nlohmann::json kept = {{"at", c.at.time_since_epoch().count()},
+                           {"since_boot_ms", c.since_boot.count()},
+                           {"boot_id", c.boot_id},
+                           {"source", c.source}};
+    if (Status s = store->set_meta("clock_correction", kept.dump()); !s) {
+        CK_WARN("clock", "correction not kept for restarts: " << s.message());
+    }
+}
+
+namespace {
+
+void restore_clock(Device& device)
+{
+    auto text = device.store->meta("clock_correction");
+    if (!text) return;
+    auto kept = nlohmann::json::parse(*text, nullptr, false);
+    if (!kept.is_object()) return;
+    DeviceClock::Correction c{
+        Instant{std::chrono::seconds(kept.value<std::int64_t>("at", 0))},
+        std::chrono::milliseconds(kept.value<std::int64_t>("since_boot_ms", 0)),
+        kept.value("boot_id", ""), kept.value("source", "")};
+    if (device.clock.restore(c)) {
+        CK_INFO("clock", "kept the " << c.source << " correction from before the restart");
+    }
+}
+
+}  // namespace
 
 Actor Device::actor(const std::string& name) const
 {
@@ -94,10 +126,7 @@ Status init_device(const std::string& data_dir, const std::string& config_path)
     return (*store)->add_trusted_key(key->key_id(), key->public_key());
 }
 
-bool device_initialised(const std::string& data_dir)
-{
-    return path_exists(store_dir(data_dir));
-}
+bool device_initialised(const std::string& data_dir) { return path_exists(store_dir(data_dir)); }
 
 Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
                                             const std::string& config_path)
@@ -118,6 +147,7 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
     device->store = std::move(*store);
     if (Status s = check_module(*device->store, device->config); !s) return s;
     device->schedule = std::make_unique<Schedule>(device->config.module);
+    restore_clock(*device);
     if (auto pem = read_file(key_file(data_dir))) device->signing_key = SigningKey::from_pem(*pem);
     device->checkin_limiter = std::make_unique<RateLimiter>(
         device->config.checkins_per_client_per_s, device->config.checkin_burst_per_client);

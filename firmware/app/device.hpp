@@ -48,6 +48,10 @@ public:
     // Requires signing_key.
     std::string credential_for(const std::string& attendee_id) const;
 
+    // Staff or the registry set the clock: applied, and kept in the store so that a
+    // restart of the server in the same boot keeps the clock trusted.
+    void set_clock(Instant t, const std::string& source);
+
     // `name` acting now, by the device clock (for voids, closes, the audit log).
     Actor actor(const std::string& name) const;
 

@@ -8,8 +8,8 @@
 namespace ck {
 namespace {
 
-NewCheckin checkin_of(const Device& device, const HeldCheckin& held,
-                      const ResolvedSession& session, Instant at, bool clock_untrusted)
+NewCheckin checkin_of(const Device& device, const HeldCheckin& held, const ResolvedSession& session,
+                      Instant at, bool clock_untrusted)
 {
     const ModuleEdition& module = device.config.module;
     NewCheckin c;
@@ -38,16 +38,17 @@ FilingReport file_held_checkins(Device& device)
     FilingReport report;
     if (!device.clock.trusted()) return report;
     for (const HeldCheckin& held : device.store->held_checkins()) {
-        auto at = device.clock.instant_of(
-            {held.boot_id, std::chrono::milliseconds(held.since_boot_ms)});
+        auto at =
+            device.clock.instant_of({held.boot_id, std::chrono::milliseconds(held.since_boot_ms)});
         std::string problem;
         const ResolvedSession* session = nullptr;
         if (!at) {
-            problem = "taken before a restart, while the clock was not trusted: its time is "
-                      "unknown. File it by hand.";
+            problem =
+                "taken before a restart, while the clock was not trusted: its time is "
+                "unknown. File it by hand.";
         } else if ((session = device.schedule->open_session(*at)) == nullptr) {
-            problem = "no session was open at " +
-                      format_rfc3339(*at, device.config.module.zone) + ". File it by hand.";
+            problem = "no session was open at " + format_rfc3339(*at, device.config.module.zone) +
+                      ". File it by hand.";
         }
         if (!problem.empty()) {
             if (held.problem != problem) (void)device.store->mark_held(held.id, problem);
@@ -57,8 +58,8 @@ FilingReport file_held_checkins(Device& device)
         auto outcome = device.store->file_held_checkin(
             held.id, checkin_of(device, held, *session, *at, false), device.actor("clock"));
         if (!outcome) {
-            CK_ERROR("clock", "held check-in " << held.id << " not filed: "
-                                               << outcome.status().message());
+            CK_ERROR("clock",
+                     "held check-in " << held.id << " not filed: " << outcome.status().message());
             ++report.left;
             continue;
         }
@@ -70,8 +71,8 @@ FilingReport file_held_checkins(Device& device)
     return report;
 }
 
-Status file_held_by_hand(Device& device, const std::string& held_id,
-                         const std::string& session_id, const std::string& staff)
+Status file_held_by_hand(Device& device, const std::string& held_id, const std::string& session_id,
+                         const std::string& staff)
 {
     const ResolvedSession* session = device.schedule->find(session_id);
     if (session == nullptr) {
@@ -82,8 +83,8 @@ Status file_held_by_hand(Device& device, const std::string& held_id,
         if (held.id != held_id) continue;
         // The time is the best known: the true one when this boot's clock can tell, else
         // the untrusted reading, flagged.
-        auto at = device.clock.instant_of(
-            {held.boot_id, std::chrono::milliseconds(held.since_boot_ms)});
+        auto at =
+            device.clock.instant_of({held.boot_id, std::chrono::milliseconds(held.since_boot_ms)});
         bool untrusted = !at.has_value();
         if (!at) at = parse_rfc3339(held.device_time).value_or(device.clock.now());
         auto outcome = device.store->file_held_checkin(

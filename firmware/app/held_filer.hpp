@@ -25,7 +25,7 @@ struct FilingReport {
 FilingReport file_held_checkins(Device& device);
 
 // Staff file a held check-in under `session_id` by hand (POST /api/v1/held/{id}/file).
-Status file_held_by_hand(Device& device, const std::string& held_id,
-                         const std::string& session_id, const std::string& staff);
+Status file_held_by_hand(Device& device, const std::string& held_id, const std::string& session_id,
+                         const std::string& staff);
 
 }  // namespace ck

@@ -47,7 +47,7 @@ void handle_set_clock(const ApiRequest& request, httplib::Response& res)
         return;
     }
     Instant before = device.clock.now();
-    device.clock.set(*t, "staff");
+    device.set_clock(*t, "staff");
     const date::time_zone* zone = device.config.module.zone;
     device.store->audit(device.actor(request.staff), "set_clock",
                         {{"from", format_rfc3339(before, zone)}, {"to", format_rfc3339(*t, zone)}});

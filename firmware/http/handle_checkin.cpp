@@ -79,14 +79,13 @@ void hold_and_answer(Device& device, const CheckinContext& context, const Checki
     held.since_boot_ms = clock.stamp.since_boot.count();
     held.device_time = format_rfc3339(context.now, device.config.module.zone);
     if (Status s = device.store->hold_checkin(held); !s) {
-        CK_ERROR("store", "held check-in of " << who.attendee_id << " not recorded: "
-                                              << s.message());
+        CK_ERROR("store",
+                 "held check-in of " << who.attendee_id << " not recorded: " << s.message());
         write_error(res, s);
         return;
     }
-    CK_WARN("clock", "check-in of " << who.attendee_id
-                                    << " held: the clock is not trusted (" << held.device_time
-                                    << ")");
+    CK_WARN("clock", "check-in of " << who.attendee_id << " held: the clock is not trusted ("
+                                    << held.device_time << ")");
     auto attendee = device.store->attendee(who.attendee_id);
     write_json(res, 202,
                {{"status", "held"},

@@ -70,8 +70,8 @@ std::size_t Store::held_count() const
     return txn ? txn->entries(held_) : 0;
 }
 
-Result<CheckinOutcome> Store::file_held_checkin(std::string_view held_id,
-                                                const NewCheckin& checkin, const Actor& actor)
+Result<CheckinOutcome> Store::file_held_checkin(std::string_view held_id, const NewCheckin& checkin,
+                                                const Actor& actor)
 {
     CheckinOutcome outcome;
     Status s = writes_->run([&](Txn& txn) -> Status {

@@ -188,7 +188,7 @@ void OutboxRelay::note_registry_time(Instant registry_time, std::chrono::millise
     }
     // An untrusted clock (no NTP, not set by staff) takes the registry's time (SPEC 8).
     if (!device_.clock.trusted()) {
-        device_.clock.set(estimate, "registry");
+        device_.set_clock(estimate, "registry");
         device_.store->audit(device_.actor("registry"), "set_clock",
                              {{"from", format_rfc3339(local, device_.config.module.zone)},
                               {"to", format_rfc3339(estimate, device_.config.module.zone)}});

@@ -135,6 +135,24 @@ class HeldCheckinTest(unittest.TestCase):
                                         {"session_id": "d1-am"})
         self.assertEqual(status, 404, body)
 
+    def test_a_restart_in_the_same_boot_keeps_the_staff_correction(self):
+        server = Server(self.data, trusted=None)  # the device decides: no NTP here
+        self.servers.append(server)
+        status, _, health = server.request("GET", "/healthz")
+        if health["clock_source"] == "ntp":
+            self.skipTest("this machine's clock is NTP-synchronised")
+        self.assertFalse(health["clock_trusted"], health)
+        self.set_clock(staff_login(server, STAFF, PASSWORD), "2026-11-23T09:00:00+01:00")
+        server.kill()  # a crash, or the watchdog restarting the service
+        server = Server(self.data, trusted=None)
+        self.servers.append(server)
+        status, _, health = server.request("GET", "/healthz")
+        self.assertEqual((health["clock_trusted"], health["clock_source"]), (True, "staff"))
+        self.assertTrue(health["time"].startswith("2026-11-23T09:0"), health)
+        status, _, body = server.checkin(self.data.credential("A001"))
+        self.assertEqual((status, body.get("status")), (201, "checked_in"), body)
+        self.assertEqual(body["session"]["id"], "d1-am")
+
     def test_trusted_clock_records_at_once(self):
         server = Server(self.data, trusted=True)
         self.servers.append(server)
