@@ -43,14 +43,18 @@ int cmd_serve(ServeOptions options)
         if (Status s = prepare_demo(options.data_dir); !s) return report_failure(s);
     }
     if (options.data_dir.empty()) options.data_dir = "/var/lib/course-kiosk";
-    // First start of an installed device: the package gives a config and an empty data
-    // directory (systemd's StateDirectory), which is initialised from that config.
-    if (!options.config_path.empty() && !device_initialised(options.data_dir)) {
+    // An installed device: the package gives /etc/course-kiosk/config.json and an empty
+    // data directory (systemd's StateDirectory). Each start (re)initialises the directory
+    // from that config, so that the command-line tools see the config the server runs.
+    if (!options.config_path.empty()) {
+        bool first = !device_initialised(options.data_dir);
         if (Status s = init_device(options.data_dir, options.config_path); !s) {
             return report_failure(s);
         }
-        std::cout << "course-kiosk: initialised " << options.data_dir << " from "
-                  << options.config_path << std::endl;
+        if (first) {
+            std::cout << "course-kiosk: initialised " << options.data_dir << " from "
+                      << options.config_path << std::endl;
+        }
     }
 
     auto opened = open_device(options.data_dir, options.config_path);

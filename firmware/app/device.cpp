@@ -16,6 +16,12 @@ std::string key_file(const std::string& data_dir) { return data_dir + "/keys/sig
 Status check_module(Store& store, const Config& config)
 {
     auto stored = store.meta("module_id");
+    // A store that holds nothing yet (no attendee, no event) takes the config's module:
+    // the package's first start with the example config must not bind the device to it.
+    if (stored && *stored != config.module.id() && store.attendee_count() == 0 &&
+        store.last_seq() == 0) {
+        stored.reset();
+    }
     if (stored && *stored != config.module.id()) {
         return Status::error("invalid_config",
                              "the data directory holds module " + *stored +

@@ -1,4 +1,5 @@
 // Staff routes about the device itself: sync status, the clock, metrics.
+#include <algorithm>
 #include <sstream>
 
 #include "app/device.hpp"
@@ -116,7 +117,8 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
     auto age_of = [&](const nlohmann::json& text) -> long long {
         if (!text.is_string()) return -1;
         auto t = parse_rfc3339(text.get<std::string>());
-        return t ? (now - *t).count() : -1;
+        // A clock set back since then would make it negative: an age is at least 0.
+        return t ? std::max<long long>(0, (now - *t).count()) : -1;
     };
     gauge("course_kiosk_sync_oldest_pending_age_seconds",
           "Age of the oldest unacknowledged event (-1: none).", age_of(sync["oldest_pending_at"]));

@@ -52,6 +52,37 @@ class FirstStartTest(unittest.TestCase):
             self.assertEqual(f.read(), first_key)
 
 
+    def test_an_empty_store_takes_the_configs_module_a_used_one_refuses(self):
+        state = EmptyDir()
+        self.addCleanup(state.cleanup)
+        example = os.path.join(SOURCE_DIR, "docs", "example-config.json")
+        Server(state, args=("--config", example)).stop()  # the package's first start
+        with open(example, encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["module"]["number"] = 4
+        doc["device_id"] = "lille-hall-b"
+        mine = os.path.join(state.path, "mine.json")
+        with open(mine, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        server = Server(state, args=("--config", mine))
+        status, _, health = server.request("GET", "/healthz")
+        self.assertEqual(health["module_id"], "ecnr-2026-2-m4")
+        server.stop()
+        # The data directory's copy follows the config the server runs with.
+        with open(os.path.join(state.data, "config.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["device_id"], "lille-hall-b")
+        # Once it holds attendees, the directory belongs to its module.
+        roster = os.path.join(state.path, "roster.csv")
+        with open(roster, "w", encoding="utf-8") as f:
+            f.write("id,family_name,given_name\nA001,Kowalska,Anna\n")
+        run("roster", "import", "--data", state.data, roster)
+        proc = run("serve", "--data", state.data, "--config", example, "--listen",
+                   "127.0.0.1:0", check=False)
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertIn("holds module ecnr-2026-2-m4 but the config describes ecnr-2026-2-m3",
+                      proc.stderr)
+
+
 class NotifyTest(unittest.TestCase):
     """sd_notify over a real datagram socket, as systemd's Type=notify listens."""
 
