@@ -106,6 +106,8 @@ const ui = {
   syncDetails: $("sync-details"),
   syncNow: $("sync-now"),
   clockDetails: $("clock-details"),
+  held: $("held"),
+  heldList: $("held-list"),
   detail: $("detail"),
   detailName: $("detail-name"),
   detailClose: $("detail-close"),
@@ -532,7 +534,9 @@ async function setClock() {
   ui.clockSet.disabled = true;
   try {
     const { body } = await api("PUT", "/api/v1/clock", { json: { time: rfc3339Local(new Date()) } });
-    notify("ok", `The device clock is set to ${formatInstant(body?.time, "year")}.`);
+    const filed = Number(body?.held_filed ?? 0);
+    const heldNote = filed > 0 ? ` ${filed} held check-in${filed === 1 ? " was" : "s were"} filed.` : "";
+    notify("ok", `The device clock is set to ${formatInstant(body?.time, "year")}.${heldNote}`);
     pollSoon();
   } catch (error) {
     report(error);
@@ -1291,6 +1295,65 @@ function renderClockDetails() {
       ["Time zone", text(state.summary?.module?.timezone)],
     ]),
   );
+  loadHeld();
+}
+
+// The held list is fetched when the summary's count of held check-ins, or the clock's
+// trust (the device then tries to file them), changes.
+async function loadHeld() {
+  const count = state.summary?.clock?.held ?? 0;
+  const key = `${count}:${state.summary?.clock?.trusted === true}`;
+  if (key === state.heldKey) {
+    return;
+  }
+  state.heldKey = key;
+  ui.held.hidden = count === 0;
+  if (count === 0) {
+    ui.heldList.replaceChildren();
+    return;
+  }
+  try {
+    const { body } = await api("GET", "/api/v1/held");
+    renderHeld(Array.isArray(body?.held) ? body.held : []);
+  } catch (error) {
+    state.heldKey = undefined; // try again on the next poll
+    report(error);
+  }
+}
+
+function renderHeld(list) {
+  keepFocus(ui.heldList, () => {
+    ui.heldList.replaceChildren(
+      ...list.map((h) => {
+        const select = el(
+          "select",
+          { "aria-label": `Session for ${text(h.display_name)}`, dataset: { focusKey: `held-session-${h.id}` } },
+          ...allSessions().map((s) => el("option", { value: s.id }, `${text(s.label)} (${dayLabel(s.day)})`)),
+        );
+        const file = el("button", { class: "button small", type: "button", dataset: { focusKey: `held-file-${h.id}` } }, "File");
+        file.addEventListener("click", () => fileHeld(h, select.value));
+        const why = text(h.problem) || "waiting for the clock to be set";
+        return el(
+          "li",
+          { class: "held-item" },
+          el("span", {}, `${text(h.display_name)} (${text(h.source)}), device clock said ${formatInstant(h.device_time, "year")}: ${why}`),
+          select,
+          file,
+        );
+      }),
+    );
+  });
+}
+
+async function fileHeld(held, sessionId) {
+  try {
+    await api("POST", `/api/v1/held/${encodeURIComponent(held.id)}/file`, { json: { session_id: sessionId } });
+    notify("ok", `${text(held.display_name)}'s check-in is filed under ${text(findSession(sessionId)?.label) || sessionId}.`);
+    state.heldKey = undefined;
+    pollSoon();
+  } catch (error) {
+    report(error);
+  }
 }
 
 async function syncNow() {
