@@ -24,7 +24,7 @@ set(CMAKE_LIBRARY_ARCHITECTURE ${CK_CROSS_TRIPLE})
 # they need in turn at link time.
 string(JOIN " " CK_CROSS_FLAGS
   "-isystem ${CK_SYSROOT}/usr/include/${CK_CROSS_TRIPLE}"
-  "-isystem ${CK_SYSROOT}/usr/include")
+  "-isystem ${CK_SYSROOT}/usr/include" "${CK_CROSS_EXTRA_FLAGS}")
 set(CMAKE_C_FLAGS_INIT "${CK_CROSS_FLAGS}")
 set(CMAKE_CXX_FLAGS_INIT "${CK_CROSS_FLAGS}")
 string(JOIN " " CK_CROSS_LINK_FLAGS
