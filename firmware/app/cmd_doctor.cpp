@@ -31,8 +31,12 @@ struct Check {
 std::string mib(std::uint64_t bytes)
 {
     std::ostringstream out;
-    out << std::fixed << std::setprecision(bytes < (std::uint64_t{10} << 20) ? 1 : 0)
-        << static_cast<double>(bytes) / (1 << 20) << " MiB";
+    if (bytes >= (std::uint64_t{10} << 30)) {
+        out << bytes / (std::uint64_t{1} << 30) << " GiB";
+    } else {
+        out << std::fixed << std::setprecision(bytes < (std::uint64_t{10} << 20) ? 1 : 0)
+            << static_cast<double>(bytes) / (1 << 20) << " MiB";
+    }
     return out.str();
 }
 
@@ -148,6 +152,7 @@ ServerState check_server(const Config& config)
     std::string time = body.value("time", "");
     std::string source = body.value("clock_source", "");
     bool trusted = body.value("clock_trusted", false);
+    int held = body.value("held_checkins", 0);
     Check server{Level::ok, "answering on " + where + ", serving " + module_id};
     if (module_id != config.module.id()) {
         server = {Level::fail, "the server on " + where + " serves " + module_id + ", not " +
@@ -157,6 +162,11 @@ ServerState check_server(const Config& config)
                           : Check{Level::warn, time +
                                                    ", NOT trusted: set it from the staff "
                                                    "dashboard before check-in opens"};
+    if (held > 0) {
+        clock.level = Level::warn;
+        clock.text += "; " + std::to_string(held) +
+                      " check-ins held (staff file them on the dashboard's Sync tab)";
+    }
     return {server, clock};
 }
 

@@ -145,6 +145,10 @@ class DoctorTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stdout)
         self.assertEqual(lines["clock"], "warn", proc.stdout)
         self.assertIn("NOT trusted", proc.stdout)
+        status, _, body = server.checkin(self.data.credential("A001"))
+        self.assertEqual(status, 202, body)
+        proc, lines = self.doctor()
+        self.assertIn("1 check-ins held", proc.stdout)
 
     def test_failures_are_named_and_exit_1(self):
         proc, lines = self.doctor()
