@@ -39,12 +39,18 @@ int main(int argc, char** argv)
     int attendees = 2000, checkins = 50000, fresh = 200000;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string key = argv[i], value = argv[i + 1];
-        if (key == "--data") data = value;
-        else if (key == "--out") out = value;
-        else if (key == "--attendees") attendees = std::stoi(value);
-        else if (key == "--checkins") checkins = std::stoi(value);
-        else if (key == "--fresh") fresh = std::stoi(value);
-        else return usage();
+        if (key == "--data")
+            data = value;
+        else if (key == "--out")
+            out = value;
+        else if (key == "--attendees")
+            attendees = std::stoi(value);
+        else if (key == "--checkins")
+            checkins = std::stoi(value);
+        else if (key == "--fresh")
+            fresh = std::stoi(value);
+        else
+            return usage();
     }
     if (data.empty() || out.empty()) return usage();
     auto opened = ck::open_device(data);
@@ -76,7 +82,8 @@ int main(int argc, char** argv)
     for (int t = 0; t < 32; ++t) {
         writers.emplace_back([&] {
             for (int n = next++; n < checkins; n = next++) {
-                const ck::ResolvedSession& session = sessions[static_cast<std::size_t>(n / attendees)];
+                const ck::ResolvedSession& session =
+                    sessions[static_cast<std::size_t>(n / attendees)];
                 ck::NewCheckin c;
                 c.module_id = device.config.module.id();
                 c.attendee_id = roster[static_cast<std::size_t>(n % attendees)].id;
