@@ -24,8 +24,8 @@ struct CheckinBy {
 };
 
 // Records `admission` for `who` and answers 201 checked_in, 200 already_checked_in (with the
-// first check-in), 202 held (the clock is not trusted) or the store's error. A manual correction outside the session's window
-// is never flagged late.
+// first check-in), 202 held (the clock is not trusted) or the store's error. A manual correction
+// outside the session's window is never flagged late.
 void record_and_answer(Device& device, const CheckinContext& context,
                        const CheckinAdmission& admission, const CheckinBy& who,
                        httplib::Response& res);

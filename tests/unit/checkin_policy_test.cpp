@@ -253,8 +253,7 @@ TEST_CASE("clock not trusted")
         {"held otherwise, not filed by the untrusted clock", false, "2026-11-23T09:00:00+01:00",
          ""},
         {"held when the untrusted clock sees no session", false, "2026-11-23T12:45:00+01:00", ""},
-        {"held when the untrusted clock is on another day", false, "2026-11-24T09:00:00+01:00",
-         ""},
+        {"held when the untrusted clock is on another day", false, "2026-11-24T09:00:00+01:00", ""},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
