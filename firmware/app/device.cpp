@@ -82,6 +82,21 @@ void restore_clock(Device& device)
 
 }  // namespace
 
+NewCheckin Device::new_checkin(const std::string& attendee_id, const ResolvedSession& session,
+                               Instant at, const std::string& source) const
+{
+    NewCheckin c;
+    c.module_id = config.module.id();
+    c.attendee_id = attendee_id;
+    c.session_id = session.spec->id;
+    c.at = at;
+    c.at_text = format_rfc3339(at, config.module.zone);
+    c.source = source;
+    bool in_window = at >= session.window_opens && at < session.end;
+    c.late = in_window && schedule->is_late(session, at);
+    return c;
+}
+
 Actor Device::actor(const std::string& name) const
 {
     Instant now = clock.now();

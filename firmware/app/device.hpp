@@ -52,6 +52,13 @@ public:
     // restart of the server in the same boot keeps the clock trusted.
     void set_clock(Instant t, const std::string& source);
 
+    // The check-in of `attendee_id` into `session` at `at`, as every kind of check-in
+    // (badge, phone, manual, a held one filed) records it: late only within the session's
+    // window (a correction made outside it never is). The caller sets not_in_roster,
+    // clock_untrusted, staff and issue.
+    NewCheckin new_checkin(const std::string& attendee_id, const ResolvedSession& session,
+                           Instant at, const std::string& source) const;
+
     // `name` acting now, by the device clock (for voids, closes, the audit log).
     Actor actor(const std::string& name) const;
 

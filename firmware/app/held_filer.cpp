@@ -11,16 +11,7 @@ namespace {
 NewCheckin checkin_of(const Device& device, const HeldCheckin& held, const ResolvedSession& session,
                       Instant at, bool clock_untrusted)
 {
-    const ModuleEdition& module = device.config.module;
-    NewCheckin c;
-    c.module_id = module.id();
-    c.attendee_id = held.attendee_id;
-    c.session_id = session.spec->id;
-    c.at = at;
-    c.at_text = format_rfc3339(at, module.zone);
-    c.source = held.source;
-    bool in_window = at >= session.window_opens && at < session.end;
-    c.late = in_window && device.schedule->is_late(session, at);
+    NewCheckin c = device.new_checkin(held.attendee_id, session, at, held.source);
     c.not_in_roster = !device.store->attendee(held.attendee_id).has_value();
     c.clock_untrusted = clock_untrusted;
     c.staff = held.staff;

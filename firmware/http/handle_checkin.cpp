@@ -105,18 +105,9 @@ void record_and_answer(Device& device, const CheckinContext& context,
         hold_and_answer(device, context, who, res);
         return;
     }
-    const ModuleEdition& module = device.config.module;
-    const ResolvedSession& session = *admission.session;
-    bool in_window = context.now >= session.window_opens && context.now < session.end;
     auto attendee = device.store->attendee(who.attendee_id);
-    NewCheckin checkin;
-    checkin.module_id = module.id();
-    checkin.attendee_id = who.attendee_id;
-    checkin.session_id = session.spec->id;
-    checkin.at = context.now;
-    checkin.at_text = format_rfc3339(context.now, module.zone);
-    checkin.source = who.source;
-    checkin.late = in_window && admission.late;
+    NewCheckin checkin =
+        device.new_checkin(who.attendee_id, *admission.session, context.now, who.source);
     checkin.not_in_roster = !attendee.has_value();
     checkin.clock_untrusted = admission.clock_untrusted;
     checkin.staff = who.staff;
