@@ -1,7 +1,10 @@
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
+#include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "app/commands.hpp"
@@ -27,8 +30,57 @@ int cmd_routes()
     return kExitOk;
 }
 
+namespace {
+
+// glibc's malloc, tuned for a long-running server on a small board (bench/README.md):
+// - a fixed mmap threshold above LMDB's per-transaction lists (2.5 MiB for each nested
+//   write transaction, so each check-in) and below scrypt's 16 MiB: the lists are reused
+//   from the heap instead of being mapped and unmapped (a TLB flush on every core) per
+//   check-in, and a staff login's scrypt buffer goes back to the system when freed
+//   (left alone, glibc raises the threshold after the first one and keeps it);
+// - a trim threshold to match, so the heap does not shrink and grow around those lists;
+// - two arenas: each of the many worker threads would otherwise get a chance at an
+//   arena of its own, each keeping its freed memory.
+void tune_malloc()
+{
+    mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
+    mallopt(M_ARENA_MAX, 2);
+}
+
+// The HTTP server's sizing, with overrides for measuring alternatives (bench/README.md):
+// COURSE_KIOSK_HTTP_THREADS=MIN-MAX and COURSE_KIOSK_HTTP_KEEPALIVE_S=N.
+Result<ServerOptions> server_options()
+{
+    ServerOptions options;
+    if (const char* threads = std::getenv("COURSE_KIOSK_HTTP_THREADS"); threads && *threads) {
+        unsigned long min = 0, max = 0;
+        char dash = 0;
+        std::istringstream in(threads);
+        if (!(in >> min >> dash >> max) || dash != '-' || min == 0 || max < min || max > 4096) {
+            return Status::error("malformed_request",
+                                 "COURSE_KIOSK_HTTP_THREADS must be MIN-MAX, e.g. 4-256");
+        }
+        options.workers.min_threads = min;
+        options.workers.max_threads = max;
+    }
+    if (const char* keep = std::getenv("COURSE_KIOSK_HTTP_KEEPALIVE_S"); keep && *keep) {
+        char* end = nullptr;
+        long seconds = std::strtol(keep, &end, 10);
+        if (*end != '\0' || seconds < 0 || seconds > 300) {
+            return Status::error("malformed_request",
+                                 "COURSE_KIOSK_HTTP_KEEPALIVE_S must be 0 to 300 seconds");
+        }
+        options.keep_alive_seconds = static_cast<int>(seconds);
+    }
+    return options;
+}
+
+}  // namespace
+
 int cmd_serve(ServeOptions options)
 {
+    tune_malloc();
     // SIGINT/SIGTERM are taken with sigwait() below; blocked before any thread starts so
     // that no worker thread receives them.
     sigset_t stop_signals;
@@ -68,7 +120,12 @@ int cmd_serve(ServeOptions options)
         std::cerr << "course-kiosk: --listen must be HOST:PORT, not \"" << listen_text << "\"\n";
         return kExitUsage;
     }
-    auto server = make_server(device, {});
+    auto sizing = server_options();
+    if (!sizing) {
+        std::cerr << "course-kiosk: " << sizing.status().message() << "\n";
+        return kExitUsage;
+    }
+    auto server = make_server(device, *sizing);
     int port = listen->port;
     if (port == 0) {
         port = server->bind_to_any_port(listen->host);

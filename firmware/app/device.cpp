@@ -103,17 +103,17 @@ Actor Device::actor(const std::string& name) const
     return {name, now, format_rfc3339(now, config.module.zone)};
 }
 
-TrustedKeys Device::keys() const
+std::shared_ptr<const CredentialVerifier> Device::verifier() const
 {
     std::lock_guard lock(keys_mutex_);
-    return keys_;
+    return verifier_;
 }
 
 void Device::reload_keys()
 {
-    auto keys = store->trusted_keys();
+    auto verifier = std::make_shared<const CredentialVerifier>(store->trusted_keys());
     std::lock_guard lock(keys_mutex_);
-    keys_ = std::move(keys);
+    verifier_ = std::move(verifier);
 }
 
 Status init_device(const std::string& data_dir, const std::string& config_path)

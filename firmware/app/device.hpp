@@ -62,13 +62,14 @@ public:
     // `name` acting now, by the device clock (for voids, closes, the audit log).
     Actor actor(const std::string& name) const;
 
-    // The keys credentials are verified with (cached; reload_keys() after a change).
-    TrustedKeys keys() const;
+    // What credentials are verified with: the trusted keys (reload_keys() after a change)
+    // and the credentials verified so far.
+    std::shared_ptr<const CredentialVerifier> verifier() const;
     void reload_keys();
 
 private:
     mutable std::mutex keys_mutex_;
-    TrustedKeys keys_;
+    std::shared_ptr<const CredentialVerifier> verifier_;
 };
 
 // Creates (or completes) a data directory from a config file: validates the config, copies

@@ -56,7 +56,7 @@ Result<CheckinAdmission> admit_session(const CheckinContext& context,
 
 Result<CheckinAdmission> admit_checkin(std::string_view qr_text, const CheckinContext& context)
 {
-    auto credential = verify_credential(qr_text, *context.keys);
+    auto credential = context.verifier->verify(qr_text);
     if (!credential) return credential.status();
     const ModuleEdition& module = context.schedule->module();
     if (credential->module_id != module.id()) {

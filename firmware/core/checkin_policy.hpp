@@ -14,7 +14,7 @@ namespace ck {
 
 struct CheckinContext {
     const Schedule* schedule = nullptr;
-    const TrustedKeys* keys = nullptr;
+    const CredentialVerifier* verifier = nullptr;  // needed by admit_checkin only
     // True when the credential (attendee, issue) has been revoked.
     std::function<bool(const Credential&)> is_revoked;
     Instant now;

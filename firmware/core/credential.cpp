@@ -10,8 +10,10 @@
 
 #include <algorithm>
 #include <climits>
+#include <mutex>
 #include <span>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 
 #include "core/base32.hpp"
@@ -60,14 +62,19 @@ using BioPtr = std::unique_ptr<BIO, BioFree>;
 // A PEM password callback that refuses: the default one would prompt on the terminal.
 int refuse_password(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*userdata*/) { return -1; }
 
-bool verify_ed25519(const PublicKey& public_key, std::span<const std::uint8_t> message,
+PkeyPtr public_pkey(const PublicKey& public_key)
+{
+    return PkeyPtr(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
+                                               public_key.size()));
+}
+
+// `pkey` is only read, so one key serves any number of threads at once.
+bool verify_ed25519(EVP_PKEY* pkey, std::span<const std::uint8_t> message,
                     std::span<const std::uint8_t> signature)
 {
-    PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
-                                             public_key.size()));
     MdCtxPtr ctx(EVP_MD_CTX_new());
     const bool ok = pkey && ctx &&
-                    EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) == 1 &&
+                    EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey) == 1 &&
                     EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
                                      message.size()) == 1;
     if (!ok) ERR_clear_error();
@@ -390,23 +397,65 @@ Result<Credential> decode_credential_unverified(std::string_view qr_text)
     return std::move(parsed->credential);
 }
 
-Result<Credential> verify_credential(std::string_view qr_text, const TrustedKeys& keys)
+struct CredentialVerifier::Impl {
+    TrustedKeys keys;
+    std::map<std::uint32_t, PkeyPtr> pkeys;
+    std::size_t cache_size = 0;
+    mutable std::mutex mutex;
+    mutable std::unordered_map<std::string, Credential> verified;  // by QR text
+};
+
+CredentialVerifier::CredentialVerifier(TrustedKeys keys, std::size_t cache_size)
+    : impl_(std::make_unique<Impl>())
 {
+    for (const auto& [id, key] : keys) {
+        PkeyPtr pkey = public_pkey(key);
+        if (!pkey) throw_openssl("loading a trusted public key");
+        impl_->pkeys.emplace(id, std::move(pkey));
+    }
+    impl_->keys = std::move(keys);
+    impl_->cache_size = cache_size;
+}
+
+CredentialVerifier::~CredentialVerifier() = default;
+
+const TrustedKeys& CredentialVerifier::keys() const { return impl_->keys; }
+
+Result<Credential> CredentialVerifier::verify(std::string_view qr_text) const
+{
+    const bool cacheable = impl_->cache_size != 0 && qr_text.size() <= kMaxTextLength;
+    if (cacheable) {
+        std::lock_guard lock(impl_->mutex);
+        if (auto hit = impl_->verified.find(std::string(qr_text)); hit != impl_->verified.end()) {
+            return hit->second;
+        }
+    }
     auto bytes = decode_text(qr_text);
     if (!bytes) return bytes.status();
     auto parsed = parse(*bytes);
     if (!parsed) return parsed.status();
 
-    const auto key = keys.find(parsed->credential.key_id);
-    if (key == keys.end()) {
+    const auto key = impl_->pkeys.find(parsed->credential.key_id);
+    if (key == impl_->pkeys.end()) {
         return invalid("This code was not signed by a trusted key (key " +
                        key_id_hex(parsed->credential.key_id) + " is unknown to this device).");
     }
     const auto body = std::span<const std::uint8_t>(*bytes).first(parsed->body_length);
-    if (!verify_ed25519(key->second, signed_message(body), parsed->signature)) {
+    if (!verify_ed25519(key->second.get(), signed_message(body), parsed->signature)) {
         return invalid("This code's signature does not match: the badge was altered or forged.");
     }
+    if (cacheable) {
+        std::lock_guard lock(impl_->mutex);
+        // Full: start again rather than track ages; a module's badges refill it quickly.
+        if (impl_->verified.size() >= impl_->cache_size) impl_->verified.clear();
+        impl_->verified.emplace(std::string(qr_text), parsed->credential);
+    }
     return std::move(parsed->credential);
+}
+
+Result<Credential> verify_credential(std::string_view qr_text, const TrustedKeys& keys)
+{
+    return CredentialVerifier(keys, 0).verify(qr_text);
 }
 
 }  // namespace ck

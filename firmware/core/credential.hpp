@@ -63,6 +63,25 @@ using TrustedKeys = std::map<std::uint32_t, PublicKey>;
 // Module and revocation checks are the caller's.
 Result<Credential> verify_credential(std::string_view qr_text, const TrustedKeys& keys);
 
+// verify_credential() for a device's hot path: the keys are parsed once, and up to
+// `cache_size` texts it has verified are remembered, so a badge scanned again (every
+// session of a module) costs a lookup instead of a signature check. Thread-safe. Build a
+// new one when the trusted keys change; that also forgets what the old one verified.
+class CredentialVerifier {
+public:
+    explicit CredentialVerifier(TrustedKeys keys, std::size_t cache_size = 4096);
+    ~CredentialVerifier();
+    CredentialVerifier(const CredentialVerifier&) = delete;
+    CredentialVerifier& operator=(const CredentialVerifier&) = delete;
+
+    Result<Credential> verify(std::string_view qr_text) const;
+    const TrustedKeys& keys() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 // Decodes without verifying the signature (for diagnostics and tests only).
 Result<Credential> decode_credential_unverified(std::string_view qr_text);
 

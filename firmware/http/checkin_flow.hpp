@@ -12,9 +12,9 @@ namespace ck {
 
 class Device;
 
-// The device's clock, keys and revocations as the check-in policy sees them. `keys` must
-// outlive the context (it is what `context.keys` points to).
-CheckinContext checkin_context(Device& device, const TrustedKeys& keys);
+// The device's clock, keys and revocations as the check-in policy sees them. `verifier`
+// (null where no credential is read) must outlive the context.
+CheckinContext checkin_context(Device& device, const CredentialVerifier* verifier);
 
 struct CheckinBy {
     std::string attendee_id;

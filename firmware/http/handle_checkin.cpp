@@ -49,11 +49,11 @@ Result<std::string> parse_checkin_body(const std::string& body)
 
 }  // namespace
 
-CheckinContext checkin_context(Device& device, const TrustedKeys& keys)
+CheckinContext checkin_context(Device& device, const CredentialVerifier* verifier)
 {
     CheckinContext context;
     context.schedule = device.schedule.get();
-    context.keys = &keys;
+    context.verifier = verifier;
     context.is_revoked = [&device](const Credential& c) {
         return device.store->is_revoked(c.attendee_id, c.issue);
     };
@@ -138,8 +138,8 @@ void handle_post_checkin(const ApiRequest& request, httplib::Response& res)
         write_error(res, text.status());
         return;
     }
-    TrustedKeys keys = device.keys();
-    CheckinContext context = checkin_context(device, keys);
+    auto verifier = device.verifier();
+    CheckinContext context = checkin_context(device, verifier.get());
     auto admission = admit_checkin(*text, context);
     if (!admission) {
         device.checkin_limiter->allow(client, kRefusalCost);

@@ -64,8 +64,7 @@ Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::
 void record_phone_checkin(Device& device, const ResolvedSession& session,
                           const std::string& attendee_id, httplib::Response& res)
 {
-    TrustedKeys no_keys;
-    CheckinContext context = checkin_context(device, no_keys);
+    CheckinContext context = checkin_context(device, nullptr);
     auto admission = admit_session(context, &session);
     if (!admission) {
         write_error(res, admission.status());
@@ -191,8 +190,7 @@ void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
         "identity_not_found", "We could not find you with these details.",
         "Check them against your badge or confirmation e-mail, or ask at the registration desk.");
     if (auto c = body->find("credential"); c != body->end() && c->is_string()) {
-        TrustedKeys keys = device.keys();
-        auto credential = verify_credential(c->get<std::string>(), keys);
+        auto credential = device.verifier()->verify(c->get<std::string>());
         if (!credential || credential->module_id != device.config.module.id() ||
             device.store->is_revoked(credential->attendee_id, credential->issue)) {
             write_error(res, not_found);

@@ -195,8 +195,7 @@ void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
             return;
         }
     }
-    TrustedKeys no_keys;
-    CheckinContext context = checkin_context(device, no_keys);
+    CheckinContext context = checkin_context(device, nullptr);
     auto admission = admit_session(context, session, /*chosen_by_staff=*/true);
     if (!admission) {
         write_error(res, admission.status());

@@ -85,12 +85,12 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
     std::size_t largest = default_limit;
     for (const auto& route : route_table()) largest = std::max(largest, route.max_body);
     svr.set_payload_max_length(largest);
-    svr.set_keep_alive_timeout(5);
+    svr.set_keep_alive_timeout(options.keep_alive_seconds);
     svr.set_keep_alive_max_count(1000);
     svr.set_read_timeout(10);
     svr.set_write_timeout(10);
-    const std::size_t workers = options.worker_threads;
-    svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    const WorkerPoolLimits workers = options.workers;
+    svr.new_task_queue = [workers] { return new WorkerPool(workers); };
 
     for (const auto& route : route_table()) {
         const Route* r = &route;

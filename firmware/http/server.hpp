@@ -7,12 +7,19 @@
 #include <memory>
 #include <string>
 
+#include "http/worker_pool.hpp"
+
 namespace ck {
 
 class Device;
 
+// Chosen from bench/ measurements; bench/README.md gives the reasons.
 struct ServerOptions {
-    std::size_t worker_threads = 16;
+    WorkerPoolLimits workers;
+    // How long an idle keep-alive connection keeps its worker thread. Long enough for a
+    // phone to post its check-in after loading the page; short, because each idle
+    // connection holds a thread.
+    int keep_alive_seconds = 1;
 };
 
 // Builds a server for `device` (which must outlive it). Guards: TCP_NODELAY, payload limits

@@ -125,6 +125,15 @@ Status Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value, unsig
     return lmdb_status(mdb_put(txn_, dbi, &k, &v, flags), "writing to the store");
 }
 
+Status Txn::put_likely_last(MDB_dbi dbi, std::string_view key, std::string_view value)
+{
+    MDB_val k = to_val(key);
+    MDB_val v = to_val(value);
+    int rc = mdb_put(txn_, dbi, &k, &v, MDB_APPEND);
+    if (rc == MDB_KEYEXIST) rc = mdb_put(txn_, dbi, &k, &v, 0);  // not last after all
+    return lmdb_status(rc, "writing to the store");
+}
+
 Status Txn::del(MDB_dbi dbi, std::string_view key)
 {
     MDB_val k = to_val(key);

@@ -60,6 +60,9 @@ public:
     // nullopt when the key is absent; the view is valid until the transaction ends.
     std::optional<std::string_view> get(MDB_dbi dbi, std::string_view key) const;
     Status put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags = 0);
+    // put() for a key that usually sorts after every key in `dbi` (a time-ordered id):
+    // appended, which fills pages instead of splitting them in half; otherwise a plain put.
+    Status put_likely_last(MDB_dbi dbi, std::string_view key, std::string_view value);
     // Deleting an absent key is not an error.
     Status del(MDB_dbi dbi, std::string_view key);
     // Calls `visit(key, value)` for keys >= `from` in order while it returns true.

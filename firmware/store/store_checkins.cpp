@@ -117,7 +117,8 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
     r.clock_untrusted = c.clock_untrusted;
     r.staff = c.staff;
     r.issue = c.issue;
-    if (Status put = txn.put(checkins_, r.id, checkin_to_json(r).dump()); !put) return put;
+    if (Status put = txn.put_likely_last(checkins_, r.id, checkin_to_json(r).dump()); !put)
+        return put;
     if (Status put =
             txn.put(checkin_by_attendee_, join_key({r.attendee_id, r.session_id, r.id}), "");
         !put)

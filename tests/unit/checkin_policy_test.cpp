@@ -59,13 +59,13 @@ struct Fixture {
     ck::ModuleEdition module = parse(one_day_module("2026-11-23"));
     ck::Schedule schedule{module};
     ck::SigningKey key = ck::SigningKey::generate();
-    ck::TrustedKeys keys{{key.key_id(), key.public_key()}};
+    ck::CredentialVerifier verifier{{{key.key_id(), key.public_key()}}};
 
     ck::CheckinContext context(Instant now) const
     {
         ck::CheckinContext c;
         c.schedule = &schedule;
-        c.keys = &keys;
+        c.verifier = &verifier;
         // Issue 1 of ECNR-REVOKED has been replaced.
         c.is_revoked = [](const ck::Credential& cr) {
             return cr.attendee_id == "ECNR-REVOKED" && cr.issue == 1;

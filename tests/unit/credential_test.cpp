@@ -410,3 +410,33 @@ TEST_CASE("PEM keys")
         CHECK_FALSE(ck::SigningKey::from_pem(encrypted).has_value());
     }
 }
+
+TEST_CASE("the device's verifier remembers good credentials, never bad ones, per key set")
+{
+    const ck::SigningKey key = ck::SigningKey::generate();
+    const ck::SigningKey other = ck::SigningKey::generate();
+    const std::string text = key.issue(typical());
+    std::string forged = text;
+    forged[20] = forged[20] == 'A' ? 'B' : 'A';  // inside the attendee id: signature fails
+
+    const ck::CredentialVerifier verifier(trust(key), 4);
+    for (int round = 0; round < 3; ++round) {  // the second and third answers come from memory
+        const auto ok = verifier.verify(text);
+        REQUIRE(ok.is_ok());
+        CHECK(ok->attendee_id == "ECNR-10427");
+        check_refused(verifier.verify(forged));
+    }
+    // More texts than the cache holds: the cache starts again and answers stay right.
+    for (int i = 0; i < 10; ++i) {
+        ck::Credential c = typical();
+        c.attendee_id = "ECNR-" + std::to_string(i);
+        const auto out = verifier.verify(key.issue(c));
+        REQUIRE(out.is_ok());
+        CHECK(out->attendee_id == c.attendee_id);
+    }
+    CHECK(verifier.verify(text).is_ok());
+    // Another key set is another verifier: what the first one verified does not carry over.
+    const ck::CredentialVerifier rotated(trust(other));
+    check_refused(rotated.verify(text));
+    CHECK(rotated.keys().count(other.key_id()) == 1);
+}

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <latch>
@@ -803,9 +804,13 @@ TEST_CASE("reissue revokes the current badge and moves to the next issue")
     CHECK_FALSE(store->is_revoked("ECNR-1", 4));
 }
 
-TEST_CASE("new_uuid: version 4, lower-case hex 8-4-4-4-12, unique")
+TEST_CASE("new_uuid: version 7, lower-case hex 8-4-4-4-12, unique, in time order")
 {
     std::set<std::string> seen;
+    const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    std::string previous_time;
     for (int i = 0; i < 1000; ++i) {
         const std::string id = ck::new_uuid();
         CAPTURE(id);
@@ -817,8 +822,13 @@ TEST_CASE("new_uuid: version 4, lower-case hex 8-4-4-4-12, unique")
                 REQUIRE(is_lower_hex(id[p]));
             }
         }
-        CHECK(id[14] == '4');
+        CHECK(id[14] == '7');
         CHECK(std::string_view("89ab").find(id[19]) != std::string_view::npos);
+        // The first 48 bits are the Unix time in milliseconds, never decreasing.
+        const std::string time_hex = id.substr(0, 8) + id.substr(9, 4);
+        CHECK(time_hex >= previous_time);
+        previous_time = time_hex;
+        CHECK(std::stoll(time_hex, nullptr, 16) >= before);
         seen.insert(id);
     }
     CHECK(seen.size() == 1000);

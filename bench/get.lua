@@ -1,4 +1,5 @@
--- wrk: GET /healthz, the server's ceiling. Prints one RESULT line of JSON.
+-- wrk: GET one URL (for (a) /healthz, for (f) the staff summary with -H "Cookie: ...").
+-- Prints one RESULT line of JSON.
 function done(summary, latency, requests)
   io.write(string.format(
     'RESULT {"requests": %d, "duration_us": %d, "errors": %d, "non_2xx": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\n',

@@ -1,0 +1,125 @@
+#include "http/worker_pool.hpp"
+
+#include <stdexcept>
+
+#include "app/log.hpp"
+
+namespace ck {
+
+WorkerPool::WorkerPool(const WorkerPoolLimits& limits) : limits_(limits)
+{
+    if (limits_.min_threads == 0 || limits_.max_threads < limits_.min_threads) {
+        throw std::invalid_argument("worker pool: need 1 <= min_threads <= max_threads");
+    }
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < limits_.min_threads; ++i) {
+        if (!spawn_locked()) throw std::runtime_error("worker pool: cannot start a thread");
+    }
+}
+
+WorkerPool::~WorkerPool() { shutdown(); }
+
+bool WorkerPool::spawn_locked()
+{
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0) return false;
+    pthread_attr_setstacksize(&attr, limits_.stack_bytes);
+    pthread_t thread{};
+    const int rc = pthread_create(&thread, &attr, &WorkerPool::thread_main, this);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) return false;
+    ++threads_;
+    peak_ = std::max(peak_, threads_);
+    return true;
+}
+
+void WorkerPool::join_finished_locked(std::vector<pthread_t>& out)
+{
+    out.insert(out.end(), finished_.begin(), finished_.end());
+    finished_.clear();
+}
+
+void WorkerPool::enqueue(std::function<void()> fn)
+{
+    std::vector<pthread_t> exited;
+    bool run_here = false;
+    {
+        std::lock_guard lock(mutex_);
+        join_finished_locked(exited);
+        if (idle_ > queue_.size() || (threads_ < limits_.max_threads && spawn_locked()) ||
+            queue_.size() < limits_.max_queue) {
+            queue_.push_back(std::move(fn));
+        } else {
+            run_here = true;
+            ++inline_runs_;
+        }
+    }
+    wake_.notify_one();
+    for (pthread_t t : exited) pthread_join(t, nullptr);
+    if (run_here) {
+        CK_WARN("http", "all " << limits_.max_threads << " worker threads busy and "
+                               << limits_.max_queue
+                               << " connections queued: serving one on the accepting thread");
+        fn();
+    }
+}
+
+void WorkerPool::shutdown()
+{
+    std::vector<pthread_t> exited;
+    {
+        std::unique_lock lock(mutex_);
+        stopping_ = true;
+        wake_.notify_all();
+        all_gone_.wait(lock, [this] { return threads_ == 0; });
+        join_finished_locked(exited);
+    }
+    for (pthread_t t : exited) pthread_join(t, nullptr);
+}
+
+WorkerPool::Counts WorkerPool::counts() const
+{
+    std::lock_guard lock(mutex_);
+    return Counts{threads_, threads_ - idle_, queue_.size(), peak_, inline_runs_};
+}
+
+void* WorkerPool::thread_main(void* self)
+{
+    static_cast<WorkerPool*>(self)->work();
+    return nullptr;
+}
+
+void WorkerPool::work()
+{
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        if (queue_.empty()) {
+            if (stopping_) break;
+            ++idle_;
+            const auto waited = wake_.wait_for(lock, limits_.idle_exit);
+            --idle_;
+            if (waited == std::cv_status::timeout && queue_.empty() && !stopping_ &&
+                threads_ > limits_.min_threads) {
+                break;
+            }
+            continue;
+        }
+        std::function<void()> fn = std::move(queue_.front());
+        queue_.pop_front();
+        lock.unlock();
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            CK_ERROR("http", "a connection failed: " << e.what());
+        } catch (...) {
+            CK_ERROR("http", "a connection failed");
+        }
+        fn = nullptr;  // closes nothing the connection still needs, outside the lock
+        lock.lock();
+    }
+    --threads_;
+    finished_.push_back(pthread_self());
+    if (threads_ == 0) all_gone_.notify_all();
+}
+
+}  // namespace ck
