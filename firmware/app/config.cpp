@@ -78,6 +78,18 @@ const std::vector<ConfigKey>& config_keys()
              c.max_body_bytes = static_cast<std::size_t>(d);
              return Status::ok();
          }},
+        {"/limits/store_map_mb",
+         "Largest size of the store in MiB (default 1024; 256 on 32-bit systems). Raise it "
+         "when the store is full; it only reserves address space.",
+         [](const nlohmann::json& v, Config& c) {
+             double d = 0;
+             const double most = sizeof(void*) == 4 ? 1024 : 65536;
+             if (Status s = want_number(v, "limits.store_map_mb", 1, most, d); !s) return s;
+             if (d != static_cast<double>(static_cast<unsigned>(d)))
+                 return invalid("limits.store_map_mb", "must be a whole number of MiB");
+             c.store_map_mb = static_cast<unsigned>(d);
+             return Status::ok();
+         }},
         {"/limits/checkins_per_client_per_s", "Sustained check-in rate allowed per client.",
          [](const nlohmann::json& v, Config& c) {
              return want_number(v, "limits.checkins_per_client_per_s", 0.1, 100000,
@@ -188,14 +200,20 @@ Result<Config> load_config_file(const std::string& path, const ZoneLookup& looku
     }
     std::stringstream buffer;
     buffer << in.rdbuf();
-    auto json = nlohmann::json::parse(buffer.str(), nullptr, false);
+    return parse_config_text(buffer.str(), lookup, path);
+}
+
+Result<Config> parse_config_text(std::string_view text, const ZoneLookup& lookup,
+                                 const std::string& name)
+{
+    auto json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded()) {
-        return Status::error("invalid_config", "the config file " + path + " is not valid JSON",
+        return Status::error("invalid_config", "the config file " + name + " is not valid JSON",
                              "Check it with a JSON validator; see schemas/config.schema.json.");
     }
     auto config = parse_config(json, lookup);
     if (!config) {
-        return Status::error("invalid_config", path + ": " + config.status().message(),
+        return Status::error("invalid_config", name + ": " + config.status().message(),
                              config.status().hint());
     }
     return config;
@@ -212,6 +230,7 @@ nlohmann::json config_to_json(const Config& c)
          {{"max_body_bytes", c.max_body_bytes},
           {"checkins_per_client_per_s", c.checkins_per_client_per_s},
           {"checkin_burst_per_client", c.checkin_burst_per_client}}}};
+    if (c.store_map_mb != 0) json["limits"]["store_map_mb"] = c.store_map_mb;
     if (!c.public_url.empty()) json["public_url"] = c.public_url;
     if (c.registry) {
         json["registry"] = {

@@ -31,6 +31,7 @@ struct Config {
     std::optional<RegistryConfig> registry;
     bool refuse_checkins_when_untrusted = false;
     std::size_t max_body_bytes = 16 * 1024;
+    unsigned store_map_mb = 0;  // 0: the store's default (1 GiB; 256 MiB on 32-bit)
     double checkins_per_client_per_s = 20;  // rate limit, token bucket refill
     double checkin_burst_per_client = 120;  // rate limit, bucket size
 };
@@ -38,6 +39,9 @@ struct Config {
 // Parses a whole config document. Errors have code "invalid_config" and name the key.
 Result<Config> parse_config(const nlohmann::json& json, const ZoneLookup& lookup);
 Result<Config> load_config_file(const std::string& path, const ZoneLookup& lookup);
+// What load_config_file() does with the file's text; `name` (the path) prefixes the errors.
+Result<Config> parse_config_text(std::string_view text, const ZoneLookup& lookup,
+                                 const std::string& name);
 nlohmann::json config_to_json(const Config& config);
 
 // The production zone lookup: the system's IANA database (/usr/share/zoneinfo).

@@ -152,6 +152,7 @@ bool device_initialised(const std::string& data_dir) { return path_exists(store_
 Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
                                             const std::string& config_path)
 {
+    if (Status s = check_data_dir_usable(data_dir); !s) return s;
     if (!device_initialised(data_dir)) {
         return Status::error(
             "invalid_config", "no store in " + data_dir,
@@ -163,7 +164,19 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
                                    lookup_system_zone);
     if (!config) return config.status();
     device->config = std::move(*config);
-    auto store = Store::open({store_dir(data_dir)});
+    // Secrets anyone on the device could read would hand out the signing key, the key of
+    // display tokens and phone cookies, or the registry token: refuse rather than run so.
+    for (const std::string& secret : {key_file(data_dir), data_dir + "/keys/display-secret"}) {
+        if (Status s = check_private_file(secret, 0077); !s) return s;
+    }
+    if (device->config.registry) {  // may be root:course-kiosk 0640
+        if (Status s = check_private_file(device->config.registry->token_file, 0007); !s) return s;
+    }
+    StoreOptions store_options{store_dir(data_dir)};
+    if (device->config.store_map_mb != 0) {
+        store_options.map_size = std::size_t{device->config.store_map_mb} << 20;
+    }
+    auto store = Store::open(store_options);
     if (!store) return store.status();
     device->store = std::move(*store);
     if (Status s = check_module(*device->store, device->config); !s) return s;

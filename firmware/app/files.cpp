@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -25,6 +26,45 @@ bool path_exists(const std::string& path)
 {
     std::error_code ec;
     return std::filesystem::exists(path, ec);
+}
+
+Status check_private_file(const std::string& path, unsigned forbidden)
+{
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return Status::ok();
+    if ((st.st_mode & forbidden) == 0) return Status::ok();
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777U);
+    char fix[8];
+    std::snprintf(fix, sizeof fix, "%04o", st.st_mode & 07777U & ~forbidden);
+    return Status::error("insecure_permissions",
+                         path + " is a secret but other users may read it (mode " + mode + ")",
+                         "Run: chmod " + std::string(fix) + " " + path);
+}
+
+Status check_data_dir_usable(const std::string& path)
+{
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        const int err = errno;
+        if (err == ENOENT) {
+            return Status::error("invalid_config", "the data directory " + path + " does not exist",
+                                 "Run `course-kiosk init --data " + path +
+                                     " --config FILE` first, or check --data.");
+        }
+        return Status::error("storage_unavailable",
+                             "cannot open the data directory " + path + ": " + std::strerror(err),
+                             "Run as the user that owns it (course-kiosk), or fix its owner.");
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return Status::error("invalid_config", path + " is not a directory", "Check --data.");
+    }
+    if (::access(path.c_str(), R_OK | X_OK) != 0) {
+        return Status::error("storage_unavailable",
+                             "cannot open the data directory " + path + ": " + std::strerror(errno),
+                             "Run as the user that owns it (course-kiosk), or fix its owner.");
+    }
+    return Status::ok();
 }
 
 Status make_directories(const std::string& path, unsigned mode)

@@ -114,9 +114,11 @@ class Server:
     """`course-kiosk serve` on 127.0.0.1 and a free port."""
 
     def __init__(self, data_dir, fake_time=IN_MORNING, trusted=True, extra_env=None,
-                 listen="127.0.0.1:0", args=()):
+                 listen="127.0.0.1:0", args=(), log_path=None):
         """`trusted`: True or False forces the clock's trust state; None leaves it to the
-        device (COURSE_KIOSK_CLOCK_TRUSTED unset). `args` are added to the command line."""
+        device (COURSE_KIOSK_CLOCK_TRUSTED unset). `args` are added to the command line.
+        `log_path`: append the server's log (standard error) to this file instead of a
+        pipe nobody reads, for tests that make it log a lot or read it."""
         env = dict(os.environ)
         env["COURSE_KIOSK_FAKE_TIME"] = fake_time
         if trusted is None:
@@ -124,9 +126,10 @@ class Server:
         else:
             env["COURSE_KIOSK_CLOCK_TRUSTED"] = "1" if trusted else "0"
         env.update(extra_env or {})
+        self._log = open(log_path, "a", encoding="utf-8") if log_path else None
         self.proc = subprocess.Popen(
             [BIN, "serve", "--data", data_dir.data, "--listen", listen, *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            stdout=subprocess.PIPE, stderr=self._log or subprocess.PIPE, text=True, env=env)
         self.port = None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -139,6 +142,11 @@ class Server:
                 break
         if self.port is None:
             self.proc.kill()
+            self.proc.wait()
+            if self._log:
+                self._log.close()
+                with open(log_path, encoding="utf-8") as f:
+                    raise AssertionError("server did not start: " + f.read()[-2000:])
             raise AssertionError("server did not start: " + self.proc.stderr.read())
 
     def request(self, method, path, body=None, headers=None, raw=None):
@@ -177,7 +185,7 @@ class Server:
         self._close_pipes()
 
     def _close_pipes(self):
-        for pipe in (self.proc.stdout, self.proc.stderr):
+        for pipe in (self.proc.stdout, self.proc.stderr, getattr(self, "_log", None)):
             if pipe:
                 pipe.close()
 

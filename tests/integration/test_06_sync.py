@@ -55,6 +55,7 @@ class SyncBase(unittest.TestCase):
         self.addCleanup(lambda: __import__("shutil").rmtree(d, ignore_errors=True))
         with open(os.path.join(d, "token"), "w", encoding="utf-8") as f:
             f.write(token + "\n")
+        os.chmod(os.path.join(d, "token"), 0o600)  # a secret: the device refuses it otherwise
         return d
 
     def tearDown(self):
