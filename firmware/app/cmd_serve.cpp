@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -140,6 +141,19 @@ int cmd_serve(ServeOptions options)
     std::string url = "http://" +
                       (listen->host == "0.0.0.0" ? std::string("127.0.0.1") : listen->host) + ":" +
                       std::to_string(port);
+    std::thread listener([&] { server->listen_after_bind(); });
+    // httplib marks itself running only once listen_after_bind() has started, and a stop()
+    // before that is lost: nobody is told the server is up (and so nobody can stop it)
+    // until it runs. Bounded: a listener that fails at once leaves after 5 s.
+    for (int i = 0; i < 5000 && !server->is_running(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!server->is_running()) {
+        server->stop();
+        listener.join();
+        return report_failure(Status::error("storage_unavailable", "cannot serve on " + url,
+                                            "See the log; try another --listen address."));
+    }
     std::cout << "course-kiosk " << COURSE_KIOSK_VERSION << ": serving "
               << device.config.module.id() << " from " << options.data_dir << "\n"
               << "course-kiosk: listening on " << url << std::endl;
@@ -147,7 +161,6 @@ int cmd_serve(ServeOptions options)
 
     ModuleCloser closer(device);
     device.relay->start();
-    std::thread listener([&] { server->listen_after_bind(); });
     ServiceNotifier notifier([host = listen->host, port] { return answers_healthz(host, port); });
     notifier.ready("serving " + device.config.module.id() + " on " + url);
     int signal_number = 0;

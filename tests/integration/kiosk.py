@@ -175,14 +175,31 @@ class Server:
         self._close_pipes()
 
     def stop(self):
+        """SIGTERM; the server must then exit 0 within 10 s. Under the sanitizers a leak
+        or an error report makes that exit code non-zero, and the test fails with it."""
+        failure = None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
+                # Reads the pipes meanwhile: a server blocked writing its log cannot exit.
+                _, err = self.proc.communicate(timeout=30)
+                if self.proc.returncode != 0:
+                    failure = (f"the server exited {self.proc.returncode} after SIGTERM:\n"
+                               + self._log_tail(err))
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                failure = "the server did not stop within 30 s of SIGTERM"
         self._close_pipes()
+        if failure:
+            raise AssertionError(failure)
+
+    def _log_tail(self, err):
+        if getattr(self, "_log", None):
+            self._log.flush()
+            with open(self._log.name, encoding="utf-8", errors="replace") as f:
+                return f.read()[-4000:]
+        return (err or "")[-4000:]
 
     def _close_pipes(self):
         for pipe in (self.proc.stdout, self.proc.stderr, getattr(self, "_log", None)):
