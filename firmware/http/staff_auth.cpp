@@ -18,10 +18,11 @@ constexpr int kFreeAttempts = 3;
 constexpr int kLockAfter = 10;
 constexpr std::int64_t kLockSeconds = 15 * 60;
 
-std::int64_t unix_now()
+// Session ages and password blocks run on the device clock: the system clock plus any
+// correction staff or the registry made (and the tests' fake time).
+std::int64_t unix_now(const Device& device)
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(device.clock.now().time_since_epoch())
         .count();
 }
 
@@ -64,7 +65,7 @@ std::optional<StaffSession> find_staff_session(Device& device, const httplib::Re
     if (!token || token->size() != 64) return std::nullopt;
     auto session = device.store->staff_session(sha256_hex(*token));
     if (!session) return std::nullopt;
-    if (session->value("expires", std::int64_t{0}) <= unix_now()) return std::nullopt;
+    if (session->value("expires", std::int64_t{0}) <= unix_now(device)) return std::nullopt;
     std::string username = session->value("username", "");
     if (!device.store->staff(username)) return std::nullopt;  // account removed
     return StaffSession{username, session->value("csrf", "")};
@@ -112,7 +113,7 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
     std::string username = body["username"];
     std::string password = body["password"];
     auto account = device.store->staff(username);
-    std::int64_t now = unix_now();
+    std::int64_t now = unix_now(device);
     if (account && account->blocked_until > now) {
         std::int64_t wait = account->blocked_until - now;
         write_error(res, Status::error("rate_limited",
