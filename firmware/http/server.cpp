@@ -1,8 +1,20 @@
 #include "http/server.hpp"
 
+#include <strings.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <regex>
+#include <vector>
+
 #include "app/device.hpp"
 #include "app/log.hpp"
 #include "http/error.hpp"
+#include "http/guarded_server.hpp"
 #include "http/routes.hpp"
 #include "http/staff_auth.hpp"
 
@@ -29,33 +41,186 @@ void add_common_headers(const httplib::Request& req, httplib::Response& res)
 // clean 413 on a connection that stays usable; beyond it, reading stops.
 constexpr std::size_t kDiscardMax = 1 << 20;
 
+// JSON deeper than any API body needs (a roster is three levels deep). nlohmann's parser
+// keeps every level of a document: a 4 MiB roster of "[" took 330 MB before it was refused,
+// one closed again 440 MB, where the service has MemoryMax=128M.
+constexpr int kMaxJsonDepth = 32;
+
+// Follows the nesting of a JSON text chunk by chunk, as it arrives (brackets in strings do
+// not count).
+class JsonNesting {
+public:
+    // False once the text nests deeper than kMaxJsonDepth.
+    bool feed(const char* data, std::size_t length)
+    {
+        for (std::size_t i = 0; i < length; ++i) {
+            const char ch = data[i];
+            if (in_string_) {
+                if (escaped_) {
+                    escaped_ = false;
+                } else if (ch == '\\') {
+                    escaped_ = true;
+                } else if (ch == '"') {
+                    in_string_ = false;
+                }
+            } else if (ch == '"') {
+                in_string_ = true;
+            } else if (ch == '[' || ch == '{') {
+                if (++depth_ > kMaxJsonDepth) return false;
+            } else if ((ch == ']' || ch == '}') && depth_ > 0) {
+                --depth_;
+            }
+        }
+        return true;
+    }
+
+private:
+    int depth_ = 0;
+    bool in_string_ = false;
+    bool escaped_ = false;
+};
+
 // Reads the body through `reader`, refusing more than `limit` bytes whatever the framing
-// (cpp-httplib 0.11.4 applies its payload limit to Content-Length bodies only).
+// (cpp-httplib 0.11.4 applies its payload limit to Content-Length bodies only), and, unless
+// it is text (a CSV roster), JSON nested deeper than kMaxJsonDepth. A body not read to its
+// end closes the connection after the answer.
 Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::string& body,
-                 const httplib::Response& res)
+                 httplib::Response& res, bool json)
 {
     bool too_large = false;
+    bool too_deep = false;
     std::size_t discarded = 0;
+    JsonNesting nesting;
     bool complete = reader([&](const char* data, std::size_t length) {
         if (too_large || body.size() + length > limit) {
             too_large = true;
             discarded += length;
             return discarded <= kDiscardMax;
         }
+        if (json && !nesting.feed(data, length)) {
+            too_deep = true;
+            return false;
+        }
         body.append(data, length);
         return true;
     });
+    if (!complete) close_connection_after_answer(res);
     // httplib itself answers 413 for a Content-Length above set_payload_max_length.
     if (too_large || (!complete && res.status == 413)) {
         return Status::error("payload_too_large",
                              "The request body is larger than " + std::to_string(limit) + " bytes.",
                              "Send a smaller body.");
     }
+    if (too_deep) {
+        return Status::error(
+            "malformed_request",
+            "The JSON body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels.",
+            "Send the JSON the API describes.");
+    }
     if (!complete) {
         return Status::error("malformed_request", "The request body could not be read.",
                              "Send a complete body with a correct length or chunked framing.");
     }
     return Status::ok();
+}
+
+// Paths longer than this are refused before routing: httplib matches the path against the
+// route patterns with std::regex, which recurses once per character (about 600 bytes of a
+// 512 KiB worker stack each, so a path of a thousand characters crashed the server). The
+// longest real path is under 100 bytes.
+constexpr std::size_t kMaxPathBytes = 256;
+
+// A route that takes a body, as the guard below matches it (the same pattern httplib uses).
+struct BodyRoute {
+    std::string method;
+    std::regex pattern;
+    std::size_t max_body;
+};
+
+void refuse(httplib::Response& res, int http_status, const Status& why)
+{
+    write_error(res, why);
+    res.status = http_status;
+    close_connection_after_answer(res);
+}
+
+// Content-Length as one decimal number; nullopt for anything else ("-1", "0x10", " 5", "").
+// Too large a number reads as the largest: it is refused as too large, not as malformed.
+std::optional<std::uint64_t> parse_content_length(const std::string& text)
+{
+    std::uint64_t value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || text.front() == '-' || ptr != end) return std::nullopt;
+    if (ec == std::errc::result_out_of_range) return std::numeric_limits<std::uint64_t>::max();
+    if (ec != std::errc()) return std::nullopt;
+    return value;
+}
+
+// The pre-routing handler: runs after the head is read and before httplib reads a body or
+// matches a route, and answers what cpp-httplib 0.11.4 would mishandle from there on
+// (SECURITY.md, "HTTP parsing: cpp-httplib 0.11.4"):
+// - it takes Content-Length "-1" as 2^64-1, reads a body of any other transfer coding until
+//   the connection closes, and reads the body of a POST/PUT/PATCH/DELETE/PRI to a path no
+//   route takes into memory without any limit;
+// - it parses a multipart/form-data body with a regex per part header, whatever handler
+//   runs (a long part header crashed the server; a short one threw);
+// - it skips a Content-Length above its payload limit by reading all of it first.
+httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& routes,
+                                               const httplib::Request& req, httplib::Response& res)
+{
+    using Answer = httplib::Server::HandlerResponse;
+    if (req.path.size() > kMaxPathBytes) {
+        refuse(
+            res, 414,
+            Status::error("malformed_request", "The address is too long.", "Check the address."));
+        return Answer::Handled;
+    }
+    // One Content-Length of digits, or Transfer-Encoding: chunked alone.
+    const std::size_t lengths = req.get_header_value_count("Content-Length");
+    const std::size_t codings = req.get_header_value_count("Transfer-Encoding");
+    const auto length = parse_content_length(req.get_header_value("Content-Length"));
+    if (lengths > 1 || codings > 1 || (lengths == 1 && codings == 1) || (lengths == 1 && !length) ||
+        (codings == 1 &&
+         strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0)) {
+        refuse(res, 400,
+               Status::error("malformed_request", "The request body's length is not clear.",
+                             "Send one Content-Length, or Transfer-Encoding: chunked."));
+        return Answer::Handled;
+    }
+    if (strncasecmp(req.get_header_value("Content-Type").c_str(), "multipart/", 10) == 0) {
+        refuse(res, 415,
+               Status::error("unsupported_media_type", "Multipart bodies are not accepted here.",
+                             "Send JSON, or CSV to the roster import."));
+        return Answer::Handled;
+    }
+    const bool has_body = codings == 1 || (lengths == 1 && *length > 0);
+    static const char* const kBodyMethods[] = {"POST", "PUT", "PATCH", "DELETE", "PRI"};
+    if (std::find(std::begin(kBodyMethods), std::end(kBodyMethods), req.method) ==
+        std::end(kBodyMethods)) {
+        // httplib does not read a body with these methods: close rather than take it for the
+        // next request.
+        if (has_body) close_connection_after_answer(res);
+        return Answer::Unhandled;
+    }
+    auto route = std::find_if(routes.begin(), routes.end(), [&](const BodyRoute& r) {
+        return r.method == req.method && std::regex_match(req.path, r.pattern);
+    });
+    if (route == routes.end()) {
+        refuse(res, 404,
+               Status::error("not_found", "There is nothing at " + req.path + ".",
+                             "Check the address."));
+        return Answer::Handled;
+    }
+    if (lengths == 1 && *length > route->max_body) {
+        refuse(res, 413,
+               Status::error(
+                   "payload_too_large",
+                   "The request body is larger than " + std::to_string(route->max_body) + " bytes.",
+                   "Send a smaller body."));
+        return Answer::Handled;
+    }
+    return Answer::Unhandled;
 }
 
 void dispatch(const Route& route, Device& device, const httplib::Request& req,
@@ -77,7 +242,7 @@ void dispatch(const Route& route, Device& device, const httplib::Request& req,
 
 std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions& options)
 {
-    auto server = std::make_unique<httplib::Server>();
+    auto server = std::make_unique<GuardedServer>();
     httplib::Server& svr = *server;
     const std::size_t default_limit = device.config.max_body_bytes;
 
@@ -91,6 +256,17 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
     svr.set_write_timeout(10);
     const WorkerPoolLimits workers = options.workers;
     svr.new_task_queue = [workers] { return new WorkerPool(workers); };
+
+    std::vector<BodyRoute> body_routes;
+    for (const auto& route : route_table()) {
+        if (route.method == std::string("GET")) continue;
+        body_routes.push_back(BodyRoute{route.method, std::regex(route.pattern),
+                                        route.max_body != 0 ? route.max_body : default_limit});
+    }
+    svr.set_pre_routing_handler([body_routes = std::move(body_routes)](const httplib::Request& req,
+                                                                       httplib::Response& res) {
+        return guard_request(body_routes, req, res);
+    });
 
     for (const auto& route : route_table()) {
         const Route* r = &route;
@@ -107,7 +283,9 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
                                            const httplib::ContentReader& reader) {
             std::string body;
             bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
-            if (Status s = has_body ? read_body(reader, limit, body, res) : Status::ok(); !s) {
+            bool json = req.get_header_value("Content-Type").rfind("text/", 0) != 0;
+            if (Status s = has_body ? read_body(reader, limit, body, res, json) : Status::ok();
+                !s) {
                 write_error(res, s);
                 return;
             }

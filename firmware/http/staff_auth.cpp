@@ -18,11 +18,13 @@ constexpr int kFreeAttempts = 3;
 constexpr int kLockAfter = 10;
 constexpr std::int64_t kLockSeconds = 15 * 60;
 
-// Session ages and password blocks run on the device clock: the system clock plus any
-// correction staff or the registry made (and the tests' fake time).
+// Session ages and password blocks run on the system clock (with the tests' fake time),
+// not the corrected device clock: a staff member setting the clock by days must not be
+// logged out by it, nor extend every session.
 std::int64_t unix_now(const Device& device)
 {
-    return std::chrono::duration_cast<std::chrono::seconds>(device.clock.now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               device.clock.system_now().time_since_epoch())
         .count();
 }
 

@@ -1,0 +1,351 @@
+#include "http/guarded_server.hpp"
+
+#include <netdb.h>
+#include <poll.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/error.hpp"
+
+namespace ck {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+thread_local bool t_close_after_answer = false;
+
+// After refusing a request, what the client still sends (the body of an upload that is too
+// large, say) is read and dropped until it has been quiet for kDrainIdle, for at most
+// kDrainTime and kDrainBytes, before closing: closing with unread bytes would send a reset
+// that can discard the answer before the client reads it.
+constexpr milliseconds kDrainIdle{1000};
+constexpr milliseconds kDrainTime{10000};
+constexpr std::size_t kDrainBytes = 16 << 20;
+
+// Waits up to `timeout` for `events`; true when the socket is ready (or failed: the next
+// recv/send reports it).
+bool wait_for(socket_t sock, short events, milliseconds timeout)
+{
+    const auto deadline = Clock::now() + timeout;
+    pollfd pfd{sock, events, 0};
+    for (;;) {
+        const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now());
+        const int rc =
+            ::poll(&pfd, 1, static_cast<int>(std::max<milliseconds::rep>(0, left.count())));
+        if (rc > 0) return true;
+        if (rc == 0 || errno != EINTR) return false;
+    }
+}
+
+milliseconds to_ms(time_t sec, time_t usec)
+{
+    return milliseconds(static_cast<milliseconds::rep>(sec) * 1000 + usec / 1000);
+}
+
+// As httplib does: the numeric address and the port.
+void ip_and_port(const sockaddr_storage& addr, socklen_t length, std::string& ip, int& port)
+{
+    if (addr.ss_family == AF_INET) {
+        port = ntohs(reinterpret_cast<const sockaddr_in&>(addr).sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+        port = ntohs(reinterpret_cast<const sockaddr_in6&>(addr).sin6_port);
+    } else {
+        return;
+    }
+    std::array<char, NI_MAXHOST> host{};
+    if (getnameinfo(reinterpret_cast<const sockaddr*>(&addr), length, host.data(),
+                    static_cast<socklen_t>(host.size()), nullptr, 0, NI_NUMERICHOST) == 0) {
+        ip = host.data();
+    }
+}
+
+const char* reason_phrase(int status)
+{
+    switch (status) {
+        case 408:
+            return "Request Timeout";
+        case 414:
+            return "URI Too Long";
+        case 431:
+            return "Request Header Fields Too Large";
+        default:
+            return "Bad Request";
+    }
+}
+
+// A socket stream for httplib that keeps its read buffer across the requests of a
+// connection and applies HeadLimits to each request's head (see the header).
+class GuardedStream final : public httplib::Stream {
+public:
+    GuardedStream(socket_t sock, const HeadLimits& limits, milliseconds read_timeout,
+                  milliseconds write_timeout)
+        : sock_(sock),
+          limits_(limits),
+          read_timeout_(read_timeout),
+          write_timeout_(write_timeout),
+          buffer_(16 * 1024)  // on the heap: worker stacks are small
+    {
+    }
+
+    // The next bytes start a request: its head is read under the limits.
+    void begin_request()
+    {
+        in_head_ = true;
+        deadline_ = Clock::now() + limits_.head_deadline;
+        head_bytes_ = line_bytes_ = lines_ = body_line_bytes_ = 0;
+        skipping_line_ = false;
+    }
+    bool has_buffered() const { return begin_ < end_; }
+    // True when the connection must end after this request: the stream answered it itself,
+    // or its body could not be read to the end.
+    bool spoiled() const { return refused_ || body_failed_; }
+
+    bool is_readable() const override
+    {
+        return has_buffered() || wait_for(sock_, POLLIN, read_timeout_);
+    }
+    bool is_writable() const override
+    {
+        return !closed_ && wait_for(sock_, POLLOUT, write_timeout_);
+    }
+
+    ssize_t read(char* ptr, std::size_t size) override
+    {
+        if (closed_ || body_failed_) return -1;
+        if (size == 0) return 0;
+        // httplib reads a head one byte at a time; a body in blocks.
+        if (in_head_) return read_head(*ptr);
+        if (!has_buffered()) {
+            if (ssize_t n = fill(read_timeout_); n <= 0) return n;
+        }
+        const std::size_t n = std::min(size, end_ - begin_);
+        // Lines in a body (chunk sizes, the trailer) are read one byte at a time too, into
+        // a buffer without limit; data comes in blocks. A run of single bytes longer than a
+        // header line is a chunk-size line no client needs: the body fails to read.
+        if (size == 1 && buffer_[begin_] != '\n') {
+            if (++body_line_bytes_ > limits_.max_header_line) {
+                body_failed_ = true;
+                return -1;
+            }
+        } else {
+            body_line_bytes_ = 0;
+        }
+        std::memcpy(ptr, buffer_.data() + begin_, n);
+        begin_ += n;
+        return static_cast<ssize_t>(n);
+    }
+
+    ssize_t write(const char* ptr, std::size_t size) override
+    {
+        if (closed_ || !wait_for(sock_, POLLOUT, write_timeout_)) return -1;
+        for (;;) {
+            const ssize_t n = ::send(sock_, ptr, size, MSG_NOSIGNAL);
+            if (n >= 0 || errno != EINTR) return n;
+        }
+    }
+
+    void get_remote_ip_and_port(std::string& ip, int& port) const override
+    {
+        sockaddr_storage addr{};
+        socklen_t length = sizeof(addr);
+        if (getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+            ip_and_port(addr, length, ip, port);
+        }
+    }
+    void get_local_ip_and_port(std::string& ip, int& port) const override
+    {
+        sockaddr_storage addr{};
+        socklen_t length = sizeof(addr);
+        if (getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+            ip_and_port(addr, length, ip, port);
+        }
+    }
+    socket_t socket() const override { return sock_; }
+
+private:
+    // Reads more into the buffer: the byte count, 0 at end of stream, -1 on error or timeout.
+    ssize_t fill(milliseconds timeout)
+    {
+        if (begin_ == end_) begin_ = end_ = 0;
+        if (end_ == buffer_.size()) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+            end_ -= begin_;
+            begin_ = 0;
+        }
+        if (!wait_for(sock_, POLLIN, timeout)) return -1;
+        for (;;) {
+            const ssize_t n = ::recv(sock_, buffer_.data() + end_, buffer_.size() - end_, 0);
+            if (n > 0) end_ += static_cast<std::size_t>(n);
+            if (n >= 0 || errno != EINTR) return n;
+        }
+    }
+
+    // fill() within the head's deadline; past it, the request is refused with 408.
+    ssize_t fill_head()
+    {
+        // Rounded up, so that a wait the deadline cut short ends past it.
+        const auto left = std::chrono::ceil<milliseconds>(deadline_ - Clock::now());
+        const ssize_t n = fill(std::clamp(left, milliseconds(0), read_timeout_));
+        if (n < 0 && Clock::now() >= deadline_) {
+            refuse(408, "The request did not arrive in time.", "Send the whole request at once.");
+        }
+        return n;
+    }
+
+    // A header line is starting: true when it is a Range header (decided on its first six
+    // bytes, or fewer when the line is shorter). Sets `status` to what fill_head() returned
+    // when the stream ends first.
+    bool range_line_starts(ssize_t& status)
+    {
+        static constexpr std::string_view kRange = "range:";
+        while (end_ - begin_ < kRange.size()) {
+            if (std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr) return false;
+            if (status = fill_head(); status <= 0) return false;
+        }
+        return strncasecmp(buffer_.data() + begin_, kRange.data(), kRange.size()) == 0;
+    }
+
+    // One byte of the head for httplib, after the limits; drops Range lines whole.
+    ssize_t read_head(char& out)
+    {
+        for (;;) {
+            if (line_bytes_ == 0 && lines_ > 0) {
+                ssize_t status = 1;
+                skipping_line_ = range_line_starts(status);
+                if (status <= 0) return status;
+            }
+            if (!has_buffered()) {
+                if (ssize_t n = fill_head(); n <= 0) return n;
+            }
+            const char ch = buffer_[begin_++];
+            const bool blank_line = ch == '\n' && line_bytes_ == 1 && last_ == '\r';
+            last_ = ch;
+            ++line_bytes_;
+            ++head_bytes_;
+            if (lines_ == 0 && line_bytes_ > limits_.max_request_line) {
+                refuse(414, "The request line is too long.", "Use a shorter address.");
+                return -1;
+            }
+            // lines_ counts the request line, so lines_ is this header line's number.
+            const bool one_too_many =
+                ch == '\n' && !blank_line && lines_ > limits_.max_header_lines;
+            if (line_bytes_ > limits_.max_header_line || head_bytes_ > limits_.max_head_bytes ||
+                one_too_many) {
+                refuse(431, "The request headers are too large.", "Send fewer, shorter headers.");
+                return -1;
+            }
+            const bool skipped = skipping_line_;
+            if (ch == '\n') {
+                // httplib ends a head at an empty line ending in CRLF, and only there.
+                if (blank_line && lines_ > 0) in_head_ = false;
+                ++lines_;
+                line_bytes_ = 0;
+                skipping_line_ = false;
+            }
+            if (!skipped) {
+                out = ch;
+                return 1;
+            }
+        }
+    }
+
+    // Answers `status` with the error envelope and stops the connection.
+    void refuse(int status, const std::string& message, const std::string& hint)
+    {
+        httplib::Response res;
+        write_error(res, Status::error("malformed_request", message, hint));
+        std::string answer = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
+                             "\r\nContent-Type: " + res.get_header_value("Content-Type") +
+                             "\r\nContent-Length: " + std::to_string(res.body.size()) +
+                             "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff"
+                             "\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n" +
+                             res.body;
+        for (std::size_t sent = 0; sent < answer.size();) {
+            const ssize_t n = write(answer.data() + sent, answer.size() - sent);
+            if (n <= 0) break;
+            sent += static_cast<std::size_t>(n);
+        }
+        refused_ = closed_ = true;
+    }
+
+    const socket_t sock_;
+    const HeadLimits limits_;
+    const milliseconds read_timeout_;
+    const milliseconds write_timeout_;
+    std::vector<char> buffer_;
+    std::size_t begin_ = 0;
+    std::size_t end_ = 0;
+    bool in_head_ = false;
+    Clock::time_point deadline_{};
+    std::size_t head_bytes_ = 0;
+    std::size_t line_bytes_ = 0;
+    std::size_t lines_ = 0;  // completed lines of the head, the request line included
+    bool skipping_line_ = false;
+    char last_ = 0;
+    std::size_t body_line_bytes_ = 0;
+    bool body_failed_ = false;
+    bool refused_ = false;
+    bool closed_ = false;
+};
+
+// Stops sending, then reads and drops what the client still sends (see kDrainIdle), until
+// `stopping` says the server is shutting down.
+void drain(socket_t sock, const std::function<bool()>& stopping)
+{
+    ::shutdown(sock, SHUT_WR);
+    const auto deadline = Clock::now() + kDrainTime;
+    std::array<char, 4096> scratch{};
+    for (std::size_t dropped = 0;
+         dropped < kDrainBytes && Clock::now() < deadline && !stopping();) {
+        if (!wait_for(sock, POLLIN, kDrainIdle)) break;
+        const ssize_t n = ::recv(sock, scratch.data(), scratch.size(), 0);
+        if (n == 0 || (n < 0 && errno != EINTR)) break;
+        if (n > 0) dropped += static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace
+
+void close_connection_after_answer(httplib::Response& res)
+{
+    res.set_header("Connection", "close");
+    t_close_after_answer = true;
+}
+
+bool GuardedServer::process_and_close_socket(socket_t sock)
+{
+    GuardedStream stream(sock, limits_, to_ms(read_timeout_sec_, read_timeout_usec_),
+                         to_ms(write_timeout_sec_, write_timeout_usec_));
+    const milliseconds keep_alive = to_ms(keep_alive_timeout_sec_, 0);
+    bool ok = false;
+    bool linger = false;
+    // As httplib's own loop: up to keep_alive_max_count_ requests, each within the
+    // keep-alive timeout of the previous answer, the last one answered "Connection: close".
+    for (std::size_t served = 0; served < keep_alive_max_count_ && svr_sock_ != INVALID_SOCKET;
+         ++served) {
+        if (!stream.has_buffered() && !wait_for(sock, POLLIN, keep_alive)) break;
+        t_close_after_answer = false;
+        stream.begin_request();
+        bool connection_closed = false;
+        ok = process_request(stream, served + 1 == keep_alive_max_count_, connection_closed,
+                             nullptr);
+        linger = stream.spoiled() || t_close_after_answer;
+        if (!ok || connection_closed || linger) break;
+    }
+    t_close_after_answer = false;
+    if (linger) drain(sock, [this] { return svr_sock_ == INVALID_SOCKET; });
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ok;
+}
+
+}  // namespace ck

@@ -1,0 +1,52 @@
+// The HTTP server's connections, read through limits cpp-httplib 0.11.4 lacks.
+//
+// httplib reads a request's head (request line and headers) into memory without bound and
+// then runs std::regex over parts of it, on worker threads with 512 KiB stacks: libstdc++'s
+// regex recurses once per character, so about a thousand characters crash the process.
+// GuardedServer serves each connection through a stream that bounds the head while it is
+// read, before httplib sees any of it:
+//   - the request line at most `max_request_line` bytes (else 414), each header line at most
+//     `max_header_line`, at most `max_header_lines` of them and `max_head_bytes` in all
+//     (else 431): memory per connection stays bounded whatever the client sends;
+//   - the whole head within `head_deadline` of the request's first byte (else 408): a client
+//     sending its head a byte at a time holds a worker thread for seconds, not for ever;
+//   - Range headers never reach httplib: its Range regex is one of the crashes above, and it
+//     would slice or multiply every answer, errors included. Nothing here is served in
+//     parts, so a Range is ignored, as RFC 9110 allows.
+// A refused head is answered here with the error envelope, and the connection is closed.
+// SECURITY.md ("HTTP parsing: cpp-httplib 0.11.4") lists what is measured and tested.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cstddef>
+
+namespace ck {
+
+struct HeadLimits {
+    std::size_t max_request_line = 8192;
+    std::size_t max_header_line = 8192;
+    std::size_t max_header_lines = 100;
+    std::size_t max_head_bytes = 32 * 1024;
+    std::chrono::milliseconds head_deadline{10000};
+};
+
+class GuardedServer final : public httplib::Server {
+public:
+    explicit GuardedServer(const HeadLimits& limits = {}) : limits_(limits) {}
+
+private:
+    // Replaces httplib's own connection loop (a private virtual it provides for SSLServer).
+    bool process_and_close_socket(socket_t sock) override;
+
+    const HeadLimits limits_;
+};
+
+// Closes the connection serving the current request once `res` is written, and says so in
+// it (Connection: close). For answers given without reading a body the client sent:
+// httplib would otherwise read the rest of that body as the next request. Only closes on a
+// GuardedServer worker.
+void close_connection_after_answer(httplib::Response& res);
+
+}  // namespace ck
