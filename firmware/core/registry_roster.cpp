@@ -30,7 +30,13 @@ Result<RegistryRoster> parse_registry_roster(std::string_view text, std::string_
 {
     auto json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded() || !json.is_object()) return bad("it is not a JSON object");
-    if (json.value("module_id", "") != module_id) return bad("it is for another module");
+    // Not json.value(): it throws when the key holds another type, and an exception here
+    // would end the relay's thread, and with it the server.
+    auto module = json.find("module_id");
+    if (module == json.end() || !module->is_string() ||
+        module->get_ref<const std::string&>() != module_id) {
+        return bad("it is for another module");
+    }
     for (const char* key : {"attendees", "revoked", "keys"}) {
         if (!json.contains(key) || !json[key].is_array()) {
             return bad(std::string("\"") + key + "\" is missing or not an array");

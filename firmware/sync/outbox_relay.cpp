@@ -18,17 +18,17 @@ Status refused(const RegistryReply& reply)
             : "Report this to the registry's operators.");
 }
 
-std::optional<std::uint64_t> acked_from(const RegistryReply& reply)
+}  // namespace
+
+std::optional<std::uint64_t> parse_acked_through(std::string_view body)
 {
-    auto json = nlohmann::json::parse(reply.body, nullptr, false);
+    auto json = nlohmann::json::parse(body, nullptr, false);
     if (!json.is_object() || !json.contains("acked_through") ||
         !json["acked_through"].is_number_unsigned()) {
         return std::nullopt;
     }
     return json["acked_through"].get<std::uint64_t>();
 }
-
-}  // namespace
 
 OutboxRelay::OutboxRelay(Device& device) : device_(device) {}
 
@@ -94,7 +94,7 @@ SyncOutcome OutboxRelay::sync_once()
         }
         outcome.sent += events.size();
         if (reply.status == 200) {
-            auto n = acked_from(reply);
+            auto n = parse_acked_through(reply.body);
             if (!n || *n > last) {
                 outcome.error = Status::error("registry_bad_answer",
                                               "The registry's answer has no valid acked_through.",
@@ -119,7 +119,7 @@ SyncOutcome OutboxRelay::sync_once()
             continue;
         }
         if (reply.status == 409) {
-            auto n = acked_from(reply);
+            auto n = parse_acked_through(reply.body);
             if (!n || ++rewinds > 3) {
                 outcome.error =
                     Status::error("registry_conflict", "The registry keeps answering 409.",

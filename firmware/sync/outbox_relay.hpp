@@ -17,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "core/backoff.hpp"
@@ -33,6 +34,10 @@ struct SyncOutcome {
     std::uint64_t sent = 0;  // events sent in this pass (including resends)
     Status error;            // the failure, if any
 };
+
+// The registry's acknowledgement in its answer to a batch of events (200 or 409):
+// {"acked_through": N}; nullopt when the body has no unsigned acked_through.
+std::optional<std::uint64_t> parse_acked_through(std::string_view body);
 
 class OutboxRelay {
 public:

@@ -774,6 +774,46 @@ TEST_CASE("trusted keys and revocations")
     CHECK(store->last_seq() == 0);
 }
 
+// Found by tests/fuzz (registry_roster): a module_id of another type threw from the
+// relay's thread, which ended the server.
+TEST_CASE("parse_registry_roster refuses fields of the wrong type without throwing")
+{
+    const auto outcome = [](const std::string& text) -> std::string {
+        try {
+            auto roster = ck::parse_registry_roster(text, "ecnr-2026-2-m3");
+            return roster ? "ok" : roster.status().code();
+        } catch (const std::exception& e) {
+            return std::string("threw: ") + e.what();
+        }
+    };
+    const std::string rest = R"("attendees": [], "revoked": [], "keys": []})";
+    struct Case {
+        std::string text;
+        const char* expected;
+    };
+    const Case cases[] = {
+        {R"({"module_id": "ecnr-2026-2-m3", )" + rest, "ok"},
+        {R"({"module_id": "ecnr-2026-1-m1", )" + rest, "bad_roster"},
+        {R"({"module_id": ["ecnr-2026-2-m3"], )" + rest, "bad_roster"},
+        {R"({"module_id": 3, )" + rest, "bad_roster"},
+        {R"({"module_id": null, )" + rest, "bad_roster"},
+        {R"({"module_id": {}, )" + rest, "bad_roster"},
+        {"{" + rest, "bad_roster"},
+        {R"({"module_id": "ecnr-2026-2-m3", "attendees": {}, "revoked": [], "keys": []})",
+         "bad_roster"},
+        {R"({"module_id": "ecnr-2026-2-m3", "attendees": [], "revoked": [{"attendee_id": 1,
+            "issue": 1}], "keys": []})",
+         "bad_roster"},
+        {R"({"module_id": "ecnr-2026-2-m3", "attendees": [], "revoked": [], "keys":
+            [{"key_id": 1, "public_key": []}]})",
+         "bad_roster"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.text);
+        CHECK(outcome(c.text) == c.expected);
+    }
+}
+
 TEST_CASE("reissue revokes the current badge and moves to the next issue")
 {
     TempDir dir;
