@@ -16,15 +16,18 @@ class Device;
 // Chosen from bench/ measurements; bench/README.md gives the reasons.
 struct ServerOptions {
     WorkerPoolLimits workers;
-    // How long an idle keep-alive connection keeps its worker thread. Long enough for a
-    // phone to post its check-in after loading the page; short, because each idle
-    // connection holds a thread.
+    // How long an idle keep-alive connection keeps its worker thread: long enough for a
+    // browser to fetch a page's files on the connection that brought the page; short,
+    // because each idle connection holds a thread (a phone's check-in, seconds later, comes
+    // on a new connection either way).
     int keep_alive_seconds = 1;
 };
 
-// Builds a server for `device` (which must outlive it). Guards: TCP_NODELAY, payload limits
-// that also hold for chunked bodies, an exception handler that leaks nothing, the error
-// envelope on every 4xx/5xx, and no-store / security headers.
+// Builds a server for `device` (which must outlive it). Guards: a GuardedServer that bounds
+// each request's head and time (http/guarded_server.hpp), a growing worker pool,
+// TCP_NODELAY, payload and JSON-depth limits that also hold for chunked bodies, refusals
+// of what cpp-httplib 0.11.4 mishandles (SECURITY.md), an exception handler that leaks
+// nothing, the error envelope on every 4xx/5xx, and no-store / security headers.
 std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions& options);
 
 // True when a server listening on `host`:`port` answers GET /healthz with 200 within a few
