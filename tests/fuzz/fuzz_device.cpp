@@ -60,8 +60,8 @@ FuzzDevice& FuzzDevice::next()
         current.reset(new FuzzDevice());
     }
     Device& device = current->device();
-    // Fresh buckets for every input: what an input does must not depend on how many ran
-    // before it.
+    // Fresh buckets (as open_device() makes them) for every input: what an input does must
+    // not depend on how many ran before it.
     device.checkin_limiter = std::make_unique<RateLimiter>(device.config.checkins_per_client_per_s,
                                                            device.config.checkin_burst_per_client);
     device.login_limiter = std::make_unique<RateLimiter>(0.2, 10);
