@@ -196,7 +196,8 @@ private:
         const auto left = std::chrono::ceil<milliseconds>(deadline_ - Clock::now());
         const ssize_t n = fill(std::clamp(left, milliseconds(0), read_timeout_));
         if (n < 0 && Clock::now() >= deadline_) {
-            refuse(408, "The request did not arrive in time.", "Send the whole request at once.");
+            refuse("request_timeout", "The request did not arrive in time.",
+                   "Send the whole request at once.");
         }
         return n;
     }
@@ -232,7 +233,7 @@ private:
             ++line_bytes_;
             ++head_bytes_;
             if (lines_ == 0 && line_bytes_ > limits_.max_request_line) {
-                refuse(414, "The request line is too long.", "Use a shorter address.");
+                refuse("uri_too_long", "The request line is too long.", "Use a shorter address.");
                 return -1;
             }
             // lines_ counts the request line, so lines_ is this header line's number.
@@ -240,7 +241,8 @@ private:
                 ch == '\n' && !blank_line && lines_ > limits_.max_header_lines;
             if (line_bytes_ > limits_.max_header_line || head_bytes_ > limits_.max_head_bytes ||
                 one_too_many) {
-                refuse(431, "The request headers are too large.", "Send fewer, shorter headers.");
+                refuse("headers_too_large", "The request headers are too large.",
+                       "Send fewer, shorter headers.");
                 return -1;
             }
             const bool skipped = skipping_line_;
@@ -258,12 +260,13 @@ private:
         }
     }
 
-    // Answers `status` with the error envelope and stops the connection.
-    void refuse(int status, const std::string& message, const std::string& hint)
+    // Answers with the error envelope of `code` and stops the connection.
+    void refuse(const char* code, const std::string& message, const std::string& hint)
     {
         httplib::Response res;
-        write_error(res, Status::error("malformed_request", message, hint));
-        std::string answer = "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) +
+        write_error(res, Status::error(code, message, hint));
+        std::string answer = "HTTP/1.1 " + std::to_string(res.status) + " " +
+                             reason_phrase(res.status) +
                              "\r\nContent-Type: " + res.get_header_value("Content-Type") +
                              "\r\nContent-Length: " + std::to_string(res.body.size()) +
                              "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff"

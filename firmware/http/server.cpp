@@ -137,10 +137,9 @@ struct BodyRoute {
     std::size_t max_body;
 };
 
-void refuse(httplib::Response& res, int http_status, const Status& why)
+void refuse(httplib::Response& res, const Status& why)
 {
     write_error(res, why);
-    res.status = http_status;
     close_connection_after_answer(res);
 }
 
@@ -171,9 +170,8 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
 {
     using Answer = httplib::Server::HandlerResponse;
     if (req.path.size() > kMaxPathBytes) {
-        refuse(
-            res, 414,
-            Status::error("malformed_request", "The address is too long.", "Check the address."));
+        refuse(res,
+               Status::error("uri_too_long", "The address is too long.", "Check the address."));
         return Answer::Handled;
     }
     // One Content-Length of digits, or Transfer-Encoding: chunked alone.
@@ -183,13 +181,12 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
     if (lengths > 1 || codings > 1 || (lengths == 1 && codings == 1) || (lengths == 1 && !length) ||
         (codings == 1 &&
          strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0)) {
-        refuse(res, 400,
-               Status::error("malformed_request", "The request body's length is not clear.",
-                             "Send one Content-Length, or Transfer-Encoding: chunked."));
+        refuse(res, Status::error("malformed_request", "The request body's length is not clear.",
+                                  "Send one Content-Length, or Transfer-Encoding: chunked."));
         return Answer::Handled;
     }
     if (strncasecmp(req.get_header_value("Content-Type").c_str(), "multipart/", 10) == 0) {
-        refuse(res, 415,
+        refuse(res,
                Status::error("unsupported_media_type", "Multipart bodies are not accepted here.",
                              "Send JSON, or CSV to the roster import."));
         return Answer::Handled;
@@ -207,17 +204,15 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
         return r.method == req.method && std::regex_match(req.path, r.pattern);
     });
     if (route == routes.end()) {
-        refuse(res, 404,
-               Status::error("not_found", "There is nothing at " + req.path + ".",
-                             "Check the address."));
+        refuse(res, Status::error("not_found", "There is nothing at " + req.path + ".",
+                                  "Check the address."));
         return Answer::Handled;
     }
     if (lengths == 1 && *length > route->max_body) {
-        refuse(res, 413,
-               Status::error(
-                   "payload_too_large",
-                   "The request body is larger than " + std::to_string(route->max_body) + " bytes.",
-                   "Send a smaller body."));
+        refuse(res, Status::error("payload_too_large",
+                                  "The request body is larger than " +
+                                      std::to_string(route->max_body) + " bytes.",
+                                  "Send a smaller body."));
         return Answer::Handled;
     }
     return Answer::Unhandled;

@@ -1,5 +1,7 @@
 #include "store/lmdb.hpp"
 
+#include <sys/statvfs.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -11,6 +13,17 @@ MDB_val to_val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(
 std::string_view from_val(const MDB_val& v)
 {
     return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+// LMDB reports a page write the disk cut short as EIO, the same as a failing disk. Free
+// space below one write's worth says which it was.
+bool disk_is_full(MDB_env* env)
+{
+    const char* dir = nullptr;
+    struct statvfs fs {};
+    if (mdb_env_get_path(env, &dir) != MDB_SUCCESS || statvfs(dir, &fs) != 0) return false;
+    constexpr unsigned long long kFullBelowBytes = 1ULL << 20;
+    return static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize < kFullBelowBytes;
 }
 
 }  // namespace
@@ -99,8 +112,10 @@ Result<Txn> Txn::begin(const LmdbEnv& env, Mode mode, Txn* parent)
 Status Txn::commit()
 {
     if (txn_ == nullptr) return Status::error("storage_error", "commit of a finished transaction");
+    MDB_env* env = mdb_txn_env(txn_);
     int rc = mdb_txn_commit(txn_);
     txn_ = nullptr;  // LMDB frees the transaction whether or not the commit succeeded
+    if (rc == EIO && disk_is_full(env)) rc = ENOSPC;
     return lmdb_status(rc, "committing to the store");
 }
 

@@ -209,19 +209,19 @@ class PowerCutTest(unittest.TestCase):
 
 
 class FullStoreTest(unittest.TestCase):
-    def fill_until_refused(self, server, credentials, statuses=(507,)):
+    def fill_until_refused(self, server, credentials):
         """Check-ins until the first refusal; returns ({attendee: id}, refusal body)."""
         acknowledged = {}
         for attendee, credential in credentials:
             status, body = post_checkin(server.port, credential)
             if status != 201:
-                self.assertIn(status, statuses, body)
+                self.assertEqual(status, 507, body)
                 return acknowledged, body
             acknowledged[attendee] = body["checkin"]["id"]
         self.fail(f"the store took all {len(acknowledged)} check-ins")
 
-    def assert_envelope(self, body, codes=("storage_full",)):
-        self.assertIn(body["error"]["code"], codes, body)
+    def assert_envelope(self, body):
+        self.assertEqual(body["error"]["code"], "storage_full", body)
         self.assertTrue(body["error"]["message"])
         self.assertTrue(body["error"]["hint"])
 
@@ -297,10 +297,10 @@ class FullStoreTest(unittest.TestCase):
 
         server = Server(data, log_path=log_path)
         try:
-            # LMDB reports a write cut short by the full disk as EIO (503
-            # storage_unavailable), one that could not start as ENOSPC (507 storage_full).
-            acknowledged, refusal = self.fill_until_refused(server, credentials, (507, 503))
-            self.assert_envelope(refusal, ("storage_full", "storage_unavailable"))
+            # LMDB reports a write the full disk cut short as EIO; the store tells it from a
+            # failing disk by the free space left, so both kinds are 507 storage_full.
+            acknowledged, refusal = self.fill_until_refused(server, credentials)
+            self.assert_envelope(refusal)
             self.assertGreater(len(acknowledged), 0)
             self.assertEqual(server.request("GET", "/healthz")[0], 200)
             # Space comes back: the same server takes check-ins again, no restart.
@@ -315,7 +315,7 @@ class FullStoreTest(unittest.TestCase):
         finally:
             server.stop()
         with open(log_path, encoding="utf-8") as f:
-            self.assertRegex(f.read(), r"No space left on device|Input/output error")
+            self.assertIn("No space left on device", f.read())
         # And after a restart, nothing is missing.
         server = Server(data, log_path=log_path)
         try:
