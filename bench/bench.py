@@ -360,7 +360,7 @@ def main():
         roster_credentials = [line.strip() for line in f if line.strip()]
     r = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
          "cores": os.cpu_count(), "cpu": cpu_model(), "kernel": platform.release(),
-         "verify_per_s": verify_per_s}
+         "commit": source_commit(), "verify_per_s": verify_per_s}
 
     log("(e) start-up")
     startups = []
@@ -449,6 +449,19 @@ def cpu_model():
     return platform.machine()
 
 
+def source_commit():
+    """The commit measured, marked when the tree had changes; "unknown" outside git."""
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    head = git("rev-parse", "--short=12", "HEAD")
+    if head.returncode != 0:
+        return "unknown"
+    # RESULTS.md itself is written by the run before, so it does not count as a change.
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".",
+                ":!bench/RESULTS.md").stdout.strip()
+    return head.stdout.strip() + (" with uncommitted changes" if dirty else "")
+
+
 # --- RESULTS.md --------------------------------------------------------------------------
 
 def mib(n):
@@ -531,7 +544,7 @@ def write_results(r):
     lines = [
         "# Benchmark results",
         "",
-        f"Written by `bench/run` on {r['date']}: {r['cores']} cores ({r['cpu']}), Linux "
+        f"Written by `bench/run` on {r['date']} from commit {r['commit']}: {r['cores']} cores ({r['cpu']}), Linux "
         f"{r['kernel']}, load generator on the same machine. Medians of {REPS} runs, "
         "(min–max) after each. See `bench/README.md` for what each figure means.",
         "",
