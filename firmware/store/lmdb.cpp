@@ -95,6 +95,7 @@ Txn& Txn::operator=(Txn&& other) noexcept
     if (this != &other) {
         abort();
         txn_ = other.txn_;
+        read_error_ = other.read_error_;
         other.txn_ = nullptr;
     }
     return *this;
@@ -112,11 +113,20 @@ Result<Txn> Txn::begin(const LmdbEnv& env, Mode mode, Txn* parent)
 Status Txn::commit()
 {
     if (txn_ == nullptr) return Status::error("storage_error", "commit of a finished transaction");
+    if (read_error_ != MDB_SUCCESS) {
+        abort();
+        return lmdb_status(read_error_, "reading the store");
+    }
     MDB_env* env = mdb_txn_env(txn_);
     int rc = mdb_txn_commit(txn_);
     txn_ = nullptr;  // LMDB frees the transaction whether or not the commit succeeded
     if (rc == EIO && disk_is_full(env)) rc = ENOSPC;
     return lmdb_status(rc, "committing to the store");
+}
+
+void Txn::note_read(int rc) const
+{
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND && read_error_ == MDB_SUCCESS) read_error_ = rc;
 }
 
 void Txn::abort()
@@ -129,7 +139,9 @@ std::optional<std::string_view> Txn::get(MDB_dbi dbi, std::string_view key) cons
 {
     MDB_val k = to_val(key);
     MDB_val v{};
-    if (mdb_get(txn_, dbi, &k, &v) != MDB_SUCCESS) return std::nullopt;
+    const int rc = mdb_get(txn_, dbi, &k, &v);
+    note_read(rc);
+    if (rc != MDB_SUCCESS) return std::nullopt;
     return from_val(v);
 }
 
@@ -161,7 +173,7 @@ void Txn::scan(MDB_dbi dbi, std::string_view from,
                const std::function<bool(std::string_view, std::string_view)>& visit) const
 {
     MDB_cursor* cursor = nullptr;
-    if (mdb_cursor_open(txn_, dbi, &cursor) != MDB_SUCCESS) return;
+    if (int rc = mdb_cursor_open(txn_, dbi, &cursor); rc != MDB_SUCCESS) return note_read(rc);
     MDB_val k = to_val(from);
     MDB_val v{};
     int rc = from.empty() ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
@@ -169,6 +181,7 @@ void Txn::scan(MDB_dbi dbi, std::string_view from,
     while (rc == MDB_SUCCESS && visit(from_val(k), from_val(v))) {
         rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
     }
+    note_read(rc);
     mdb_cursor_close(cursor);
 }
 
@@ -176,20 +189,23 @@ void Txn::scan_reverse(MDB_dbi dbi,
                        const std::function<bool(std::string_view, std::string_view)>& visit) const
 {
     MDB_cursor* cursor = nullptr;
-    if (mdb_cursor_open(txn_, dbi, &cursor) != MDB_SUCCESS) return;
+    if (int rc = mdb_cursor_open(txn_, dbi, &cursor); rc != MDB_SUCCESS) return note_read(rc);
     MDB_val k{};
     MDB_val v{};
     int rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST);
     while (rc == MDB_SUCCESS && visit(from_val(k), from_val(v))) {
         rc = mdb_cursor_get(cursor, &k, &v, MDB_PREV);
     }
+    note_read(rc);
     mdb_cursor_close(cursor);
 }
 
 std::size_t Txn::entries(MDB_dbi dbi) const
 {
     MDB_stat stat{};
-    if (mdb_stat(txn_, dbi, &stat) != MDB_SUCCESS) return 0;
+    const int rc = mdb_stat(txn_, dbi, &stat);
+    note_read(rc);
+    if (rc != MDB_SUCCESS) return 0;
     return stat.ms_entries;
 }
 

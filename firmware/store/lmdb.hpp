@@ -46,7 +46,10 @@ public:
     enum class Mode { read_only, read_write };
     Txn() = default;
     ~Txn() { abort(); }
-    Txn(Txn&& other) noexcept : txn_(other.txn_) { other.txn_ = nullptr; }
+    Txn(Txn&& other) noexcept : txn_(other.txn_), read_error_(other.read_error_)
+    {
+        other.txn_ = nullptr;
+    }
     Txn& operator=(Txn&& other) noexcept;
     Txn(const Txn&) = delete;
     Txn& operator=(const Txn&) = delete;
@@ -56,6 +59,10 @@ public:
     Status commit();
     void abort();
     MDB_txn* get() const { return txn_; }
+
+    // Reads answer nothing (nullopt, no visit, 0) when LMDB fails them as well as when the
+    // key is absent. Such a failure (a damaged page, a bad handle) is remembered: commit()
+    // then refuses with it, so nothing decided on a failed read reaches the disk.
 
     // nullopt when the key is absent; the view is valid until the transaction ends.
     std::optional<std::string_view> get(MDB_dbi dbi, std::string_view key) const;
@@ -75,7 +82,10 @@ public:
 
 private:
     explicit Txn(MDB_txn* txn) : txn_(txn) {}
+    // Keeps the first failed read's code (MDB_NOTFOUND is not a failure).
+    void note_read(int rc) const;
     MDB_txn* txn_ = nullptr;
+    mutable int read_error_ = MDB_SUCCESS;
 };
 
 // Big-endian encoding, so that LMDB's byte order is numeric order.

@@ -546,6 +546,68 @@ TEST_CASE("many threads of distinct check-ins: all created, sequence without gap
             store->write_queue().batches(), " batches");
 }
 
+TEST_CASE("Txn: a read LMDB fails keeps the transaction from committing")
+{
+    TempDir dir;
+    ck::LmdbEnv env;
+    REQUIRE(env.open(dir.path(), std::size_t{1} << 20, 4));
+    MDB_dbi dbi = 0;
+    {
+        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
+        REQUIRE(txn.is_ok());
+        REQUIRE(mdb_dbi_open(txn->get(), "test", MDB_CREATE, &dbi) == MDB_SUCCESS);
+        REQUIRE(txn->commit());
+    }
+    const MDB_dbi no_such_dbi = dbi + 100;  // LMDB answers EINVAL, not MDB_NOTFOUND
+    auto stored = [&](const std::string& key) {
+        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_only);
+        REQUIRE(txn.is_ok());
+        return txn->get(dbi, key).has_value();
+    };
+
+    SUBCASE("an absent key is not a failure")
+    {
+        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
+        REQUIRE(txn.is_ok());
+        CHECK_FALSE(txn->get(dbi, "absent").has_value());
+        REQUIRE(txn->put(dbi, "written", "1"));
+        CHECK(txn->commit());
+        CHECK(stored("written"));
+    }
+    SUBCASE("get")
+    {
+        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
+        REQUIRE(txn.is_ok());
+        CHECK_FALSE(txn->get(no_such_dbi, "key").has_value());
+        REQUIRE(txn->put(dbi, "written", "1"));
+        const ck::Status committed = txn->commit();
+        CHECK(committed.code() == "storage_error");
+        CHECK(committed.message().find("reading the store") != std::string::npos);
+        CHECK_FALSE(stored("written"));
+    }
+    SUBCASE("scan and entries")
+    {
+        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
+        REQUIRE(txn.is_ok());
+        CHECK(txn->entries(no_such_dbi) == 0);
+        REQUIRE(txn->put(dbi, "written", "1"));
+        CHECK_FALSE(txn->commit());
+        CHECK_FALSE(stored("written"));
+
+        auto again = ck::Txn::begin(env, ck::Txn::Mode::read_write);
+        REQUIRE(again.is_ok());
+        int visited = 0;
+        again->scan(no_such_dbi, "", [&](std::string_view, std::string_view) {
+            ++visited;
+            return true;
+        });
+        CHECK(visited == 0);
+        REQUIRE(again->put(dbi, "written", "1"));
+        CHECK_FALSE(again->commit());
+        CHECK_FALSE(stored("written"));
+    }
+}
+
 TEST_CASE("WriteQueue: a failing job is rolled back alone")
 {
     TempDir dir;
