@@ -6,6 +6,7 @@
 #include "app/held_filer.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
+#include "http/worker_pool.hpp"
 #include "sync/outbox_relay.hpp"
 
 namespace ck {
@@ -143,6 +144,18 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
           device.store->write_queue().batches());
     gauge("course_kiosk_store_write_jobs", "Writes committed through the group commit.",
           device.store->write_queue().jobs());
+    if (auto workers = WorkerPool::serving_counts()) {
+        gauge("course_kiosk_http_threads", "HTTP worker threads alive.", workers->threads);
+        gauge("course_kiosk_http_busy_threads", "HTTP worker threads serving a connection.",
+              workers->busy);
+        gauge("course_kiosk_http_queued_connections", "Connections waiting for a worker thread.",
+              workers->queued);
+        gauge("course_kiosk_http_peak_threads", "Most HTTP worker threads alive at once.",
+              workers->peak_threads);
+        gauge("course_kiosk_http_inline_connections",
+              "Connections the accepting thread served itself (every worker busy, queue full).",
+              workers->inline_runs);
+    }
     out << "# HELP course_kiosk_session_present Valid check-ins per session.\n"
         << "# TYPE course_kiosk_session_present gauge\n";
     for (const auto& [session, count] : device.store->session_counts()) {

@@ -5,6 +5,12 @@
 #include "app/log.hpp"
 
 namespace ck {
+namespace {
+
+std::mutex serving_mutex;
+const WorkerPool* serving = nullptr;  // with serving_mutex held
+
+}  // namespace
 
 WorkerPool::WorkerPool(const WorkerPoolLimits& limits) : limits_(limits)
 {
@@ -15,9 +21,25 @@ WorkerPool::WorkerPool(const WorkerPoolLimits& limits) : limits_(limits)
     for (std::size_t i = 0; i < limits_.min_threads; ++i) {
         if (!spawn_locked()) throw std::runtime_error("worker pool: cannot start a thread");
     }
+    std::lock_guard serving_lock(serving_mutex);
+    serving = this;
 }
 
-WorkerPool::~WorkerPool() { shutdown(); }
+WorkerPool::~WorkerPool()
+{
+    {
+        std::lock_guard serving_lock(serving_mutex);
+        if (serving == this) serving = nullptr;
+    }
+    shutdown();
+}
+
+std::optional<WorkerPool::Counts> WorkerPool::serving_counts()
+{
+    std::lock_guard serving_lock(serving_mutex);
+    if (serving == nullptr) return std::nullopt;
+    return serving->counts();
+}
 
 bool WorkerPool::spawn_locked()
 {

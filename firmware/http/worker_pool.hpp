@@ -19,6 +19,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace ck {
@@ -49,6 +50,9 @@ public:
         std::size_t inline_runs = 0;   // connections the accepting thread served itself
     };
     Counts counts() const;
+    // The counts of the pool serving now (the newest one alive), for /metrics; nullopt
+    // when no server runs. One server runs per process.
+    static std::optional<Counts> serving_counts();
 
 private:
     static void* thread_main(void* self);

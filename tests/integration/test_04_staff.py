@@ -925,6 +925,16 @@ class SyncTest(StaffServerTest):
         self.assertIn("course_kiosk_checkins 2", lines)  # voided ones included
         self.assertIn(f"course_kiosk_sync_pending_events {events}", lines)
         self.assertIn('course_kiosk_session_present{session="d1-am"} 1', lines)
+        # The HTTP workers: this request is served by one of them.
+        value = {line.split(" ")[0]: float(line.split(" ")[1]) for line in lines
+                 if line and not line.startswith("#")}
+        self.assertGreaterEqual(value["course_kiosk_http_busy_threads"], 1)
+        self.assertGreaterEqual(value["course_kiosk_http_threads"],
+                                value["course_kiosk_http_busy_threads"])
+        self.assertGreaterEqual(value["course_kiosk_http_peak_threads"],
+                                value["course_kiosk_http_threads"])
+        self.assertEqual(value["course_kiosk_http_queued_connections"], 0)
+        self.assertEqual(value["course_kiosk_http_inline_connections"], 0)
         for line in lines:
             if line and not line.startswith("#"):
                 self.assertRegex(line, r'^[a-z_]+(\{[a-z_]+="[^"]*"\})? -?[0-9.e+]+$')
