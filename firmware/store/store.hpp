@@ -73,6 +73,8 @@ struct NewCheckin {
     bool clock_untrusted = false;
     std::string staff;
     std::uint16_t issue = 0;
+    // Set by file_held_checkin(): the check-in was held, and its event says so (`held`).
+    std::optional<nlohmann::json> held;
 };
 
 // A check-in taken while the device clock was not trusted (SPEC section 8): the credential
@@ -155,7 +157,9 @@ public:
     std::vector<HeldCheckin> held_checkins() const;
     std::size_t held_count() const;
     // Files a held check-in as `checkin` and forgets the hold, in one transaction (with an
-    // audit entry by `actor`). not_found when it is no longer held.
+    // audit entry by `actor`). not_found when it is no longer held. Its event carries
+    // `"held": {"device_time", "filed_by"}`: the untrusted clock's reading when it was
+    // taken, and who filed it ("clock" when the trusted clock did).
     Result<CheckinOutcome> file_held_checkin(std::string_view held_id, const NewCheckin& checkin,
                                              const Actor& actor);
     // Notes why a held check-in could not be filed by itself (staff decide).

@@ -139,6 +139,7 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
                             {"not_in_roster", r.not_in_roster},
                             {"clock_untrusted", r.clock_untrusted}};
     if (!r.staff.empty()) event["staff"] = r.staff;
+    if (c.held) event["held"] = *c.held;
     if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
     if (r.source == "manual") {
         Actor actor{r.staff, r.at, r.at_text};

@@ -81,7 +81,10 @@ Result<CheckinOutcome> Store::file_held_checkin(std::string_view held_id, const 
                                  "Reload the list.");
         }
         auto held = held_from_json(*value);
-        if (Status ins = insert_checkin(txn, checkin, outcome); !ins) return ins;
+        NewCheckin filed = checkin;
+        filed.held = nlohmann::json{{"filed_by", actor.name}};
+        if (held && !held->device_time.empty()) (*filed.held)["device_time"] = held->device_time;
+        if (Status ins = insert_checkin(txn, filed, outcome); !ins) return ins;
         if (Status del = txn.del(held_, held_id); !del) return del;
         return append_audit(txn, actor, "file_held_checkin",
                             {{"held_id", held_id},

@@ -7,9 +7,12 @@ The wrong clocks here are the test hook COURSE_KIOSK_FAKE_TIME (the system clock
 there) with COURSE_KIOSK_CLOCK_TRUSTED=0 (no NTP); staff then set the true time.
 """
 import datetime
+import json
+import os
 import unittest
 
-from kiosk import ROSTER, DataDir, Server, add_staff, staff_login, validate
+from fake_registry import FakeRegistry
+from kiosk import ROSTER, DataDir, Server, add_staff, run, staff_login, validate
 
 STAFF, PASSWORD = "clerk", "a long enough password"
 
@@ -134,6 +137,47 @@ class HeldCheckinTest(unittest.TestCase):
         status, _, body = staff.request("POST", f"/api/v1/held/{entry['id']}/file",
                                         {"session_id": "d1-am"})
         self.assertEqual(status, 404, body)
+
+    def test_the_registry_learns_which_check_ins_were_held(self):
+        server, staff = self.serve("2026-11-24T09:00:00+01:00")
+        self.hold(server, "A001")
+        self.hold(server, "A002")
+        # Staff file A001 by hand before the clock is set; the clock files A002.
+        status, _, held = staff.request("GET", "/api/v1/held")
+        [first] = [h for h in held["held"] if h["attendee_id"] == "A001"]
+        status, _, body = staff.request("POST", f"/api/v1/held/{first['id']}/file",
+                                        {"session_id": "d1-am"})
+        self.assertEqual(status, 200, body)
+        self.set_clock(staff, "2026-11-23T09:00:00+01:00")
+        server.checkin(self.data.credential("A003"))  # a check-in never held
+        server.stop()
+        self.servers.remove(server)
+
+        with FakeRegistry() as registry:  # validates every batch against the schema
+            token = os.path.join(self.data.path, "registry-token")
+            with open(token, "w", encoding="utf-8") as f:
+                f.write(registry.token + "\n")
+            os.chmod(token, 0o600)
+            with open(self.data.config_path, encoding="utf-8") as f:
+                config = json.load(f)
+            config["registry"] = {"url": registry.url, "token_file": token}
+            with open(self.data.config_path, "w", encoding="utf-8") as f:
+                json.dump(config, f)
+            run("init", "--data", self.data.data, "--config", self.data.config_path)
+            run("sync", "--data", self.data.data, "--once")
+            events = {e["attendee_id"]: e for e in registry.events(config["device_id"])
+                      if e["type"] == "checkin"}
+        self.assertEqual(set(events), {"A001", "A002", "A003"}, events)
+        self.assertNotIn("held", events["A003"])
+        for attendee in ("A001", "A002"):
+            with self.subTest(attendee):
+                held = events[attendee]["held"]
+                self.assertTrue(held["device_time"].startswith("2026-11-24T09:0"), held)
+                self.assertEqual(events[attendee]["session_id"], "d1-am")
+        self.assertEqual(events["A001"]["held"]["filed_by"], STAFF)
+        self.assertTrue(events["A001"]["clock_untrusted"])  # its true time is unknown
+        self.assertEqual(events["A002"]["held"]["filed_by"], "clock")
+        self.assertFalse(events["A002"]["clock_untrusted"])
 
     def test_a_restart_in_the_same_boot_keeps_the_staff_correction(self):
         server = Server(self.data, trusted=None)  # the device decides: no NTP here
