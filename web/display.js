@@ -9,9 +9,12 @@
 // markup the server draws itself: it is parsed as image/svg+xml, checked against a
 // short list of drawing elements and imported as nodes, never assigned as HTML.
 
+import { fetchWithTimeout, hours, text, zoneFormats } from "/common.js";
+
 const POLL_MS = 2000;
 const DENIED_POLL_MS = 10_000; // someone may log in as staff in this browser meanwhile
 const REQUEST_TIMEOUT_MS = 5000;
+const JSON_GET = { headers: { Accept: "application/json" } };
 const ROTATION_PERIOD_S = 30; // SPEC 5; a longer rotates_in_s widens the ring's scale
 const MIN_ROTATION_POLL_MS = 300; // never hammer the server around a rotation
 const STALE_AFTER_MS = 5000; // a QR code this far past its rotation is hidden
@@ -75,7 +78,7 @@ async function poll() {
   state.lastPollStart = performance.now();
   let next = POLL_MS;
   try {
-    const response = await fetchWithTimeout("/api/v1/display");
+    const response = await fetchWithTimeout("/api/v1/display", JSON_GET, REQUEST_TIMEOUT_MS);
     if (response.status === 401 || response.status === 403) {
       showDenied();
       next = DENIED_POLL_MS;
@@ -361,7 +364,7 @@ async function maybeRefreshTimezone() {
   }
   state.timezoneFetchedAt = performance.now();
   try {
-    const response = await fetchWithTimeout("/api/v1/module");
+    const response = await fetchWithTimeout("/api/v1/module", JSON_GET, REQUEST_TIMEOUT_MS);
     if (response.ok) {
       const zone = text((await response.json())?.timezone);
       if (zone !== "") {
@@ -376,21 +379,6 @@ async function maybeRefreshTimezone() {
 
 // ---- helpers ---------------------------------------------------------------------------
 
-async function fetchWithTimeout(url) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-  try {
-    return await fetch(url, {
-      headers: { Accept: "application/json" },
-      cache: "no-store",
-      credentials: "same-origin",
-      signal: controller.signal,
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function makeTimeFormats(timeZone) {
   const make = (zone) => ({
     hm: new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
@@ -399,21 +387,7 @@ function makeTimeFormats(timeZone) {
     weekday: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "long" }),
     date: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" }),
   });
-  try {
-    return make(timeZone);
-  } catch {
-    return make(undefined);
-  }
-}
-
-function text(value) {
-  return typeof value === "string" ? value.trim() : "";
-}
-
-function hours(session) {
-  const start = text(session?.start);
-  const end = text(session?.end);
-  return start !== "" && end !== "" ? `${start}–${end}` : "";
+  return zoneFormats(make, timeZone);
 }
 
 // ---- start -----------------------------------------------------------------------------

@@ -8,6 +8,8 @@
 // Server data reaches the page through textContent only. Attendees are shown by first
 // name only, even though the server's display_name also carries an initial.
 
+import { fetchWithTimeout, firstName, hours, text, zoneFormats } from "/common.js";
+
 const RESULT_MS = { ok: 3000, again: 4000, error: 6000 };
 const SAME_CODE_GUARD_MS = 2000; // a scanner held over a badge repeats the code
 const BUSY_DELAY_MS = 250; // show "Checking…" only when the answer is not instant
@@ -187,7 +189,7 @@ async function checkIn(raw) {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify({ credential: raw }),
-    });
+    }, REQUEST_TIMEOUT_MS);
     body = await response.json().catch(() => null);
   } catch {
     return errorOutcome(NETWORK_ERROR, "", "");
@@ -288,7 +290,7 @@ function showIdle() {
 async function refreshModule() {
   state.moduleFetchedAt = Date.now();
   try {
-    const response = await fetchWithTimeout("/api/v1/module", { headers: { Accept: "application/json" } });
+    const response = await fetchWithTimeout("/api/v1/module", { headers: { Accept: "application/json" } }, REQUEST_TIMEOUT_MS);
     if (!response.ok) {
       throw new Error(`GET /api/v1/module answered ${response.status}`);
     }
@@ -382,16 +384,6 @@ function tickClock() {
 
 // ---- small helpers -------------------------------------------------------------------
 
-async function fetchWithTimeout(url, options) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-  try {
-    return await fetch(url, { ...options, cache: "no-store", credentials: "same-origin", signal: controller.signal });
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 // Formatters in the module's time zone (the device's own until the module is known, or
 // when the browser does not know the zone).
 function makeTimeFormats(timeZone) {
@@ -400,26 +392,7 @@ function makeTimeFormats(timeZone) {
     day: new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }),
     weekday: new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "short" }),
   });
-  try {
-    return make(timeZone);
-  } catch {
-    return make(undefined);
-  }
-}
-
-function text(value) {
-  return typeof value === "string" ? value.trim() : "";
-}
-
-// First word of "Anna K.": the kiosk shows nothing more of anyone.
-function firstName(displayName) {
-  return text(displayName).split(/\s+/)[0] ?? "";
-}
-
-function hours(session) {
-  const start = text(session.start);
-  const end = text(session.end);
-  return start !== "" && end !== "" ? `${start}–${end}` : "";
+  return zoneFormats(make, timeZone);
 }
 
 // "2026-2" → "Autumn 2026" (1 is the spring course, 2 the autumn one).

@@ -10,6 +10,8 @@
 // name only; whether a registration number exists is never said beyond the server's
 // own message.
 
+import { fetchWithTimeout, firstName, text } from "/common.js";
+
 const REQUEST_TIMEOUT_MS = 10_000;
 
 const NETWORK = {
@@ -137,17 +139,12 @@ function markInvalid(invalid) {
 
 // Resolves with { ok, status, code, message, hint, body } or { network: true }; never throws.
 async function post(url, payload) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
   try {
-    const response = await fetch(url, {
+    const response = await fetchWithTimeout(url, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(payload),
-      cache: "no-store",
-      credentials: "same-origin",
-      signal: controller.signal,
-    });
+    }, REQUEST_TIMEOUT_MS);
     const body = await response.json().catch(() => null);
     const error = body && typeof body.error === "object" && body.error !== null ? body.error : {};
     return {
@@ -160,8 +157,6 @@ async function post(url, payload) {
     };
   } catch {
     return { ok: false, network: true, status: 0, code: "", message: "", hint: "" };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -292,14 +287,6 @@ function onTabKeydown(event) {
 }
 
 // ---- helpers ---------------------------------------------------------------------------
-
-function text(value) {
-  return typeof value === "string" ? value.trim() : "";
-}
-
-function firstName(displayName) {
-  return text(displayName).split(/\s+/)[0] ?? "";
-}
 
 // ---- start ---------------------------------------------------------------------------
 

@@ -14,6 +14,8 @@
 // - Errors are shown with the server's message and hint in a polite live region (the
 //   page's, or the open dialog's, since a modal dialog makes the page behind it inert).
 
+import { fetchWithTimeout, hours, text, zoneFormats } from "/common.js";
+
 const POLL_MS = 5000;
 const SEARCH_DEBOUNCE_MS = 300;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -184,7 +186,7 @@ async function api(method, url, options = {}) {
   }
   let response;
   try {
-    response = await fetchWithTimeout(url, { method, headers, body });
+    response = await fetchWithTimeout(url, { method, headers, body }, REQUEST_TIMEOUT_MS);
   } catch {
     throw new ApiError(0, "network", "The kiosk server did not answer.", "Check that this device is on the venue network, then try again.");
   }
@@ -227,16 +229,6 @@ async function renewCsrf() {
     return state.csrf !== "";
   } catch {
     return false;
-  }
-}
-
-async function fetchWithTimeout(url, options) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-  try {
-    return await fetch(url, { ...options, cache: "no-store", credentials: "same-origin", signal: controller.signal });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -1443,10 +1435,6 @@ function keepFocus(container, render) {
   }
 }
 
-function text(value) {
-  return typeof value === "string" ? value.trim() : "";
-}
-
 function sortedAttendees(body) {
   const list = Array.isArray(body?.attendees) ? [...body.attendees] : [];
   return list.sort((a, b) => sortName(a).localeCompare(sortName(b)) || text(a.id).localeCompare(text(b.id)));
@@ -1483,12 +1471,6 @@ function allSessions() {
 
 function findSession(id) {
   return allSessions().find((s) => s.id === id) ?? state.summary?.sessions?.find?.((s) => s.id === id) ?? null;
-}
-
-function hours(session) {
-  const start = text(session?.start);
-  const end = text(session?.end);
-  return start && end ? `${start}–${end}` : start;
 }
 
 // "2026-11-23" → "Mon 23 Nov" (a calendar date: formatted in UTC so it never shifts).
@@ -1531,11 +1513,7 @@ function makeTimeFormats(timeZone) {
     }),
     day: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" }),
   });
-  try {
-    return make(timeZone);
-  } catch {
-    return make(undefined);
-  }
+  return zoneFormats(make, timeZone);
 }
 
 // ---- start --------------------------------------------------------------------------

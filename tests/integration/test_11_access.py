@@ -181,7 +181,7 @@ class AccessTest(unittest.TestCase):
 
     def test_security_headers_on_every_answer(self):
         self.serve()
-        pages = ["/", "/staff", "/display", "/p", "/common.css", "/kiosk.js", "/phone.js",
+        pages = ["/", "/staff", "/display", "/p", "/common.css", "/common.js", "/kiosk.js", "/phone.js",
                  "/staff.js", "/display.js", "/no-such-page"]
         for path in pages:
             with self.subTest(path=path):
