@@ -113,6 +113,27 @@ bool is_lower_hex(char c)
     return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
 }
 
+// A 1 MiB environment in `dir` with one database, "test".
+MDB_dbi open_test_db(ck::LmdbEnv& env, const std::string& dir)
+{
+    REQUIRE(env.open(dir, std::size_t{1} << 20, 4));
+    MDB_dbi dbi = 0;
+    auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
+    REQUIRE(txn.is_ok());
+    REQUIRE(mdb_dbi_open(txn->get(), "test", MDB_CREATE, &dbi) == MDB_SUCCESS);
+    REQUIRE(txn->commit());
+    return dbi;
+}
+
+// The value of `key` in `dbi`, read in a transaction of its own.
+std::optional<std::string> read_test_db(const ck::LmdbEnv& env, MDB_dbi dbi, const std::string& key)
+{
+    auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_only);
+    REQUIRE(txn.is_ok());
+    auto value = txn->get(dbi, key);
+    return value ? std::optional<std::string>(*value) : std::nullopt;
+}
+
 }  // namespace
 
 TEST_CASE("a new store has schema version 1 and is empty")
@@ -550,20 +571,9 @@ TEST_CASE("Txn: a read LMDB fails keeps the transaction from committing")
 {
     TempDir dir;
     ck::LmdbEnv env;
-    REQUIRE(env.open(dir.path(), std::size_t{1} << 20, 4));
-    MDB_dbi dbi = 0;
-    {
-        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
-        REQUIRE(txn.is_ok());
-        REQUIRE(mdb_dbi_open(txn->get(), "test", MDB_CREATE, &dbi) == MDB_SUCCESS);
-        REQUIRE(txn->commit());
-    }
+    const MDB_dbi dbi = open_test_db(env, dir.path());
     const MDB_dbi no_such_dbi = dbi + 100;  // LMDB answers EINVAL, not MDB_NOTFOUND
-    auto stored = [&](const std::string& key) {
-        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_only);
-        REQUIRE(txn.is_ok());
-        return txn->get(dbi, key).has_value();
-    };
+    auto stored = [&](const std::string& key) { return read_test_db(env, dbi, key).has_value(); };
 
     SUBCASE("an absent key is not a failure")
     {
@@ -612,20 +622,8 @@ TEST_CASE("WriteQueue: a failing job is rolled back alone")
 {
     TempDir dir;
     ck::LmdbEnv env;
-    REQUIRE(env.open(dir.path(), std::size_t{1} << 20, 4));
-    MDB_dbi dbi = 0;
-    {
-        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
-        REQUIRE(txn.is_ok());
-        REQUIRE(mdb_dbi_open(txn->get(), "test", MDB_CREATE, &dbi) == MDB_SUCCESS);
-        REQUIRE(txn->commit());
-    }
-    auto read = [&](const std::string& key) -> std::optional<std::string> {
-        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_only);
-        REQUIRE(txn.is_ok());
-        auto value = txn->get(dbi, key);
-        return value ? std::optional<std::string>(*value) : std::nullopt;
-    };
+    const MDB_dbi dbi = open_test_db(env, dir.path());
+    auto read = [&](const std::string& key) { return read_test_db(env, dbi, key); };
 
     ck::WriteQueue queue(env);
 
