@@ -17,10 +17,14 @@ WorkerPool::WorkerPool(const WorkerPoolLimits& limits) : limits_(limits)
     if (limits_.min_threads == 0 || limits_.max_threads < limits_.min_threads) {
         throw std::invalid_argument("worker pool: need 1 <= min_threads <= max_threads");
     }
-    std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < limits_.min_threads; ++i) {
-        if (!spawn_locked()) throw std::runtime_error("worker pool: cannot start a thread");
+    {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < limits_.min_threads; ++i) {
+            if (!spawn_locked()) throw std::runtime_error("worker pool: cannot start a thread");
+        }
     }
+    // serving_mutex is never taken with mutex_ held: serving_counts() takes them the
+    // other way round.
     std::lock_guard serving_lock(serving_mutex);
     serving = this;
 }
