@@ -12,7 +12,7 @@
 //
 // A reading taken while the clock is not trusted carries a BootStamp; once the clock is
 // trusted in the same boot, instant_of() tells the true time of that reading. Held
-// check-ins are filed that way (app/held_filer.hpp).
+// check-ins are filed that way (CheckinService::file_held, app/checkin_service.hpp).
 //
 // For tests and demos the environment can pin the clock:
 //   COURSE_KIOSK_FAKE_TIME=2026-11-23T09:00:00+01:00   the wall clock starts there and runs

@@ -13,7 +13,7 @@ namespace {
 
 Status invalid(const std::string& key, const std::string& what)
 {
-    return Status::error("invalid_config", key + ": " + what,
+    return Status::error(err::invalid_config, key + ": " + what,
                          "Fix the config file (see schemas/config.schema.json).");
 }
 
@@ -195,7 +195,7 @@ Result<Config> load_config_file(const std::string& path, const ZoneLookup& looku
 {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return Status::error("invalid_config", "cannot read the config file " + path,
+        return Status::error(err::invalid_config, "cannot read the config file " + path,
                              "Check the path and that the file is readable.");
     }
     std::stringstream buffer;
@@ -208,12 +208,12 @@ Result<Config> parse_config_text(std::string_view text, const ZoneLookup& lookup
 {
     auto json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded()) {
-        return Status::error("invalid_config", "the config file " + name + " is not valid JSON",
+        return Status::error(err::invalid_config, "the config file " + name + " is not valid JSON",
                              "Check it with a JSON validator; see schemas/config.schema.json.");
     }
     auto config = parse_config(json, lookup);
     if (!config) {
-        return Status::error("invalid_config", name + ": " + config.status().message(),
+        return Status::error(err::invalid_config, name + ": " + config.status().message(),
                              config.status().hint());
     }
     return config;

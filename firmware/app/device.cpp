@@ -1,10 +1,8 @@
 #include "app/device.hpp"
 
+#include "app/clock_correction.hpp"
 #include "app/files.hpp"
-#include "app/log.hpp"
 #include "core/password.hpp"
-#include "http/rate_limit.hpp"
-#include "sync/outbox_relay.hpp"
 
 namespace ck {
 namespace {
@@ -23,7 +21,7 @@ Status check_module(Store& store, const Config& config)
         stored.reset();
     }
     if (stored && *stored != config.module.id()) {
-        return Status::error("invalid_config",
+        return Status::error(err::invalid_config,
                              "the data directory holds module " + *stored +
                                  " but the config describes " + config.module.id(),
                              "Use a new data directory for a new module edition.");
@@ -36,12 +34,6 @@ Status check_module(Store& store, const Config& config)
 
 }  // namespace
 
-Device::Device() = default;
-Device::~Device()
-{
-    relay.reset();  // stop sending before the store closes
-}
-
 std::string Device::credential_for(const std::string& attendee_id) const
 {
     Credential credential;
@@ -49,52 +41,6 @@ std::string Device::credential_for(const std::string& attendee_id) const
     credential.attendee_id = attendee_id;
     credential.issue = store->current_issue(attendee_id);
     return signing_key->issue(credential);
-}
-
-void Device::set_clock(Instant t, const std::string& source)
-{
-    DeviceClock::Correction c = clock.set(t, source);
-    nlohmann::json kept = {{"at", c.at.time_since_epoch().count()},
-                           {"since_boot_ms", c.since_boot.count()},
-                           {"boot_id", c.boot_id},
-                           {"source", c.source}};
-    if (Status s = store->set_meta("clock_correction", kept.dump()); !s) {
-        CK_WARN("clock", "correction not kept for restarts: " << s.message());
-    }
-}
-
-namespace {
-
-void restore_clock(Device& device)
-{
-    auto text = device.store->meta("clock_correction");
-    if (!text) return;
-    auto kept = nlohmann::json::parse(*text, nullptr, false);
-    if (!kept.is_object()) return;
-    DeviceClock::Correction c{
-        Instant{std::chrono::seconds(kept.value<std::int64_t>("at", 0))},
-        std::chrono::milliseconds(kept.value<std::int64_t>("since_boot_ms", 0)),
-        kept.value("boot_id", ""), kept.value("source", "")};
-    if (device.clock.restore(c)) {
-        CK_INFO("clock", "kept the " << c.source << " correction from before the restart");
-    }
-}
-
-}  // namespace
-
-NewCheckin Device::new_checkin(const std::string& attendee_id, const ResolvedSession& session,
-                               Instant at, const std::string& source) const
-{
-    NewCheckin c;
-    c.module_id = config.module.id();
-    c.attendee_id = attendee_id;
-    c.session_id = session.spec->id;
-    c.at = at;
-    c.at_text = format_rfc3339(at, config.module.zone);
-    c.source = source;
-    bool in_window = at >= session.window_opens && at < session.end;
-    c.late = in_window && schedule->is_late(session, at);
-    return c;
 }
 
 Actor Device::actor(const std::string& name) const
@@ -136,7 +82,7 @@ Status init_device(const std::string& data_dir, const std::string& config_path)
     if (auto pem = read_file(key_file(data_dir))) {
         key = SigningKey::from_pem(*pem);
         if (!key) {
-            return Status::error("invalid_config", key_file(data_dir) + " is not a signing key",
+            return Status::error(err::invalid_config, key_file(data_dir) + " is not a signing key",
                                  "Restore the key from a backup, or remove it to make a new one "
                                  "(badges signed with the old key will no longer verify).");
         }
@@ -155,7 +101,7 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
     if (Status s = check_data_dir_usable(data_dir); !s) return s;
     if (!device_initialised(data_dir)) {
         return Status::error(
-            "invalid_config", "no store in " + data_dir,
+            err::invalid_config, "no store in " + data_dir,
             "Run `course-kiosk init --data " + data_dir + " --config FILE` first.");
     }
     auto device = std::make_unique<Device>();
@@ -181,12 +127,8 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
     device->store = std::move(*store);
     if (Status s = check_module(*device->store, device->config); !s) return s;
     device->schedule = std::make_unique<Schedule>(device->config.module);
-    restore_clock(*device);
+    restore_clock_correction(*device);
     if (auto pem = read_file(key_file(data_dir))) device->signing_key = SigningKey::from_pem(*pem);
-    device->checkin_limiter = std::make_unique<RateLimiter>(
-        device->config.checkins_per_client_per_s, device->config.checkin_burst_per_client);
-    device->login_limiter = std::make_unique<RateLimiter>(0.2, 10);
-    device->phone_limiter = std::make_unique<RateLimiter>(0.05, 5);
     std::string secret_file = data_dir + "/keys/display-secret";
     if (auto secret = read_file(secret_file); secret && secret->size() >= 32) {
         device->display_secret = *secret;
@@ -195,7 +137,6 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
         if (Status s = write_file_atomic(secret_file, device->display_secret, 0600); !s) return s;
     }
     device->reload_keys();
-    device->relay = std::make_unique<OutboxRelay>(*device);
     return device;
 }
 

@@ -21,9 +21,10 @@
 
 namespace ck {
 
-class RateLimiter;
-class OutboxRelay;
-
+// What every part of the device works from, and nothing more: the config, the store,
+// the timetable, the clock and the keys. The parts that act on it (the check-in service,
+// the sync relay, the HTTP server, the module closer) are made and wired by the serve
+// command (cli/cmd_serve.cpp); none of them is reached through the Device.
 class Device {
 public:
     std::string data_dir;
@@ -32,32 +33,15 @@ public:
     std::unique_ptr<Schedule> schedule;  // refers to config.module
     DeviceClock clock;
     std::optional<SigningKey> signing_key;
-    std::unique_ptr<RateLimiter> checkin_limiter;
-    std::unique_ptr<RateLimiter> login_limiter;
-    std::unique_ptr<RateLimiter> phone_limiter;  // phone identification attempts
-    std::unique_ptr<OutboxRelay> relay;          // the sync outbox's delivery (started by serve)
     std::string display_secret;  // keys the display tokens and phone cookies (keys/display-secret)
-    std::string web_dir;         // serve pages from disk (development), empty: embedded pages
 
-    Device();
-    ~Device();
+    Device() = default;
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
     // The QR text of the attendee's current badge, signed with this device's key.
     // Requires signing_key.
     std::string credential_for(const std::string& attendee_id) const;
-
-    // Staff or the registry set the clock: applied, and kept in the store so that a
-    // restart of the server in the same boot keeps the clock trusted.
-    void set_clock(Instant t, const std::string& source);
-
-    // The check-in of `attendee_id` into `session` at `at`, as every kind of check-in
-    // (badge, phone, manual, a held one filed) records it: late only within the session's
-    // window (a correction made outside it never is). The caller sets not_in_roster,
-    // clock_untrusted, staff and issue.
-    NewCheckin new_checkin(const std::string& attendee_id, const ResolvedSession& session,
-                           Instant at, const std::string& source) const;
 
     // `name` acting now, by the device clock (for voids, closes, the audit log).
     Actor actor(const std::string& name) const;

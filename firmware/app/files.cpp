@@ -37,7 +37,7 @@ Status check_private_file(const std::string& path, unsigned forbidden)
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777U);
     char fix[8];
     std::snprintf(fix, sizeof fix, "%04o", st.st_mode & 07777U & ~forbidden);
-    return Status::error("insecure_permissions",
+    return Status::error(err::insecure_permissions,
                          path + " is a secret but other users may read it (mode " + mode + ")",
                          "Run: chmod " + std::string(fix) + " " + path);
 }
@@ -48,19 +48,20 @@ Status check_data_dir_usable(const std::string& path)
     if (::stat(path.c_str(), &st) != 0) {
         const int err = errno;
         if (err == ENOENT) {
-            return Status::error("invalid_config", "the data directory " + path + " does not exist",
+            return Status::error(err::invalid_config,
+                                 "the data directory " + path + " does not exist",
                                  "Run `course-kiosk init --data " + path +
                                      " --config FILE` first, or check --data.");
         }
-        return Status::error("storage_unavailable",
+        return Status::error(err::storage_unavailable,
                              "cannot open the data directory " + path + ": " + std::strerror(err),
                              "Run as the user that owns it (course-kiosk), or fix its owner.");
     }
     if (!S_ISDIR(st.st_mode)) {
-        return Status::error("invalid_config", path + " is not a directory", "Check --data.");
+        return Status::error(err::invalid_config, path + " is not a directory", "Check --data.");
     }
     if (::access(path.c_str(), R_OK | X_OK) != 0) {
-        return Status::error("storage_unavailable",
+        return Status::error(err::storage_unavailable,
                              "cannot open the data directory " + path + ": " + std::strerror(errno),
                              "Run as the user that owns it (course-kiosk), or fix its owner.");
     }
@@ -77,7 +78,7 @@ Status make_directories(const std::string& path, unsigned mode)
         if (std::filesystem::exists(partial, ec)) continue;
         if (::mkdir(partial.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
             return Status::error(
-                "storage_unavailable",
+                err::storage_unavailable,
                 "cannot create directory " + partial.string() + ": " + std::strerror(errno),
                 "Check the permissions of its parent directory.");
         }
@@ -88,7 +89,7 @@ Status make_directories(const std::string& path, unsigned mode)
 Status write_file_atomic(const std::string& path, const std::string& content, unsigned mode)
 {
     auto fail = [&](const std::string& what) {
-        return Status::error("storage_unavailable",
+        return Status::error(err::storage_unavailable,
                              "cannot " + what + " " + path + ": " + std::strerror(errno),
                              "Check free space and permissions of the data directory.");
     };

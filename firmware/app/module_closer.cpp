@@ -1,13 +1,13 @@
 #include "app/module_closer.hpp"
 
+#include "app/checkin_service.hpp"
 #include "app/device.hpp"
-#include "app/held_filer.hpp"
-#include "app/log.hpp"
+#include "log/log.hpp"
 
 namespace ck {
 
-ModuleCloser::ModuleCloser(Device& device, std::chrono::seconds period)
-    : device_(device), period_(period), thread_([this] { run(); })
+ModuleCloser::ModuleCloser(Device& device, CheckinService& checkins, std::chrono::seconds period)
+    : device_(device), checkins_(checkins), period_(period), thread_([this] { run(); })
 {
 }
 
@@ -26,7 +26,7 @@ bool ModuleCloser::check_once()
     // An untrusted clock might be years ahead: never close on its word.
     if (!device_.clock.trusted() || device_.store->module_closed()) return false;
     // Check-ins held while the clock was untrusted count: file them before closing.
-    file_held_checkins(device_);
+    checkins_.file_held();
     if (device_.clock.now() < device_.schedule->module_end()) return false;
     auto written = device_.store->close_module(device_.config.module, device_.actor("automatic"));
     if (!written) {

@@ -98,14 +98,15 @@ Result<std::string> render_badge_sheet(const Device& device, const std::vector<s
         for (const auto& id : ids) {
             auto a = device.store->attendee(id);
             if (!a) {
-                return Status::error("not_found", "There is no attendee " + id + " in the roster.",
+                return Status::error(err::not_found,
+                                     "There is no attendee " + id + " in the roster.",
                                      "Check the ids, or import the roster first.");
             }
             people.push_back(std::move(*a));
         }
     }
     if (!device.signing_key) {
-        return Status::error("not_found", "This device has no signing key to make badges with.",
+        return Status::error(err::not_found, "This device has no signing key to make badges with.",
                              "Badges come from the registry for this device.");
     }
     const ModuleEdition& module = device.config.module;
@@ -203,18 +204,7 @@ nlohmann::json export_json(const Device& device)
     nlohmann::json attendees = nlohmann::json::array();
     for (const auto& r : everyone(device)) {
         nlohmann::json checkins = nlohmann::json::array();
-        for (const auto& c : r.checkins) {
-            checkins.push_back({{"id", c.id},
-                                {"session_id", c.session_id},
-                                {"at", c.at_text},
-                                {"local_time", format_local_hhmm(c.at, zone)},
-                                {"source", c.source},
-                                {"late", c.late},
-                                {"staff", c.staff},
-                                {"voided", c.voided},
-                                {"void_reason", c.void_reason},
-                                {"clock_untrusted", c.clock_untrusted}});
-        }
+        for (const auto& c : r.checkins) checkins.push_back(checkin_to_json(c));
         nlohmann::json item =
             r.in_roster ? attendee_to_json(r.attendee) : nlohmann::json{{"id", r.attendee.id}};
         item["not_in_roster"] = !r.in_roster;

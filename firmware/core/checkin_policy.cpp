@@ -29,7 +29,7 @@ Result<CheckinAdmission> admit_session(const CheckinContext& context,
 {
     if (!context.clock_trusted) {
         if (context.refuse_when_clock_untrusted) {
-            return Status::error("clock_not_trusted",
+            return Status::error(err::clock_not_trusted,
                                  "The kiosk's clock has not been confirmed, so it cannot tell "
                                  "which session this is.",
                                  "Ask course staff to set the clock from the dashboard.");
@@ -44,12 +44,11 @@ Result<CheckinAdmission> admit_session(const CheckinContext& context,
     const Schedule& schedule = *context.schedule;
     if (session == nullptr) session = schedule.open_session(context.now);
     if (session == nullptr) {
-        return Status::error("no_open_session", describe_next(schedule, context.now),
+        return Status::error(err::no_open_session, describe_next(schedule, context.now),
                              "Come back when check-in opens, or ask course staff.");
     }
     CheckinAdmission admission;
     admission.session = session;
-    admission.late = schedule.is_late(*session, context.now);
     admission.clock_untrusted = !context.clock_trusted;
     return admission;
 }
@@ -61,12 +60,12 @@ Result<CheckinAdmission> admit_checkin(std::string_view qr_text, const CheckinCo
     const ModuleEdition& module = context.schedule->module();
     if (credential->module_id != module.id()) {
         return Status::error(
-            "wrong_module",
+            err::wrong_module,
             "This badge is for " + credential->module_id + ", not for " + module.id() + ".",
             "Use the badge for this module, or ask the registration desk.");
     }
     if (context.is_revoked && context.is_revoked(*credential)) {
-        return Status::error("revoked", "This badge has been replaced by a newer one.",
+        return Status::error(err::revoked, "This badge has been replaced by a newer one.",
                              "Use your newest badge, or ask the registration desk.");
     }
     auto admission = admit_session(context);

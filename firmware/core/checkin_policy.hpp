@@ -27,9 +27,8 @@ struct CheckinAdmission {
     // While the clock is not trusted nobody can tell which session this is: the check-in
     // is held (session nullptr) and filed once the clock is trusted (SPEC section 8).
     bool hold = false;
-    const ResolvedSession* session = nullptr;
-    bool late = false;
-    bool clock_untrusted = false;  // recorded while the clock was not trusted
+    const ResolvedSession* session = nullptr;  // late or not: Schedule::is_late, when recorded
+    bool clock_untrusted = false;              // recorded while the clock was not trusted
 };
 
 // Status codes: invalid_credential, wrong_module, revoked, no_open_session (message says

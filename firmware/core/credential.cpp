@@ -173,7 +173,7 @@ const char* const kHint = "Ask the registration desk for a new badge.";
 
 Status invalid(std::string message)
 {
-    return Status::error("invalid_credential", std::move(message), kHint);
+    return Status::error(err::invalid_credential, std::move(message), kHint);
 }
 
 Status damaged() { return invalid("This code is not a valid badge: it is damaged or incomplete."); }

@@ -31,7 +31,7 @@ constexpr int kMinutesPerDay = 24 * 60;
 Status invalid(const std::string& path, const std::string& what, std::string hint = {})
 {
     if (hint.empty()) hint = "Fix the \"module\" object of the config file.";
-    return Status::error("invalid_config", path + ": " + what, std::move(hint));
+    return Status::error(err::invalid_config, path + ": " + what, std::move(hint));
 }
 
 // The value of `key`, or nullptr when it is absent ("use the default"). A null value is

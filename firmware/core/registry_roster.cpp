@@ -9,7 +9,7 @@ namespace {
 
 Status bad(const std::string& what)
 {
-    return Status::error("bad_roster", "The registry's roster was refused: " + what,
+    return Status::error(err::bad_roster, "The registry's roster was refused: " + what,
                          "The previous roster stays in use; tell the registry's operators.");
 }
 

@@ -37,7 +37,13 @@ public:
     const ResolvedSession* next_session(Instant t) const;
     const ResolvedSession* find(std::string_view session_id) const;
 
-    bool is_late(const ResolvedSession& session, Instant t) const { return t > session.late_after; }
+    // The one rule for "late" (SPEC section 2): a check-in at `t` more than late_after_min
+    // after the session's start, while its window is still open. A check-in recorded
+    // outside the window (staff correcting the record afterwards) is never late.
+    static bool is_late(const ResolvedSession& session, Instant t)
+    {
+        return t > session.late_after && t >= session.window_opens && t < session.end;
+    }
     // End of the last session (when the module closes automatically).
     Instant module_end() const;
 

@@ -1,13 +1,16 @@
 // Status and Result: how errors cross module boundaries (no exceptions do).
 //
-// A Status is either ok or an error with a stable machine-readable `code`
-// (the same strings the HTTP error envelope uses, e.g. "invalid_credential"),
-// a human `message` saying what failed and a `hint` saying what to do.
+// A Status is either ok or an error with a stable machine-readable `code` from the table
+// in core/error_codes.hpp (the strings the HTTP error envelope uses, e.g.
+// "invalid_credential", with the HTTP status each answers with), a human `message` saying
+// what failed and a `hint` saying what to do.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <utility>
+
+#include "core/error_codes.hpp"
 
 namespace ck {
 
@@ -15,10 +18,11 @@ class Status {
 public:
     Status() = default;  // ok
     static Status ok() { return {}; }
-    static Status error(std::string code, std::string message, std::string hint = {})
+    static Status error(const ErrorCode& code, std::string message, std::string hint = {})
     {
         Status s;
-        s.code_ = std::move(code);
+        s.code_ = std::string(code.name());
+        s.http_status_ = code.http_status();
         s.message_ = std::move(message);
         s.hint_ = std::move(hint);
         return s;
@@ -27,11 +31,13 @@ public:
     bool is_ok() const { return code_.empty(); }
     explicit operator bool() const { return is_ok(); }
     const std::string& code() const { return code_; }
+    int http_status() const { return http_status_; }  // 200 when ok
     const std::string& message() const { return message_; }
     const std::string& hint() const { return hint_; }
 
 private:
     std::string code_;
+    int http_status_ = 200;
     std::string message_;
     std::string hint_;
 };

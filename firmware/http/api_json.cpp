@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "http/error.hpp"
+
 namespace ck {
 namespace {
 
@@ -24,29 +26,45 @@ nlohmann::json session_summary(const Schedule& schedule, const ResolvedSession& 
             {"day", day.date_text()}};
 }
 
-nlohmann::json checkin_json(const CheckinRecord& r, const date::time_zone* zone)
+nlohmann::json checkin_answer(const Schedule& schedule, const CheckinResult& result)
 {
-    return {{"id", r.id},
-            {"attendee_id", r.attendee_id},
-            {"session_id", r.session_id},
-            {"at", r.at_text},
-            {"local_time", format_local_hhmm(r.at, zone)},
-            {"source", r.source},
-            {"late", r.late},
-            {"not_in_roster", r.not_in_roster},
-            {"clock_untrusted", r.clock_untrusted}};
+    const CheckinRecord& r = result.record;
+    const ResolvedSession* session = schedule.find(r.session_id);
+    return {{"status",
+             result.kind == CheckinResult::Kind::created ? "checked_in" : "already_checked_in"},
+            {"checkin", checkin_to_json(r)},
+            {"attendee",
+             {{"display_name",
+               result.attendee ? result.attendee->first_name_initial() : r.attendee_id}}},
+            {"session", session ? session_summary(schedule, *session) : nlohmann::json(nullptr)}};
 }
 
-nlohmann::json checkin_answer(const Schedule& schedule, const CheckinOutcome& outcome,
-                              const std::optional<Attendee>& attendee)
+nlohmann::json held_answer(const CheckinResult& result)
 {
-    const CheckinRecord& r = outcome.record;
-    const ResolvedSession* session = schedule.find(r.session_id);
-    return {
-        {"status", outcome.created ? "checked_in" : "already_checked_in"},
-        {"checkin", checkin_json(r, schedule.module().zone)},
-        {"attendee", {{"display_name", attendee ? attendee->first_name_initial() : r.attendee_id}}},
-        {"session", session ? session_summary(schedule, *session) : nlohmann::json(nullptr)}};
+    const HeldCheckin& held = result.held;
+    return {{"status", "held"},
+            {"held", {{"id", held.id}, {"device_time", held.device_time}}},
+            {"attendee",
+             {{"display_name",
+               result.attendee ? result.attendee->first_name_initial() : held.attendee_id}}},
+            {"message",
+             "Recorded. The kiosk's clock is not confirmed yet; this check-in will be filed under "
+             "the right session as soon as it is."}};
+}
+
+void answer_checkin(const Schedule& schedule, const Result<CheckinResult>& result,
+                    httplib::Response& res)
+{
+    if (!result) {
+        write_error(res, result.status());
+        return;
+    }
+    if (result->kind == CheckinResult::Kind::held) {
+        write_json(res, 202, held_answer(*result));  // durable, not filed under a session yet
+        return;
+    }
+    write_json(res, result->kind == CheckinResult::Kind::created ? 201 : 200,
+               checkin_answer(schedule, *result));
 }
 
 }  // namespace ck

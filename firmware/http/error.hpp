@@ -1,7 +1,6 @@
-// The one error envelope and the one place that maps error codes to HTTP statuses.
-//
-// Every error body is {"error": {"code", "message", "hint"}} (schemas/error.schema.json),
-// optionally with "details". Codes are stable: clients and tests rely on them.
+// The one error envelope. Every error body is {"error": {"code", "message", "hint"}}
+// (schemas/error.schema.json), optionally with "details", with the HTTP status of its code
+// (the table in core/error_codes.hpp). Codes are stable: clients and tests rely on them.
 #pragma once
 
 #include <httplib.h>
@@ -12,9 +11,6 @@
 #include "core/status.hpp"
 
 namespace ck {
-
-// The HTTP status for an error code; 500 for codes not in the table.
-int http_status_for(std::string_view code);
 
 // Writes `status` (which must be an error) as the envelope, with the mapped HTTP status.
 void write_error(httplib::Response& res, const Status& status,

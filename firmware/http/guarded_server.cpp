@@ -196,7 +196,7 @@ private:
         const auto left = std::chrono::ceil<milliseconds>(deadline_ - Clock::now());
         const ssize_t n = fill(std::clamp(left, milliseconds(0), read_timeout_));
         if (n < 0 && Clock::now() >= deadline_) {
-            refuse("request_timeout", "The request did not arrive in time.",
+            refuse(err::request_timeout, "The request did not arrive in time.",
                    "Send the whole request at once.");
         }
         return n;
@@ -233,7 +233,8 @@ private:
             ++line_bytes_;
             ++head_bytes_;
             if (lines_ == 0 && line_bytes_ > limits_.max_request_line) {
-                refuse("uri_too_long", "The request line is too long.", "Use a shorter address.");
+                refuse(err::uri_too_long, "The request line is too long.",
+                       "Use a shorter address.");
                 return -1;
             }
             // lines_ counts the request line, so lines_ is this header line's number.
@@ -241,7 +242,7 @@ private:
                 ch == '\n' && !blank_line && lines_ > limits_.max_header_lines;
             if (line_bytes_ > limits_.max_header_line || head_bytes_ > limits_.max_head_bytes ||
                 one_too_many) {
-                refuse("headers_too_large", "The request headers are too large.",
+                refuse(err::headers_too_large, "The request headers are too large.",
                        "Send fewer, shorter headers.");
                 return -1;
             }
@@ -261,7 +262,7 @@ private:
     }
 
     // Answers with the error envelope of `code` and stops the connection.
-    void refuse(const char* code, const std::string& message, const std::string& hint)
+    void refuse(const ErrorCode& code, const std::string& message, const std::string& hint)
     {
         httplib::Response res;
         write_error(res, Status::error(code, message, hint));

@@ -2,31 +2,30 @@
 #include <algorithm>
 #include <sstream>
 
+#include "app/checkin_service.hpp"
+#include "app/clock_correction.hpp"
 #include "app/device.hpp"
-#include "app/held_filer.hpp"
+#include "app/sync_control.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
 #include "http/worker_pool.hpp"
-#include "sync/outbox_relay.hpp"
 
 namespace ck {
 
-nlohmann::json sync_status_json(Device& device) { return device.relay->status(); }
-
 void handle_get_sync(const ApiRequest& request, httplib::Response& res)
 {
-    write_json(res, 200, sync_status_json(request.device));
+    write_json(res, 200, request.context.sync.status());
 }
 
 void handle_post_sync(const ApiRequest& request, httplib::Response& res)
 {
-    if (!request.device.config.registry) {
-        write_error(res, Status::error("sync_not_configured", "No registry is configured.",
+    if (!request.context.sync.configured()) {
+        write_error(res, Status::error(err::sync_not_configured, "No registry is configured.",
                                        "Add a \"registry\" to the config; events are kept until "
                                        "then."));
         return;
     }
-    request.device.relay->wake();
+    request.context.sync.wake();
     write_json(res, 202, {{"status", "queued"}});
 }
 
@@ -42,20 +41,17 @@ void handle_set_clock(const ApiRequest& request, httplib::Response& res)
     const Instant earliest{std::chrono::seconds(1735689600)};  // 2025-01-01
     const Instant latest{std::chrono::seconds(4102444800)};    // 2100-01-01
     if (!t || *t < earliest || *t >= latest) {
-        write_error(res, Status::error("malformed_request",
+        write_error(res, Status::error(err::malformed_request,
                                        "Send {\"time\": \"2026-11-23T08:41:07+01:00\"}, a "
                                        "plausible RFC 3339 time.",
                                        "The staff page sends this browser's clock."));
         return;
     }
-    Instant before = device.clock.now();
-    device.set_clock(*t, "staff");
-    const date::time_zone* zone = device.config.module.zone;
-    device.store->audit(device.actor(request.staff), "set_clock",
-                        {{"from", format_rfc3339(before, zone)}, {"to", format_rfc3339(*t, zone)}});
-    FilingReport filed = file_held_checkins(device);
+    ClockCorrection done =
+        correct_clock(device, request.context.checkins, *t, "staff", request.staff);
+    const FilingReport& filed = done.filed;
     write_json(res, 200,
-               {{"time", format_rfc3339(device.clock.now(), zone)},
+               {{"time", format_rfc3339(done.after, device.config.module.zone)},
                 {"trusted", device.clock.trusted()},
                 {"source", device.clock.trust_source()},
                 {"offset_s", device.clock.offset().count()},
@@ -85,12 +81,12 @@ void handle_file_held(const ApiRequest& request, httplib::Response& res)
     Device& device = request.device;
     auto body = nlohmann::json::parse(request.body, nullptr, false);
     if (!body.is_object() || !body.contains("session_id") || !body["session_id"].is_string()) {
-        write_error(res, Status::error("malformed_request", "Send {\"session_id\": \"d1-am\"}.",
+        write_error(res, Status::error(err::malformed_request, "Send {\"session_id\": \"d1-am\"}.",
                                        "Name the session this check-in belongs to."));
         return;
     }
-    Status s = file_held_by_hand(device, request.http.matches[1],
-                                 body["session_id"].get<std::string>(), request.staff);
+    Status s = request.context.checkins.file_held_by_hand(
+        request.http.matches[1], body["session_id"].get<std::string>(), request.staff);
     if (!s) {
         write_error(res, s);
         return;
@@ -101,7 +97,7 @@ void handle_file_held(const ApiRequest& request, httplib::Response& res)
 void handle_metrics(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    auto sync = sync_status_json(device);
+    auto sync = request.context.sync.status();
     std::ostringstream out;
     auto gauge = [&](const char* name, const char* help, auto value) {
         out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"

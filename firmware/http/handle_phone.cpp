@@ -7,15 +7,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "app/checkin_service.hpp"
 #include "app/device.hpp"
-#include "core/checkin_policy.hpp"
 #include "core/phone_token.hpp"
 #include "core/qr.hpp"
-#include "core/text_fold.hpp"
 #include "http/api_json.hpp"
-#include "http/checkin_flow.hpp"
 #include "http/error.hpp"
-#include "http/rate_limit.hpp"
 #include "http/routes.hpp"
 #include "http/staff_auth.hpp"
 
@@ -42,12 +39,12 @@ Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::
 {
     auto it = body.find("token");
     if (it == body.end() || !it->is_string()) {
-        return Status::error("invalid_token", "This link is not valid.",
+        return Status::error(err::invalid_token, "This link is not valid.",
                              "Scan the code on the screen at the entrance.");
     }
     auto token = verify_display_token(device.display_secret, it->get<std::string>());
     if (!token) {
-        return Status::error("invalid_token", "This link is not valid.",
+        return Status::error(err::invalid_token, "This link is not valid.",
                              "Scan the code on the screen at the entrance.");
     }
     Instant now = device.clock.now();
@@ -55,29 +52,24 @@ Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::
     bool session_usable = session != nullptr && now >= session->window_opens &&
                           now < session->end + std::chrono::seconds(kSessionGraceSeconds);
     if (!token_fresh(*token, unix_of(now), grace_slots) || !session_usable) {
-        return Status::error("token_expired", "This code has expired.",
+        return Status::error(err::token_expired, "This code has expired.",
                              "Scan the code on the screen at the entrance again.");
     }
     return session;
 }
 
-void record_phone_checkin(Device& device, const ResolvedSession& session,
+void record_phone_checkin(const ApiRequest& request, const ResolvedSession& session,
                           const std::string& attendee_id, httplib::Response& res)
 {
-    CheckinContext context = checkin_context(device, nullptr);
-    auto admission = admit_session(context, &session);
-    if (!admission) {
-        write_error(res, admission.status());
-        return;
-    }
-    record_and_answer(device, context, *admission, {attendee_id, "phone", "", 0}, res);
+    answer_checkin(*request.device.schedule, request.context.checkins.phone(attendee_id, session),
+                   res);
 }
 
 Result<nlohmann::json> json_object(const std::string& body)
 {
     auto json = nlohmann::json::parse(body, nullptr, false);
     if (json.is_discarded() || !json.is_object()) {
-        return Status::error("malformed_request", "The request body must be a JSON object.",
+        return Status::error(err::malformed_request, "The request body must be a JSON object.",
                              "Reload the page.");
     }
     return json;
@@ -91,7 +83,7 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
     // The token lets someone check in without being at the entrance, so only the device's
     // own screen or a logged-in staff browser may see it.
     if (!loopback(request.http.remote_addr) && !find_staff_session(device, request.http)) {
-        write_error(res, Status::error("unauthenticated",
+        write_error(res, Status::error(err::unauthenticated,
                                        "The display needs a staff login or must run on the kiosk.",
                                        "Log in on /staff in this browser first."));
         return;
@@ -138,8 +130,8 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
 void handle_phone_checkin(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    if (!device.checkin_limiter->allow(request.http.remote_addr)) {
-        write_error(res, Status::error("rate_limited", "Too many attempts from this phone.",
+    if (!request.context.checkin_limiter.allow(request.http.remote_addr)) {
+        write_error(res, Status::error(err::rate_limited, "Too many attempts from this phone.",
                                        "Wait a minute and scan again."));
         return;
     }
@@ -157,20 +149,20 @@ void handle_phone_checkin(const ApiRequest& request, httplib::Response& res)
                                         cookie_value(request.http, kPhoneCookie).value_or(""),
                                         unix_of(device.clock.now()));
     if (!identity || device.store->is_revoked(identity->attendee_id, identity->issue)) {
-        write_error(
-            res, Status::error("phone_not_identified", "This phone does not know who you are yet.",
-                               "Enter your badge code, or your registration number and "
-                               "family name, once."));
+        write_error(res, Status::error(err::phone_not_identified,
+                                       "This phone does not know who you are yet.",
+                                       "Enter your badge code, or your registration number and "
+                                       "family name, once."));
         return;
     }
-    record_phone_checkin(device, **session, identity->attendee_id, res);
+    record_phone_checkin(request, **session, identity->attendee_id, res);
 }
 
 void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    if (!device.phone_limiter->allow(request.http.remote_addr)) {
-        write_error(res, Status::error("rate_limited", "Too many attempts from this phone.",
+    if (!request.context.phone_limiter.allow(request.http.remote_addr)) {
+        write_error(res, Status::error(err::rate_limited, "Too many attempts from this phone.",
                                        "Wait a minute, or ask at the registration desk."));
         res.set_header("Retry-After", "60");
         return;
@@ -185,42 +177,29 @@ void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
         write_error(res, session.status());
         return;
     }
-    PhoneIdentity identity;
-    const Status not_found = Status::error(
-        "identity_not_found", "We could not find you with these details.",
-        "Check them against your badge or confirmation e-mail, or ask at the registration desk.");
+    PhoneProof proof;
     if (auto c = body->find("credential"); c != body->end() && c->is_string()) {
-        auto credential = device.verifier()->verify(c->get<std::string>());
-        if (!credential || credential->module_id != device.config.module.id() ||
-            device.store->is_revoked(credential->attendee_id, credential->issue)) {
-            write_error(res, not_found);
-            return;
-        }
-        identity.attendee_id = credential->attendee_id;
-        identity.issue = credential->issue;
+        proof.credential = c->get<std::string>();
     } else {
         auto id = body->find("attendee_id");
         auto family = body->find("family_name");
         if (id == body->end() || !id->is_string() || family == body->end() ||
             !family->is_string()) {
-            write_error(res, Status::error("malformed_request",
+            write_error(res, Status::error(err::malformed_request,
                                            "Send your badge code, or your registration number "
                                            "and family name.",
                                            "Fill in one of the two forms."));
             return;
         }
-        std::string attendee_id = id->get<std::string>();
-        attendee_id.erase(0, attendee_id.find_first_not_of(' '));
-        attendee_id.erase(attendee_id.find_last_not_of(' ') + 1);
-        auto attendee = device.store->attendee(attendee_id);
-        if (!attendee ||
-            fold_for_match(attendee->family_name) != fold_for_match(family->get<std::string>())) {
-            write_error(res, not_found);
-            return;
-        }
-        identity.attendee_id = attendee->id;
-        identity.issue = device.store->current_issue(attendee->id);
+        proof.attendee_id = id->get<std::string>();
+        proof.family_name = family->get<std::string>();
     }
+    auto identified = request.context.checkins.identify(proof);
+    if (!identified) {
+        write_error(res, identified.status());
+        return;
+    }
+    PhoneIdentity identity = *identified;
     // Remembered until a day after the module's last session.
     Instant module_end = device.schedule->module_end();
     identity.expires = unix_of(module_end) + 24 * 3600;
@@ -230,7 +209,7 @@ void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
                    std::string(kPhoneCookie) + "=" +
                        make_phone_cookie(device.display_secret, identity) +
                        "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age));
-    record_phone_checkin(device, **session, identity.attendee_id, res);
+    record_phone_checkin(request, **session, identity.attendee_id, res);
 }
 
 }  // namespace ck

@@ -15,10 +15,10 @@ void handle_page(const ApiRequest& request, httplib::Response& res)
     std::string path = request.http.path == "/" ? "/index.html" : request.http.path;
     if (path == "/p") path = "/phone";
     if (path.find('.') == std::string::npos) path += ".html";
-    auto file = find_web_file(path, request.device.web_dir);
+    auto file = find_web_file(path, request.context.web_dir);
     if (!file) {
         write_error(res,
-                    Status::error("not_found", "There is nothing at " + request.http.path + ".",
+                    Status::error(err::not_found, "There is nothing at " + request.http.path + ".",
                                   "Check the address."));
         return;
     }

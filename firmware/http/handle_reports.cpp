@@ -56,7 +56,7 @@ void handle_export(const ApiRequest& request, httplib::Response& res)
         write_json(res, 200, export_json(device));
         return;
     }
-    write_error(res, Status::error("malformed_request", "Unknown export format.",
+    write_error(res, Status::error(err::malformed_request, "Unknown export format.",
                                    "Use format=csv or format=json."));
 }
 
@@ -69,7 +69,7 @@ void handle_close_module(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
     if (device.store->module_closed()) {
-        write_error(res, Status::error("module_closed", "The module is already closed.",
+        write_error(res, Status::error(err::module_closed, "The module is already closed.",
                                        "Its completion records are under Completion."));
         return;
     }
@@ -91,7 +91,7 @@ void handle_audit(const ApiRequest& request, httplib::Response& res)
         if (request.http.has_param("before"))
             before = std::stoull(request.http.get_param_value("before"));
     } catch (const std::exception&) {
-        write_error(res, Status::error("malformed_request", "limit and before must be numbers.",
+        write_error(res, Status::error(err::malformed_request, "limit and before must be numbers.",
                                        "For example ?limit=100&before=250."));
         return;
     }

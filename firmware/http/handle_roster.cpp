@@ -13,7 +13,7 @@ void handle_import_roster(const ApiRequest& request, httplib::Response& res)
     bool json = type.rfind("application/json", 0) == 0;
     bool csv = type.rfind("text/csv", 0) == 0 || type.rfind("text/plain", 0) == 0;
     if (!json && !csv) {
-        write_error(res, Status::error("unsupported_media_type",
+        write_error(res, Status::error(err::unsupported_media_type,
                                        "Send the roster as text/csv or application/json.",
                                        "Set the Content-Type header to match the file."));
         return;
@@ -22,7 +22,7 @@ void handle_import_roster(const ApiRequest& request, httplib::Response& res)
     nlohmann::json report = roster_import_report_to_json(import);
     if (!import.file_error.empty()) {
         write_error(res,
-                    Status::error("malformed_request", import.file_error,
+                    Status::error(err::malformed_request, import.file_error,
                                   "Fix the file and upload it again."),
                     report);
         return;

@@ -2,13 +2,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "app/checkin_service.hpp"
 #include "app/device.hpp"
+#include "app/sync_control.hpp"
 #include "core/attendance.hpp"
-#include "core/checkin_policy.hpp"
 #include "core/password.hpp"
 #include "core/text_fold.hpp"
 #include "http/api_json.hpp"
-#include "http/checkin_flow.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
 
@@ -40,7 +40,7 @@ Result<nlohmann::json> parse_object_body(const std::string& body)
     if (body.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
     auto json = nlohmann::json::parse(body, nullptr, false);
     if (json.is_discarded() || !json.is_object()) {
-        return Status::error("malformed_request", "The request body must be a JSON object.",
+        return Status::error(err::malformed_request, "The request body must be a JSON object.",
                              "Send JSON such as {\"session_id\": \"d1-am\"}.");
     }
     return json;
@@ -58,8 +58,6 @@ bool matches(const Attendee& a, const std::string& query)
 }
 
 }  // namespace
-
-nlohmann::json sync_status_json(Device& device);  // handle_admin.cpp
 
 void handle_summary(const ApiRequest& request, httplib::Response& res)
 {
@@ -99,7 +97,7 @@ void handle_summary(const ApiRequest& request, httplib::Response& res)
           {"source", device.clock.trust_source()},
           {"time", now_text},
           {"held", device.store->held_count()}}},
-        {"sync", sync_status_json(device)},
+        {"sync", request.context.sync.status()},
         {"module_closed", device.store->module_closed()}};
     write_json_with_etag(request.http, res, body, {"/now", "/clock/time"});
 }
@@ -120,11 +118,7 @@ void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
         for (const auto& c : device.store->checkins_of_attendee(a.id)) {
             if (c.voided) continue;
             ++attended;
-            checkins[c.session_id] = {
-                {"checkin_id", c.id},
-                {"local_time", format_local_hhmm(c.at, schedule.module().zone)},
-                {"late", c.late},
-                {"source", c.source}};
+            checkins[c.session_id] = checkin_to_json(c);
         }
         nlohmann::json item = attendee_to_json(a);
         item["sessions_attended"] = attended;
@@ -143,19 +137,12 @@ void handle_get_attendee(const ApiRequest& request, httplib::Response& res)
     auto attendee = device.store->attendee(id);
     auto checkins = device.store->checkins_of_attendee(id);
     if (!attendee && checkins.empty()) {
-        write_error(res, Status::error("not_found", "There is no attendee " + id + ".",
+        write_error(res, Status::error(err::not_found, "There is no attendee " + id + ".",
                                        "Check the registration number."));
         return;
     }
-    const date::time_zone* zone = device.config.module.zone;
     nlohmann::json history = nlohmann::json::array();
-    for (const auto& c : checkins) {
-        nlohmann::json item = checkin_json(c, zone);
-        item["staff"] = c.staff;
-        item["voided"] = c.voided;
-        item["void_reason"] = c.void_reason;
-        history.push_back(std::move(item));
-    }
+    for (const auto& c : checkins) history.push_back(checkin_to_json(c));
     CompletionResult completion =
         evaluate_completion(device.config.module, attended_session_ids(checkins));
     nlohmann::json person = attendee ? attendee_to_json(*attendee)
@@ -172,16 +159,7 @@ void handle_get_attendee(const ApiRequest& request, httplib::Response& res)
 
 void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
 {
-    Device& device = request.device;
-    const Schedule& schedule = *device.schedule;
-    std::string id = request.http.matches[1];
-    auto attendee = device.store->attendee(id);
-    if (!attendee) {
-        write_error(res,
-                    Status::error("not_found", "There is no attendee " + id + " in the roster.",
-                                  "Import the roster, or check the registration number."));
-        return;
-    }
+    const Schedule& schedule = *request.device.schedule;
     auto body = parse_object_body(request.body);
     if (!body) {
         write_error(res, body.status());
@@ -190,18 +168,14 @@ void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
     const ResolvedSession* session = nullptr;
     if (auto it = body->find("session_id"); it != body->end() && !it->is_null()) {
         if (!it->is_string() || (session = schedule.find(it->get<std::string>())) == nullptr) {
-            write_error(res, Status::error("malformed_request", "Unknown session_id.",
+            write_error(res, Status::error(err::malformed_request, "Unknown session_id.",
                                            "Use a session id of this module, e.g. \"d1-am\"."));
             return;
         }
     }
-    CheckinContext context = checkin_context(device, nullptr);
-    auto admission = admit_session(context, session, /*chosen_by_staff=*/true);
-    if (!admission) {
-        write_error(res, admission.status());
-        return;
-    }
-    record_and_answer(device, context, *admission, {id, "manual", request.staff, 0}, res);
+    answer_checkin(schedule,
+                   request.context.checkins.manual(request.http.matches[1], session, request.staff),
+                   res);
 }
 
 void handle_void_checkin(const ApiRequest& request, httplib::Response& res)
@@ -216,9 +190,9 @@ void handle_void_checkin(const ApiRequest& request, httplib::Response& res)
     if (reason == body->end() || !reason->is_string() ||
         reason->get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos ||
         reason->get<std::string>().size() > 500) {
-        write_error(res,
-                    Status::error("malformed_request", "A reason is required to void a check-in.",
-                                  "Say why, in up to 500 characters."));
+        write_error(
+            res, Status::error(err::malformed_request, "A reason is required to void a check-in.",
+                               "Say why, in up to 500 characters."));
         return;
     }
     auto voided =
@@ -228,10 +202,7 @@ void handle_void_checkin(const ApiRequest& request, httplib::Response& res)
         write_error(res, voided.status());
         return;
     }
-    nlohmann::json checkin = checkin_json(*voided, device.config.module.zone);
-    checkin["voided"] = true;
-    checkin["void_reason"] = voided->void_reason;
-    write_json(res, 200, {{"checkin", checkin}});
+    write_json(res, 200, {{"checkin", checkin_to_json(*voided)}});
 }
 
 }  // namespace ck

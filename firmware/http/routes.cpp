@@ -1,6 +1,21 @@
 #include "http/routes.hpp"
 
+#include "app/device.hpp"
+
 namespace ck {
+
+HttpContext::HttpContext(Device& device_, CheckinService& checkins_, SyncControl& sync_,
+                         std::string web_dir_)
+    : device(device_),
+      checkins(checkins_),
+      sync(sync_),
+      web_dir(std::move(web_dir_)),
+      checkin_limiter(device_.config.checkins_per_client_per_s,
+                      device_.config.checkin_burst_per_client),
+      login_limiter(0.2, 10),
+      phone_limiter(0.05, 5)
+{
+}
 
 const std::vector<Route>& route_table()
 {

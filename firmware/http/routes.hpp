@@ -7,16 +7,36 @@
 #include <string>
 #include <vector>
 
+#include "http/rate_limit.hpp"
+
 namespace ck {
 
+class CheckinService;
 class Device;
+class SyncControl;
+
+// What the handlers work with, wired by the serve command (cli/cmd_serve.cpp): the device's
+// state, the check-in use case, a narrow control of the sync, and HTTP's own limits.
+struct HttpContext {
+    HttpContext(Device& device, CheckinService& checkins, SyncControl& sync,
+                std::string web_dir = {});
+
+    Device& device;
+    CheckinService& checkins;
+    SyncControl& sync;
+    std::string web_dir;          // serve pages from disk (development); empty: the embedded pages
+    RateLimiter checkin_limiter;  // badge and phone check-ins, per client address
+    RateLimiter login_limiter;    // staff logins
+    RateLimiter phone_limiter;    // phone identification attempts
+};
 
 // What a handler gets: the parsed request, its body (already read and within the route's
-// size limit) and the device.
+// size limit) and the context.
 struct ApiRequest {
     const httplib::Request& http;
     const std::string& body;
-    Device& device;
+    HttpContext& context;
+    Device& device;     // context.device
     std::string staff;  // the logged-in staff member on staff routes, else empty
 };
 

@@ -12,11 +12,11 @@
 #include <vector>
 
 #include "app/device.hpp"
-#include "app/log.hpp"
 #include "http/error.hpp"
 #include "http/guarded_server.hpp"
 #include "http/routes.hpp"
 #include "http/staff_auth.hpp"
+#include "log/log.hpp"
 
 namespace ck {
 namespace {
@@ -107,18 +107,18 @@ Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::s
     if (!complete) close_connection_after_answer(res);
     // httplib itself answers 413 for a Content-Length above set_payload_max_length.
     if (too_large || (!complete && res.status == 413)) {
-        return Status::error("payload_too_large",
+        return Status::error(err::payload_too_large,
                              "The request body is larger than " + std::to_string(limit) + " bytes.",
                              "Send a smaller body.");
     }
     if (too_deep) {
         return Status::error(
-            "malformed_request",
+            err::malformed_request,
             "The JSON body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels.",
             "Send the JSON the API describes.");
     }
     if (!complete) {
-        return Status::error("malformed_request", "The request body could not be read.",
+        return Status::error(err::malformed_request, "The request body could not be read.",
                              "Send a complete body with a correct length or chunked framing.");
     }
     return Status::ok();
@@ -171,7 +171,7 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
     using Answer = httplib::Server::HandlerResponse;
     if (req.path.size() > kMaxPathBytes) {
         refuse(res,
-               Status::error("uri_too_long", "The address is too long.", "Check the address."));
+               Status::error(err::uri_too_long, "The address is too long.", "Check the address."));
         return Answer::Handled;
     }
     // One Content-Length of digits, or Transfer-Encoding: chunked alone.
@@ -181,13 +181,13 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
     if (lengths > 1 || codings > 1 || (lengths == 1 && codings == 1) || (lengths == 1 && !length) ||
         (codings == 1 &&
          strcasecmp(req.get_header_value("Transfer-Encoding").c_str(), "chunked") != 0)) {
-        refuse(res, Status::error("malformed_request", "The request body's length is not clear.",
+        refuse(res, Status::error(err::malformed_request, "The request body's length is not clear.",
                                   "Send one Content-Length, or Transfer-Encoding: chunked."));
         return Answer::Handled;
     }
     if (strncasecmp(req.get_header_value("Content-Type").c_str(), "multipart/", 10) == 0) {
         refuse(res,
-               Status::error("unsupported_media_type", "Multipart bodies are not accepted here.",
+               Status::error(err::unsupported_media_type, "Multipart bodies are not accepted here.",
                              "Send JSON, or CSV to the roster import."));
         return Answer::Handled;
     }
@@ -204,12 +204,12 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
         return r.method == req.method && std::regex_match(req.path, r.pattern);
     });
     if (route == routes.end()) {
-        refuse(res, Status::error("not_found", "There is nothing at " + req.path + ".",
+        refuse(res, Status::error(err::not_found, "There is nothing at " + req.path + ".",
                                   "Check the address."));
         return Answer::Handled;
     }
     if (lengths == 1 && *length > route->max_body) {
-        refuse(res, Status::error("payload_too_large",
+        refuse(res, Status::error(err::payload_too_large,
                                   "The request body is larger than " +
                                       std::to_string(route->max_body) + " bytes.",
                                   "Send a smaller body."));
@@ -218,12 +218,12 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
     return Answer::Unhandled;
 }
 
-void dispatch(const Route& route, Device& device, const httplib::Request& req,
+void dispatch(const Route& route, HttpContext& context, const httplib::Request& req,
               httplib::Response& res, const std::string& body)
 {
-    ApiRequest request{req, body, device, {}};
+    ApiRequest request{req, body, context, context.device, {}};
     if (route.access == Access::staff) {
-        auto session = authorize_staff(device, req, req.method != "GET");
+        auto session = authorize_staff(context.device, req, req.method != "GET");
         if (!session) {
             write_error(res, session.status());
             return;
@@ -235,11 +235,11 @@ void dispatch(const Route& route, Device& device, const httplib::Request& req,
 
 }  // namespace
 
-std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions& options)
+std::unique_ptr<httplib::Server> make_server(HttpContext& context, const ServerOptions& options)
 {
     auto server = std::make_unique<GuardedServer>();
     httplib::Server& svr = *server;
-    const std::size_t default_limit = device.config.max_body_bytes;
+    const std::size_t default_limit = context.device.config.max_body_bytes;
 
     svr.set_tcp_nodelay(true);
     std::size_t largest = default_limit;
@@ -268,14 +268,14 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
         std::string method = route.method;
         if (method == "GET") {
             svr.Get(route.pattern,
-                    [r, &device](const httplib::Request& req, httplib::Response& res) {
-                        dispatch(*r, device, req, res, req.body);
+                    [r, &context](const httplib::Request& req, httplib::Response& res) {
+                        dispatch(*r, context, req, res, req.body);
                     });
             continue;
         }
         std::size_t limit = route.max_body != 0 ? route.max_body : default_limit;
-        auto handler = [r, &device, limit](const httplib::Request& req, httplib::Response& res,
-                                           const httplib::ContentReader& reader) {
+        auto handler = [r, &context, limit](const httplib::Request& req, httplib::Response& res,
+                                            const httplib::ContentReader& reader) {
             std::string body;
             bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
             bool json = req.get_header_value("Content-Type").rfind("text/", 0) != 0;
@@ -284,7 +284,7 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
                 write_error(res, s);
                 return;
             }
-            dispatch(*r, device, req, res, body);
+            dispatch(*r, context, req, res, body);
         };
         if (method == "POST") svr.Post(route.pattern, handler);
         if (method == "PUT") svr.Put(route.pattern, handler);
@@ -299,26 +299,28 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
         if (!res.body.empty()) return;
         switch (res.status) {
             case 404:
-                write_error(res, Status::error("not_found", "There is nothing at " + req.path + ".",
-                                               "Check the address."));
+                write_error(res,
+                            Status::error(err::not_found, "There is nothing at " + req.path + ".",
+                                          "Check the address."));
                 break;
             case 413:
                 write_error(res,
-                            Status::error("payload_too_large", "The request body is too large.",
+                            Status::error(err::payload_too_large, "The request body is too large.",
                                           "Send a smaller body."));
                 break;
             case 400:
-                write_error(
-                    res, Status::error("malformed_request", "The request could not be understood.",
-                                       "Send a well-formed HTTP request."));
+                write_error(res, Status::error(err::malformed_request,
+                                               "The request could not be understood.",
+                                               "Send a well-formed HTTP request."));
                 break;
             default:
                 if (res.status >= 500) {
-                    write_error(res, Status::error("internal_error", "The server failed.",
+                    write_error(res, Status::error(err::internal_error, "The server failed.",
                                                    "Try again; if it persists, see the log."));
                 } else {
-                    write_error(res, Status::error("malformed_request", "The request was refused.",
-                                                   "Check the request."));
+                    write_error(res,
+                                Status::error(err::malformed_request, "The request was refused.",
+                                              "Check the request."));
                 }
         }
     });
@@ -333,7 +335,7 @@ std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions
                 CK_ERROR("http", req.method << " " << req.path << " failed");
             }
             res.headers.clear();
-            write_error(res, Status::error("internal_error", "The server failed.",
+            write_error(res, Status::error(err::internal_error, "The server failed.",
                                            "Try again; if it persists, see the log."));
         });
     return server;

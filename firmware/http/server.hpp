@@ -11,7 +11,7 @@
 
 namespace ck {
 
-class Device;
+struct HttpContext;
 
 // Chosen from bench/ measurements; bench/README.md gives the reasons.
 struct ServerOptions {
@@ -23,12 +23,12 @@ struct ServerOptions {
     int keep_alive_seconds = 1;
 };
 
-// Builds a server for `device` (which must outlive it). Guards: a GuardedServer that bounds
+// Builds a server for `context` (which must outlive it). Guards: a GuardedServer that bounds
 // each request's head and time (http/guarded_server.hpp), a growing worker pool,
 // TCP_NODELAY, payload and JSON-depth limits that also hold for chunked bodies, refusals
 // of what cpp-httplib 0.11.4 mishandles (SECURITY.md), an exception handler that leaks
 // nothing, the error envelope on every 4xx/5xx, and no-store / security headers.
-std::unique_ptr<httplib::Server> make_server(Device& device, const ServerOptions& options);
+std::unique_ptr<httplib::Server> make_server(HttpContext& context, const ServerOptions& options);
 
 // True when a server listening on `host`:`port` answers GET /healthz with 200 within a few
 // seconds (a wildcard host is asked on loopback). The systemd watchdog asks this.

@@ -5,11 +5,11 @@
 #include <chrono>
 
 #include "app/device.hpp"
-#include "app/log.hpp"
 #include "core/password.hpp"
 #include "http/error.hpp"
 #include "http/rate_limit.hpp"
 #include "http/routes.hpp"
+#include "log/log.hpp"
 
 namespace ck {
 namespace {
@@ -78,12 +78,13 @@ Result<StaffSession> authorize_staff(Device& device, const httplib::Request& req
 {
     auto session = find_staff_session(device, req);
     if (!session) {
-        return Status::error("unauthenticated", "You are not logged in, or your session expired.",
+        return Status::error(err::unauthenticated,
+                             "You are not logged in, or your session expired.",
                              "Log in on the staff page.");
     }
     if (state_changing &&
         !equal_secret(req.get_header_value("X-CSRF-Token"), session->csrf_token)) {
-        return Status::error("csrf_failed", "This request lacks a valid CSRF token.",
+        return Status::error(err::csrf_failed, "This request lacks a valid CSRF token.",
                              "Reload the staff page and try again.");
     }
     return *session;
@@ -98,8 +99,8 @@ void handle_get_session(const ApiRequest& request, httplib::Response& res)
 void handle_login(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    if (!device.login_limiter->allow(request.http.remote_addr)) {
-        write_error(res, Status::error("rate_limited", "Too many login attempts from here.",
+    if (!request.context.login_limiter.allow(request.http.remote_addr)) {
+        write_error(res, Status::error(err::rate_limited, "Too many login attempts from here.",
                                        "Wait a minute and try again."));
         res.set_header("Retry-After", "60");
         return;
@@ -107,7 +108,7 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
     auto body = nlohmann::json::parse(request.body, nullptr, false);
     if (!body.is_object() || !body.contains("username") || !body["username"].is_string() ||
         !body.contains("password") || !body["password"].is_string()) {
-        write_error(res, Status::error("malformed_request",
+        write_error(res, Status::error(err::malformed_request,
                                        "Send {\"username\": \"...\", \"password\": \"...\"}.",
                                        "Both fields are strings."));
         return;
@@ -118,7 +119,7 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
     std::int64_t now = unix_now(device);
     if (account && account->blocked_until > now) {
         std::int64_t wait = account->blocked_until - now;
-        write_error(res, Status::error("rate_limited",
+        write_error(res, Status::error(err::rate_limited,
                                        "Too many wrong passwords for this account; try again in " +
                                            std::to_string(wait) + " seconds.",
                                        "Wait, or ask another staff member to reset the password."));
@@ -142,7 +143,7 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
                                                   << request.http.remote_addr << " (" << n
                                                   << " in a row)");
         }
-        write_error(res, Status::error("bad_credentials", "Wrong username or password.",
+        write_error(res, Status::error(err::bad_credentials, "Wrong username or password.",
                                        "Check both and try again."));
         return;
     }

@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "app/log.hpp"
+#include "log/log.hpp"
 
 namespace ck {
 namespace {

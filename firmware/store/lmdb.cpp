@@ -33,18 +33,18 @@ Status lmdb_status(int rc, std::string_view what)
     if (rc == MDB_SUCCESS) return Status::ok();
     std::string message = std::string(what) + ": " + mdb_strerror(rc);
     if (rc == MDB_MAP_FULL || rc == ENOSPC || rc == EDQUOT) {
-        return Status::error("storage_full", message,
+        return Status::error(err::storage_full, message,
                              "Free disk space or raise the store's map size, then retry.");
     }
     if (rc == EROFS || rc == EACCES || rc == EPERM || rc == EIO) {
-        return Status::error("storage_unavailable", message,
+        return Status::error(err::storage_unavailable, message,
                              "Check that the data directory is on a writable, healthy disk.");
     }
     if (rc == MDB_VERSION_MISMATCH || rc == MDB_INVALID || rc == MDB_CORRUPTED) {
-        return Status::error("store_unreadable", message,
+        return Status::error(err::store_unreadable, message,
                              "The data directory does not hold a store this version can read.");
     }
-    return Status::error("storage_error", message, "See the device log.");
+    return Status::error(err::storage_error, message, "See the device log.");
 }
 
 LmdbEnv::~LmdbEnv()
@@ -112,7 +112,8 @@ Result<Txn> Txn::begin(const LmdbEnv& env, Mode mode, Txn* parent)
 
 Status Txn::commit()
 {
-    if (txn_ == nullptr) return Status::error("storage_error", "commit of a finished transaction");
+    if (txn_ == nullptr)
+        return Status::error(err::storage_error, "commit of a finished transaction");
     if (read_error_ != MDB_SUCCESS) {
         abort();
         return lmdb_status(read_error_, "reading the store");

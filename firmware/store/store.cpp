@@ -123,14 +123,14 @@ Status Store::open_databases()
         int found = parse_schema_version(*version);
         if (found > kStoreSchemaVersion) {
             return Status::error(
-                "store_too_new",
+                err::store_too_new,
                 "the store has schema version " + std::to_string(found) +
                     ", newer than this program's " + std::to_string(kStoreSchemaVersion),
                 "Install the course-kiosk version that wrote this store, or use a new data "
                 "directory.");
         }
         if (found < 1) {
-            return Status::error("store_unreadable", "the store's schema version is invalid",
+            return Status::error(err::store_unreadable, "the store's schema version is invalid",
                                  "Use a new data directory and restore from an export.");
         }
         // Versions 1..kStoreSchemaVersion: no migration exists yet (only version 1).
@@ -162,7 +162,12 @@ std::optional<Attendee> Store::attendee(std::string_view id) const
 {
     auto txn = read();
     if (!txn) return std::nullopt;
-    auto v = txn->get(attendees_, id);
+    return read_attendee(*txn, id);
+}
+
+std::optional<Attendee> Store::read_attendee(const Txn& txn, std::string_view id) const
+{
+    auto v = txn.get(attendees_, id);
     if (!v) return std::nullopt;
     auto json = parse_json(*v);
     if (!json) return std::nullopt;
@@ -292,7 +297,7 @@ Result<std::uint16_t> Store::reissue(std::string_view attendee_id, std::string_v
         std::uint16_t current = 1;
         if (auto v = txn.get(issues_, attendee_id); v && v->size() == 2) current = decode_u16(*v);
         if (current == 0xffff) {
-            return Status::error("malformed_request", "this badge cannot be re-issued again",
+            return Status::error(err::malformed_request, "this badge cannot be re-issued again",
                                  "Give the attendee a new registration id.");
         }
         next = static_cast<std::uint16_t>(current + 1);

@@ -13,6 +13,7 @@
 // - Nothing is deleted: a void is a new event that marks the check-in.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,9 @@ struct CheckinRecord {
     std::string void_reason;
 };
 
+// The one JSON shape of a check-in: as stored, as every answer and export shows it
+// (schemas/attendee.schema.json#/$defs/checkin), with "local_time" (HH:MM in the module's
+// zone). Field names are stable: stored records are read back with checkin_from_json.
 nlohmann::json checkin_to_json(const CheckinRecord& record);
 // The sessions with a valid (non-voided) check-in among `checkins`.
 std::set<std::string> attended_session_ids(const std::vector<CheckinRecord>& checkins);
@@ -69,7 +73,6 @@ struct NewCheckin {
     std::string at_text;
     std::string source;
     bool late = false;
-    bool not_in_roster = false;
     bool clock_untrusted = false;
     std::string staff;
     std::uint16_t issue = 0;
@@ -93,8 +96,13 @@ struct HeldCheckin {
 };
 
 struct CheckinOutcome {
-    bool created = false;  // false: the attendee already had a valid check-in there
-    CheckinRecord record;  // the new check-in, or the first one
+    bool created = false;              // false: the attendee already had a valid check-in there
+    CheckinRecord record;              // the new check-in, or the first one
+    std::optional<Attendee> attendee;  // the roster's entry, read in the same transaction
+};
+
+struct HoldOutcome {
+    std::optional<Attendee> attendee;  // the roster's entry, read in the same transaction
 };
 
 struct RosterStats {
@@ -148,12 +156,12 @@ public:
     // --- check-ins
     // Records a check-in unless the attendee already has a valid one in that session;
     // exactly one wins when several race. Appends a "checkin" event in the same
-    // transaction.
+    // transaction, which also reads the attendee: not_in_roster is set from it.
     Result<CheckinOutcome> record_checkin(const NewCheckin& checkin);
     std::optional<CheckinRecord> checkin(std::string_view checkin_id) const;
 
     // --- check-ins held while the clock was not trusted (store_held.cpp)
-    Status hold_checkin(const HeldCheckin& held);
+    Result<HoldOutcome> hold_checkin(const HeldCheckin& held);
     std::vector<HeldCheckin> held_checkins() const;
     std::size_t held_count() const;
     // Files a held check-in as `checkin` and forgets the hold, in one transaction (with an
@@ -227,6 +235,13 @@ public:
     // Never beyond last_seq.
     Status set_acked_through(std::uint64_t seq, bool rewind);
 
+    // Called after every commit that appended events (from the committing thread, after
+    // the commit): the sync relay's wake-up. Set once, before the store is shared.
+    void on_events_committed(std::function<void()> listener)
+    {
+        events_listener_ = std::move(listener);
+    }
+
     // Map use, for /metrics and doctor.
     std::size_t map_size() const { return env_.map_size(); }
     std::size_t used_bytes() const { return env_.used_bytes(); }
@@ -242,6 +257,12 @@ private:
     Status insert_checkin(Txn& txn, const NewCheckin& checkin, CheckinOutcome& outcome);
     Status upsert_attendees(Txn& txn, const std::vector<Attendee>& attendees, RosterStats& stats);
     std::optional<CheckinRecord> read_checkin(const Txn& txn, std::string_view id) const;
+    std::optional<Attendee> read_attendee(const Txn& txn, std::string_view id) const;
+    // After a write that appended events has committed.
+    void events_committed() const
+    {
+        if (events_listener_) events_listener_();
+    }
     Result<Txn> read() const { return Txn::begin(env_, Txn::Mode::read_only); }
 
     LmdbEnv env_;
@@ -261,6 +282,7 @@ private:
     MDB_dbi held_ = 0;                 // held check-in id -> HeldCheckin JSON
     MDB_dbi audit_ = 0;                // seq (u64 BE) -> entry JSON
     std::unique_ptr<WriteQueue> writes_;
+    std::function<void()> events_listener_;
 };
 
 // A random (version 4) UUID, from OpenSSL's generator.

@@ -9,11 +9,13 @@ using namespace store_detail;
 
 nlohmann::json checkin_to_json(const CheckinRecord& r)
 {
+    // at_text is RFC 3339 in the module's zone: its hours and minutes are the local time.
     return {{"id", r.id},
             {"attendee_id", r.attendee_id},
             {"session_id", r.session_id},
             {"at_unix", r.at.time_since_epoch().count()},
             {"at", r.at_text},
+            {"local_time", r.at_text.size() >= 16 ? r.at_text.substr(11, 5) : std::string()},
             {"source", r.source},
             {"late", r.late},
             {"not_in_roster", r.not_in_roster},
@@ -83,12 +85,14 @@ Result<CheckinOutcome> Store::record_checkin(const NewCheckin& c)
     CheckinOutcome outcome;
     Status s = writes_->run([&](Txn& txn) { return insert_checkin(txn, c, outcome); });
     if (!s) return s;
+    if (outcome.created) events_committed();
     return outcome;
 }
 
 Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outcome)
 {
     outcome = {};
+    outcome.attendee = read_attendee(txn, c.attendee_id);
     // The writer runs one job at a time, so this check and the insert are atomic.
     std::string prefix = join_key({c.attendee_id, c.session_id, ""});
     std::optional<CheckinRecord> existing;
@@ -113,7 +117,7 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
     r.at_text = c.at_text;
     r.source = c.source;
     r.late = c.late;
-    r.not_in_roster = c.not_in_roster;
+    r.not_in_roster = !outcome.attendee.has_value();
     r.clock_untrusted = c.clock_untrusted;
     r.staff = c.staff;
     r.issue = c.issue;
@@ -162,12 +166,12 @@ Result<CheckinRecord> Store::void_checkin(std::string_view module_id, std::strin
     Status s = writes_->run([&](Txn& txn) -> Status {
         auto record = read_checkin(txn, checkin_id);
         if (!record) {
-            return Status::error("not_found",
+            return Status::error(err::not_found,
                                  "There is no check-in " + std::string(checkin_id) + ".",
                                  "Reload the attendee and pick the check-in again.");
         }
         if (record->voided) {
-            return Status::error("already_voided", "This check-in was already voided.",
+            return Status::error(err::already_voided, "This check-in was already voided.",
                                  "Reload the attendee to see its current state.");
         }
         record->voided = true;
@@ -196,6 +200,7 @@ Result<CheckinRecord> Store::void_checkin(std::string_view module_id, std::strin
         return Status::ok();
     });
     if (!s) return s;
+    events_committed();
     return voided;
 }
 

@@ -42,10 +42,15 @@ std::optional<HeldCheckin> held_from_json(std::string_view text)
 
 }  // namespace
 
-Status Store::hold_checkin(const HeldCheckin& held)
+Result<HoldOutcome> Store::hold_checkin(const HeldCheckin& held)
 {
-    return writes_->run(
-        [&](Txn& txn) { return txn.put(held_, held.id, held_to_json(held).dump()); });
+    HoldOutcome outcome;
+    Status s = writes_->run([&](Txn& txn) {
+        outcome.attendee = read_attendee(txn, held.attendee_id);
+        return txn.put(held_, held.id, held_to_json(held).dump());
+    });
+    if (!s) return s;
+    return outcome;
 }
 
 std::vector<HeldCheckin> Store::held_checkins() const
@@ -77,7 +82,7 @@ Result<CheckinOutcome> Store::file_held_checkin(std::string_view held_id, const 
     Status s = writes_->run([&](Txn& txn) -> Status {
         auto value = txn.get(held_, held_id);
         if (!value) {
-            return Status::error("not_found", "This check-in is no longer held.",
+            return Status::error(err::not_found, "This check-in is no longer held.",
                                  "Reload the list.");
         }
         auto held = held_from_json(*value);
@@ -95,6 +100,7 @@ Result<CheckinOutcome> Store::file_held_checkin(std::string_view held_id, const 
                              {"duplicate", !outcome.created}});
     });
     if (!s) return s;
+    if (outcome.created) events_committed();
     return outcome;
 }
 

@@ -154,6 +154,7 @@ Result<int> Store::close_module(const ModuleEdition& module, const Actor& actor)
         return append_audit(txn, actor, "close_module", {{"completion_records", written}});
     });
     if (!s) return s;
+    if (written > 0) events_committed();
     return written;
 }
 

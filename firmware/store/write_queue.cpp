@@ -21,7 +21,7 @@ Status WriteQueue::run(Job job)
     std::future<Status> done;
     {
         std::lock_guard lock(mutex_);
-        if (stopping_) return Status::error("storage_unavailable", "the store is closing");
+        if (stopping_) return Status::error(err::storage_unavailable, "the store is closing");
         queue_.push_back(Pending{std::move(job), {}});
         done = queue_.back().done.get_future();
     }
@@ -76,9 +76,10 @@ void WriteQueue::run_batch(std::deque<Pending>& batch)
         try {
             status = p.job(*child);
         } catch (const std::exception& e) {
-            status = Status::error("internal_error", std::string("write job failed: ") + e.what());
+            status =
+                Status::error(err::internal_error, std::string("write job failed: ") + e.what());
         } catch (...) {
-            status = Status::error("internal_error", "write job failed");
+            status = Status::error(err::internal_error, "write job failed");
         }
         if (status) status = child->commit();
         child->abort();  // no-op after a commit

@@ -1,8 +1,8 @@
 #include "sync/outbox_relay.hpp"
 
+#include "app/clock_correction.hpp"
 #include "app/device.hpp"
-#include "app/held_filer.hpp"
-#include "app/log.hpp"
+#include "log/log.hpp"
 
 namespace ck {
 namespace {
@@ -11,7 +11,7 @@ Status refused(const RegistryReply& reply)
 {
     std::string detail = reply.body.substr(0, 300);
     return Status::error(
-        "registry_" + std::to_string(reply.status),
+        err::registry_refused(reply.status),
         "The registry refused the events (HTTP " + std::to_string(reply.status) + "): " + detail,
         reply.status == 401 || reply.status == 403
             ? "Check the device token in registry.token_file."
@@ -30,7 +30,17 @@ std::optional<std::uint64_t> parse_acked_through(std::string_view body)
     return json["acked_through"].get<std::uint64_t>();
 }
 
-OutboxRelay::OutboxRelay(Device& device) : device_(device) {}
+OutboxRelay::OutboxRelay(Device& device, CheckinService& checkins,
+                         std::unique_ptr<RegistryTransport> transport)
+    : device_(device), checkins_(checkins), transport_(std::move(transport))
+{
+    if (!transport_ && device_.config.registry) {
+        transport_ = std::make_unique<RegistryClient>(
+            *device_.config.registry, std::chrono::seconds(device_.config.registry->timeout_s));
+    }
+}
+
+bool OutboxRelay::configured() const { return device_.config.registry.has_value(); }
 
 OutboxRelay::~OutboxRelay()
 {
@@ -44,7 +54,7 @@ OutboxRelay::~OutboxRelay()
 
 void OutboxRelay::start()
 {
-    if (!device_.config.registry || thread_.joinable()) return;
+    if (!transport_ || thread_.joinable()) return;
     thread_ = std::thread([this] { run(); });
 }
 
@@ -53,6 +63,17 @@ void OutboxRelay::wake()
     {
         std::lock_guard lock(mutex_);
         woken_ = true;
+        roster_forced_ = true;
+    }
+    wake_.notify_all();
+}
+
+void OutboxRelay::events_committed()
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (failures_ > 0) return;  // backing off: the next attempt takes these too
+        woken_ = true;
     }
     wake_.notify_all();
 }
@@ -60,14 +81,13 @@ void OutboxRelay::wake()
 SyncOutcome OutboxRelay::sync_once()
 {
     SyncOutcome outcome;
-    if (!device_.config.registry) {
+    if (!transport_) {
         outcome.retryable = false;
-        outcome.error = Status::error("sync_not_configured", "No registry is configured.",
+        outcome.error = Status::error(err::sync_not_configured, "No registry is configured.",
                                       "Add a \"registry\" to the config.");
         return outcome;
     }
-    RegistryClient client(*device_.config.registry,
-                          std::chrono::seconds(device_.config.registry->timeout_s));
+    RegistryTransport& client = *transport_;
     Store& store = *device_.store;
     int rewinds = 0;
     for (;;) {
@@ -75,7 +95,7 @@ SyncOutcome OutboxRelay::sync_once()
         std::uint64_t last = store.last_seq();
         if (acked >= last) {
             outcome.caught_up = true;
-            pull_roster(client);
+            if (roster_due()) pull_roster(client);
             return outcome;
         }
         auto events = store.events_from(acked + 1, kBatchSize);
@@ -87,7 +107,7 @@ SyncOutcome OutboxRelay::sync_once()
         RegistryReply reply = client.post_events(device_.config.device_id, batch);
         if (reply.date) note_registry_time(*reply.date, reply.round_trip);
         if (reply.status == 0) {
-            outcome.error = Status::error("registry_unreachable",
+            outcome.error = Status::error(err::registry_unreachable,
                                           "The registry did not answer: " + reply.transport_error,
                                           "Check the venue network; events wait in the outbox.");
             return outcome;
@@ -96,7 +116,7 @@ SyncOutcome OutboxRelay::sync_once()
         if (reply.status == 200) {
             auto n = parse_acked_through(reply.body);
             if (!n || *n > last) {
-                outcome.error = Status::error("registry_bad_answer",
+                outcome.error = Status::error(err::registry_bad_answer,
                                               "The registry's answer has no valid acked_through.",
                                               "Report this to the registry's operators.");
                 return outcome;
@@ -108,7 +128,7 @@ SyncOutcome OutboxRelay::sync_once()
             }
             if (*n <= acked) {
                 if (++rewinds > 3) {
-                    outcome.error = Status::error("registry_no_progress",
+                    outcome.error = Status::error(err::registry_no_progress,
                                                   "The registry acknowledges nothing new.",
                                                   "Report this to the registry's operators.");
                     return outcome;
@@ -122,7 +142,7 @@ SyncOutcome OutboxRelay::sync_once()
             auto n = parse_acked_through(reply.body);
             if (!n || ++rewinds > 3) {
                 outcome.error =
-                    Status::error("registry_conflict", "The registry keeps answering 409.",
+                    Status::error(err::registry_conflict, "The registry keeps answering 409.",
                                   "Report this to the registry's operators.");
                 return outcome;
             }
@@ -138,7 +158,19 @@ SyncOutcome OutboxRelay::sync_once()
     }
 }
 
-void OutboxRelay::pull_roster(RegistryClient& client)
+bool OutboxRelay::roster_due()
+{
+    const auto interval =
+        std::chrono::seconds(device_.config.registry ? device_.config.registry->interval_s : 30);
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    if (!roster_forced_ && roster_pulled_ && now - *roster_pulled_ < interval) return false;
+    roster_forced_ = false;
+    roster_pulled_ = now;
+    return true;
+}
+
+void OutboxRelay::pull_roster(RegistryTransport& client)
 {
     Store& store = *device_.store;
     const std::string module_id = device_.config.module.id();
@@ -152,7 +184,7 @@ void OutboxRelay::pull_roster(RegistryClient& client)
     };
     if (reply.status == 304) return;
     if (reply.status != 200) {
-        fail(Status::error("roster_unavailable",
+        fail(Status::error(err::roster_unavailable,
                            "The registry's roster could not be fetched: " +
                                (reply.status == 0 ? reply.transport_error
                                                   : "HTTP " + std::to_string(reply.status)),
@@ -187,15 +219,8 @@ void OutboxRelay::note_registry_time(Instant registry_time, std::chrono::millise
         clock_offset_s_ = (estimate - local).count();
     }
     // An untrusted clock (no NTP, not set by staff) takes the registry's time (SPEC 8).
-    if (!device_.clock.trusted()) {
-        device_.set_clock(estimate, "registry");
-        device_.store->audit(device_.actor("registry"), "set_clock",
-                             {{"from", format_rfc3339(local, device_.config.module.zone)},
-                              {"to", format_rfc3339(estimate, device_.config.module.zone)}});
-        CK_INFO("clock",
-                "set from the registry's Date: offset was " << (estimate - local).count() << " s");
-        file_held_checkins(device_);
-    }
+    if (!device_.clock.trusted())
+        correct_clock(device_, checkins_, estimate, "registry", "registry");
 }
 
 void OutboxRelay::record(const SyncOutcome& outcome,
@@ -221,7 +246,8 @@ void OutboxRelay::record(const SyncOutcome& outcome,
 
 void OutboxRelay::run()
 {
-    const auto interval = std::chrono::seconds(device_.config.registry->interval_s);
+    const auto interval =
+        std::chrono::seconds(device_.config.registry ? device_.config.registry->interval_s : 30);
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         woken_ = false;
@@ -233,8 +259,8 @@ void OutboxRelay::run()
             failures_ = 0;
         } else {
             double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random_);
-            wait =
-                outcome.retryable ? full_jitter_delay(backoff_, failures_++, unit) : backoff_.cap;
+            wait = outcome.retryable ? full_jitter_delay(backoff_, failures_, unit) : backoff_.cap;
+            ++failures_;
         }
         lock.unlock();
         record(outcome, wait);

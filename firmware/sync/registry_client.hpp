@@ -23,13 +23,25 @@ struct RegistryReply {
     std::chrono::milliseconds round_trip{0};
 };
 
-class RegistryClient {
+// The two requests the relay makes (docs/sync.md). RegistryClient sends them over the
+// network; tests give the relay a scripted one.
+class RegistryTransport {
+public:
+    virtual ~RegistryTransport() = default;
+    // POST {url}/api/v1/devices/{device_id}/events with `batch`.
+    virtual RegistryReply post_events(const std::string& device_id,
+                                      const nlohmann::json& batch) = 0;
+    // GET {url}/api/v1/modules/{module_id}/roster, If-None-Match `etag` when not empty.
+    virtual RegistryReply get_roster(const std::string& module_id, const std::string& etag) = 0;
+};
+
+class RegistryClient : public RegistryTransport {
 public:
     explicit RegistryClient(RegistryConfig config,
                             std::chrono::seconds timeout = std::chrono::seconds(10));
 
-    RegistryReply post_events(const std::string& device_id, const nlohmann::json& batch);
-    RegistryReply get_roster(const std::string& module_id, const std::string& etag);
+    RegistryReply post_events(const std::string& device_id, const nlohmann::json& batch) override;
+    RegistryReply get_roster(const std::string& module_id, const std::string& etag) override;
 
 private:
     RegistryReply send(const std::string& method, const std::string& path, const std::string& body,

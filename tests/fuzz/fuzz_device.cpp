@@ -13,8 +13,6 @@
 #include "core/password.hpp"
 #include "core/phone_token.hpp"
 #include "fuzz_check.hpp"
-#include "http/rate_limit.hpp"
-#include "http/routes.hpp"
 
 namespace ck::fuzz {
 namespace {
@@ -59,13 +57,11 @@ FuzzDevice& FuzzDevice::next()
         current.reset();
         current.reset(new FuzzDevice());
     }
-    Device& device = current->device();
-    // Fresh buckets (as open_device() makes them) for every input: what an input does must
-    // not depend on how many ran before it.
-    device.checkin_limiter = std::make_unique<RateLimiter>(device.config.checkins_per_client_per_s,
-                                                           device.config.checkin_burst_per_client);
-    device.login_limiter = std::make_unique<RateLimiter>(0.2, 10);
-    device.phone_limiter = std::make_unique<RateLimiter>(0.05, 5);
+    // Fresh rate limits (as serve makes them) for every input: what an input does must not
+    // depend on how many ran before it.
+    current->context_.reset();
+    current->context_ =
+        std::make_unique<HttpContext>(*current->device_, *current->checkins_, *current->relay_);
     return *current;
 }
 
@@ -86,6 +82,8 @@ FuzzDevice::FuzzDevice()
     auto opened = open_device(data);
     if (!opened) setup_failed(opened.status().message());
     device_ = std::move(*opened);
+    checkins_ = std::make_unique<CheckinService>(*device_);
+    relay_ = std::make_unique<OutboxRelay>(*device_, *checkins_);
 
     std::vector<Attendee> roster = {
         {"A0001", "Martin", "Alice", "alice.martin@example.org", "FR"},
@@ -103,6 +101,9 @@ FuzzDevice::FuzzDevice()
 
 FuzzDevice::~FuzzDevice()
 {
+    context_.reset();
+    relay_.reset();
+    checkins_.reset();
     device_.reset();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -131,7 +132,8 @@ bool FuzzDevice::call(const std::string& method, const std::string& path, std::s
             route.max_body != 0 ? route.max_body : device_->config.max_body_bytes;
         if (body.size() > limit) return false;  // the server answers 413 without a handler
 
-        ApiRequest request{req, body, *device_, route.access == Access::staff ? kStaff : ""};
+        ApiRequest request{req, body, *context_, *device_,
+                           route.access == Access::staff ? kStaff : ""};
         httplib::Response res;
         route.handler(request, res);
 
@@ -186,9 +188,14 @@ std::string FuzzDevice::live_checkin_id()
     // Someone new each time: voided check-ins of one attendee would pile up, and every
     // lookup of that attendee's check-ins would read them all.
     const std::string attendee = "V" + std::to_string(++checkins_made_);
-    const ResolvedSession& session = *device_->schedule->find(kOpenSession);
-    auto outcome = device_->store->record_checkin(
-        device_->new_checkin(attendee, session, device_->clock.now(), "badge"));
+    NewCheckin checkin;
+    checkin.module_id = kModuleId;
+    checkin.attendee_id = attendee;
+    checkin.session_id = kOpenSession;
+    checkin.at = device_->clock.now();
+    checkin.at_text = format_rfc3339(checkin.at, device_->config.module.zone);
+    checkin.source = "badge";
+    auto outcome = device_->store->record_checkin(checkin);
     if (!outcome) setup_failed(outcome.status().message());
     checkin_id_ = outcome->record.id;
     return checkin_id_;
@@ -206,7 +213,9 @@ std::string FuzzDevice::held_checkin_id()
     held.boot_id = clock.stamp.boot_id;
     held.since_boot_ms = clock.stamp.since_boot.count();
     held.device_time = format_rfc3339(clock.now, device_->config.module.zone);
-    if (Status s = device_->store->hold_checkin(held); !s) setup_failed(s.message());
+    if (auto kept = device_->store->hold_checkin(held); !kept) {
+        setup_failed(kept.status().message());
+    }
     return held.id;
 }
 

@@ -12,7 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "app/checkin_service.hpp"
 #include "app/device.hpp"
+#include "http/routes.hpp"
+#include "sync/outbox_relay.hpp"
 
 namespace ck::fuzz {
 
@@ -60,6 +63,9 @@ private:
 
     std::string dir_;
     std::unique_ptr<Device> device_;
+    std::unique_ptr<CheckinService> checkins_;
+    std::unique_ptr<OutboxRelay> relay_;    // no registry configured: never sends
+    std::unique_ptr<HttpContext> context_;  // made again for every input (fresh limits)
     std::string checkin_id_;
     int checkins_made_ = 0;
 };

@@ -156,7 +156,7 @@ TEST_CASE("admit_checkin: a table of credentials and instants")
                             result.status().message());
             REQUIRE(result->session != nullptr);
             CHECK(result->session->spec->id == c.session);
-            CHECK(result->late == c.late);
+            CHECK(ck::Schedule::is_late(*result->session, at(c.now)) == c.late);
             CHECK_FALSE(result->clock_untrusted);
             CHECK(result->credential.module_id == "ecnr-2026-2-m3");
             CHECK(result->credential.key_id == f.key.key_id());
@@ -306,7 +306,10 @@ TEST_CASE("admit_session: explicit session or the open one")
          false},
         {"explicit session in its window", am, "2026-11-23T08:40:00+01:00", "", am, false},
         {"explicit session before its window", pm, "2026-11-23T09:00:00+01:00", "", pm, false},
-        {"explicit session after its late mark", am, "2026-11-23T15:00:00+01:00", "", am, true},
+        {"explicit session in its window, after its late mark", am, "2026-11-23T10:00:00+01:00", "",
+         am, true},
+        {"explicit session after it ended: a correction, not late", am, "2026-11-23T15:00:00+01:00",
+         "", am, false},
         {"explicit session when none is open", pm, "2026-11-23T12:45:00+01:00", "", pm, false},
     };
     for (const Case& c : cases) {
@@ -315,7 +318,7 @@ TEST_CASE("admit_session: explicit session or the open one")
         if (std::string_view(c.code).empty()) {
             REQUIRE_MESSAGE(result.is_ok(), result.status().message());
             CHECK(result->session == c.expected);
-            CHECK(result->late == c.late);
+            CHECK(ck::Schedule::is_late(*result->session, at(c.now)) == c.late);
             CHECK_FALSE(result->clock_untrusted);
             CHECK(result->credential.attendee_id.empty());
         } else {

@@ -218,6 +218,18 @@ TEST_CASE("late flag: exactly late_after is on time, one second later is late")
     }
 }
 
+TEST_CASE("late flag: outside the window nothing is late (a correction made afterwards)")
+{
+    const auto module =
+        make_module("Europe/Paris", "2026-11-23", {{"am", "08:30", "12:30"}}, 1, 60, 15);
+    const ck::Schedule schedule(module);
+    const ck::ResolvedSession& am = schedule.sessions().front();
+    CHECK(ck::Schedule::is_late(am, utc("2026-11-23T11:29:59Z")));        // last second: late
+    CHECK_FALSE(ck::Schedule::is_late(am, utc("2026-11-23T11:30:00Z")));  // the end: closed
+    CHECK_FALSE(ck::Schedule::is_late(am, utc("2026-11-23T14:00:00Z")));  // that afternoon
+    CHECK_FALSE(ck::Schedule::is_late(am, utc("2026-11-23T06:00:00Z")));  // before the window
+}
+
 TEST_CASE("next_session is the first whose window opens after t")
 {
     const auto module = make_module("Europe/Paris", "2026-11-23",

@@ -297,7 +297,6 @@ TEST_CASE("record_checkin: the first check-in per attendee and session wins")
     auto first_in = new_checkin("ECNR-1", "d1-am", 1795419000);
     first_in.late = true;
     first_in.clock_untrusted = true;
-    first_in.not_in_roster = true;
     first_in.issue = 7;
     const ck::CheckinRecord first = must_record(*store, first_in, true);
     CHECK(first.id.size() == 36);
@@ -307,7 +306,7 @@ TEST_CASE("record_checkin: the first check-in per attendee and session wins")
     CHECK(first.at_text == first_in.at_text);
     CHECK(first.source == "badge");
     CHECK(first.late);
-    CHECK(first.not_in_roster);
+    CHECK(first.not_in_roster);  // the store has no roster yet: read in the same transaction
     CHECK(first.clock_untrusted);
     CHECK(first.issue == 7);
     CHECK_FALSE(first.voided);
@@ -392,6 +391,49 @@ TEST_CASE("record_checkin: the first check-in per attendee and session wins")
     CHECK_FALSE(by_id->voided);
 }
 
+TEST_CASE("record_checkin and hold_checkin read the attendee in their transaction")
+{
+    TempDir dir;
+    auto store = open_store(dir.path());
+    REQUIRE(store->import_roster({person("ECNR-7", "Nowak", "Ewa")}).is_ok());
+    int committed = 0;
+    store->on_events_committed([&committed] { ++committed; });
+
+    auto known = store->record_checkin(new_checkin("ECNR-7", "d1-am"));
+    REQUIRE(known.is_ok());
+    REQUIRE(known->attendee.has_value());
+    CHECK(known->attendee->family_name == "Nowak");
+    CHECK_FALSE(known->record.not_in_roster);
+    CHECK(committed == 1);
+
+    auto again = store->record_checkin(new_checkin("ECNR-7", "d1-am", 1795419600));
+    REQUIRE(again.is_ok());
+    CHECK_FALSE(again->created);
+    REQUIRE(again->attendee.has_value());
+    CHECK(committed == 1);  // nothing new: no event, no wake-up
+
+    auto stranger = store->record_checkin(new_checkin("ECNR-8", "d1-am"));
+    REQUIRE(stranger.is_ok());
+    CHECK_FALSE(stranger->attendee.has_value());
+    CHECK(stranger->record.not_in_roster);
+    CHECK(committed == 2);
+
+    ck::HeldCheckin held;
+    held.id = ck::new_uuid();
+    held.attendee_id = "ECNR-7";
+    held.source = "badge";
+    auto kept = store->hold_checkin(held);
+    REQUIRE(kept.is_ok());
+    REQUIRE(kept->attendee.has_value());
+    CHECK(kept->attendee->given_name == "Ewa");
+    CHECK(committed == 2);  // a held check-in is not an event until it is filed
+
+    auto voided = store->void_checkin("ecnr-2026-2-m3", known->record.id, "test",
+                                      {"staff", instant(1795419700), "2026-11-23T08:35:00Z"});
+    REQUIRE(voided.is_ok());
+    CHECK(committed == 3);
+}
+
 TEST_CASE("checkin_to_json and checkin_from_json round-trip")
 {
     ck::CheckinRecord r;
@@ -417,6 +459,9 @@ TEST_CASE("checkin_to_json and checkin_from_json round-trip")
     CHECK(back->issue == 65535);
     CHECK(back->voided);
     CHECK(back->void_reason == "scanned by mistake");
+
+    // The one shape answers and exports show: the local time is the recorded one's HH:MM.
+    CHECK(ck::checkin_to_json(r)["local_time"] == "08:30");
 
     auto broken = ck::checkin_to_json(r);
     broken.erase("session_id");
@@ -632,9 +677,9 @@ TEST_CASE("WriteQueue: a failing job is rolled back alone")
         CHECK(queue.run([&](ck::Txn& txn) { return txn.put(dbi, "a", "1"); }));
         const ck::Status failed = queue.run([&](ck::Txn& txn) -> ck::Status {
             if (ck::Status s = txn.put(dbi, "bad", "x"); !s) return s;
-            return ck::Status::error("test_failure", "this job fails", "none");
+            return ck::Status::error(ck::err::module_closed, "this job fails", "none");
         });
-        CHECK(failed.code() == "test_failure");
+        CHECK(failed.code() == "module_closed");
         CHECK(failed.message() == "this job fails");
         const ck::Status thrown = queue.run([&](ck::Txn& txn) -> ck::Status {
             (void)txn.put(dbi, "thrown", "x");
@@ -671,7 +716,7 @@ TEST_CASE("WriteQueue: a failing job is rolled back alone")
                 results[static_cast<std::size_t>(i)] =
                     queue.run([&, i](ck::Txn& txn) -> ck::Status {
                         if (ck::Status s = txn.put(dbi, key, "v"); !s) return s;
-                        if (i % 3 == 1) return ck::Status::error("test_failure", key);
+                        if (i % 3 == 1) return ck::Status::error(ck::err::module_closed, key);
                         if (i % 3 == 2) throw std::runtime_error(key);
                         return ck::Status::ok();
                     });
@@ -691,7 +736,7 @@ TEST_CASE("WriteQueue: a failing job is rolled back alone")
                     CHECK(read(key) == "v");
                     break;
                 case 1:
-                    CHECK(s.code() == "test_failure");
+                    CHECK(s.code() == "module_closed");
                     CHECK(s.message() == key);
                     CHECK_FALSE(read(key).has_value());
                     break;

@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "app/clock.hpp"
-#include "app/commands.hpp"
 #include "app/config.hpp"
 #include "app/files.hpp"
+#include "cli/commands.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
 #include "sync/registry_client.hpp"

@@ -1,8 +1,8 @@
-#include "app/service_notify.hpp"
+#include "cli/service_notify.hpp"
 
 #include <systemd/sd-daemon.h>
 
-#include "app/log.hpp"
+#include "log/log.hpp"
 
 namespace ck {
 

@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "app/commands.hpp"
 #include "app/device.hpp"
+#include "cli/commands.hpp"
 
 namespace ck {
 

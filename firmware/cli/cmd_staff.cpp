@@ -1,10 +1,11 @@
 #include <iostream>
 #include <regex>
 
-#include "app/commands.hpp"
+#include "app/checkin_service.hpp"
 #include "app/device.hpp"
 #include "app/files.hpp"
 #include "app/reports.hpp"
+#include "cli/commands.hpp"
 #include "core/password.hpp"
 #include "sync/outbox_relay.hpp"
 
@@ -24,7 +25,7 @@ int cmd_staff_add(const std::string& data_dir, const std::string& name)
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
     if (password.size() < 8) {
-        return report_failure(Status::error("malformed_request",
+        return report_failure(Status::error(err::malformed_request,
                                             "the password must have at least 8 characters",
                                             "Pipe it in: printf '%s\\n' \"$PASSWORD\" | "
                                             "course-kiosk staff add --data DIR NAME"));
@@ -46,8 +47,10 @@ int cmd_sync_once(const std::string& data_dir)
     auto opened = open_device(data_dir);
     if (!opened) return report_failure(opened.status());
     Device& device = **opened;
-    SyncOutcome outcome = device.relay->sync_once();
-    auto status = device.relay->status();
+    CheckinService checkins(device);
+    OutboxRelay relay(device, checkins);
+    SyncOutcome outcome = relay.sync_once();
+    auto status = relay.status();
     if (!outcome.error.is_ok()) return report_failure(outcome.error);
     std::cout << "Sync: " << outcome.sent << " events sent; acknowledged through "
               << status["acked_through"] << " of " << status["last_seq"] << "\n";

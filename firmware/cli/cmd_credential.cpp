@@ -1,7 +1,7 @@
 #include <iostream>
 
-#include "app/commands.hpp"
 #include "app/device.hpp"
+#include "cli/commands.hpp"
 #include "core/qr.hpp"
 
 namespace ck {
@@ -13,7 +13,7 @@ int cmd_credential(const std::string& data_dir, bool svg, bool reissue,
     if (!opened) return report_failure(opened.status());
     Device& device = **opened;
     if (!device.signing_key) {
-        return report_failure(Status::error("invalid_config", "this device has no signing key",
+        return report_failure(Status::error(err::invalid_config, "this device has no signing key",
                                             "Badges come from the registry; or run init to "
                                             "create a key."));
     }
@@ -23,7 +23,8 @@ int cmd_credential(const std::string& data_dir, bool svg, bool reissue,
     }
     for (const auto& id : wanted) {
         if (!device.store->attendee(id)) {
-            return report_failure(Status::error("not_found", "no attendee " + id + " in the roster",
+            return report_failure(Status::error(err::not_found,
+                                                "no attendee " + id + " in the roster",
                                                 "Import the roster first, or check the id."));
         }
     }

@@ -1,8 +1,8 @@
 #include <iostream>
 
-#include "app/commands.hpp"
 #include "app/device.hpp"
 #include "app/files.hpp"
+#include "cli/commands.hpp"
 
 namespace ck {
 
@@ -12,13 +12,13 @@ int cmd_roster_import(const std::string& data_dir, const std::string& file)
     if (!device) return report_failure(device.status());
     auto text = read_file(file);
     if (!text) {
-        return report_failure(Status::error("not_found", "cannot read " + file,
+        return report_failure(Status::error(err::not_found, "cannot read " + file,
                                             "Check the path and that the file is readable."));
     }
     bool json = file.size() >= 5 && file.substr(file.size() - 5) == ".json";
     RosterImport import = json ? parse_roster_json(*text) : parse_roster_csv(*text);
     if (!import.file_error.empty()) {
-        return report_failure(Status::error("malformed_request", file + ": " + import.file_error,
+        return report_failure(Status::error(err::malformed_request, file + ": " + import.file_error,
                                             "Fix the file and import it again."));
     }
     auto stats = (*device)->store->import_roster(import.accepted);

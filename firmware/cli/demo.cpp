@@ -1,4 +1,4 @@
-#include "app/demo.hpp"
+#include "cli/demo.hpp"
 
 #include <date/date.h>
 #include <date/tz.h>
@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "app/commands.hpp"
 #include "app/device.hpp"
 #include "app/files.hpp"
+#include "cli/commands.hpp"
 #include "core/password.hpp"
 
 namespace ck {
@@ -115,14 +115,14 @@ Status prepare_demo(const std::string& data_dir)
             std::error_code ec;
             std::filesystem::rename(data_dir, aside, ec);
             if (ec) {
-                return Status::error("storage_unavailable",
+                return Status::error(err::storage_unavailable,
                                      "cannot move the old demo directory aside: " + ec.message(),
                                      "Remove " + data_dir + " or use another --data directory.");
             }
             std::cout << "course-kiosk: the old demo data is now in " << aside << "\n";
         } else {
             return Status::error(
-                "invalid_config",
+                err::invalid_config,
                 data_dir + " holds data that is not a demo: " + existing.status().message(),
                 "Use another --data directory for the demo.");
         }

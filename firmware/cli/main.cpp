@@ -2,7 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "app/commands.hpp"
+#include "cli/commands.hpp"
 
 int main(int argc, char** argv)
 {

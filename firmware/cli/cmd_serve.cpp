@@ -8,11 +8,12 @@
 #include <sstream>
 #include <thread>
 
-#include "app/commands.hpp"
-#include "app/demo.hpp"
+#include "app/checkin_service.hpp"
 #include "app/device.hpp"
 #include "app/module_closer.hpp"
-#include "app/service_notify.hpp"
+#include "cli/commands.hpp"
+#include "cli/demo.hpp"
+#include "cli/service_notify.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "sync/outbox_relay.hpp"
@@ -59,7 +60,7 @@ Result<ServerOptions> server_options()
         char dash = 0;
         std::istringstream in(threads);
         if (!(in >> min >> dash >> max) || dash != '-' || min == 0 || max < min || max > 4096) {
-            return Status::error("malformed_request",
+            return Status::error(err::malformed_request,
                                  "COURSE_KIOSK_HTTP_THREADS must be MIN-MAX, e.g. 4-256");
         }
         options.workers.min_threads = min;
@@ -69,7 +70,7 @@ Result<ServerOptions> server_options()
         char* end = nullptr;
         long seconds = std::strtol(keep, &end, 10);
         if (*end != '\0' || seconds < 0 || seconds > 300) {
-            return Status::error("malformed_request",
+            return Status::error(err::malformed_request,
                                  "COURSE_KIOSK_HTTP_KEEPALIVE_S must be 0 to 300 seconds");
         }
         options.keep_alive_seconds = static_cast<int>(seconds);
@@ -113,7 +114,16 @@ int cmd_serve(ServeOptions options)
     auto opened = open_device(options.data_dir, options.config_path);
     if (!opened) return report_failure(opened.status());
     Device& device = **opened;
-    device.web_dir = options.web_dir;
+    // The parts, wired here and nowhere else: the check-in use case on the device, the
+    // relay that delivers what the store commits, and the HTTP server that uses both.
+    CheckinService checkins(device);
+    OutboxRelay relay(device, checkins);
+    device.store->on_events_committed([&relay] { relay.events_committed(); });
+    struct Unhook {  // the relay goes before the store: unhook it on every way out
+        Store& store;
+        ~Unhook() { store.on_events_committed(nullptr); }
+    } unhook{*device.store};
+    HttpContext http(device, checkins, relay, options.web_dir);
 
     std::string listen_text = options.listen.empty() ? device.config.listen : options.listen;
     auto listen = parse_listen(listen_text);
@@ -126,7 +136,7 @@ int cmd_serve(ServeOptions options)
         std::cerr << "course-kiosk: " << sizing.status().message() << "\n";
         return kExitUsage;
     }
-    auto server = make_server(device, *sizing);
+    auto server = make_server(http, *sizing);
     int port = listen->port;
     if (port == 0) {
         port = server->bind_to_any_port(listen->host);
@@ -135,7 +145,7 @@ int cmd_serve(ServeOptions options)
     }
     if (port <= 0) {
         return report_failure(
-            Status::error("storage_unavailable", "cannot listen on " + listen_text,
+            Status::error(err::storage_unavailable, "cannot listen on " + listen_text,
                           "Is another program using that port? Choose another with --listen."));
     }
     std::string url = "http://" +
@@ -151,7 +161,7 @@ int cmd_serve(ServeOptions options)
     if (!server->is_running()) {
         server->stop();
         listener.join();
-        return report_failure(Status::error("storage_unavailable", "cannot serve on " + url,
+        return report_failure(Status::error(err::storage_unavailable, "cannot serve on " + url,
                                             "See the log; try another --listen address."));
     }
     std::cout << "course-kiosk " << COURSE_KIOSK_VERSION << ": serving "
@@ -159,8 +169,8 @@ int cmd_serve(ServeOptions options)
               << "course-kiosk: listening on " << url << std::endl;
     if (options.demo) print_demo_banner(device, url);
 
-    ModuleCloser closer(device);
-    device.relay->start();
+    ModuleCloser closer(device, checkins);
+    relay.start();
     ServiceNotifier notifier([host = listen->host, port] { return answers_healthz(host, port); });
     notifier.ready("serving " + device.config.module.id() + " on " + url);
     int signal_number = 0;

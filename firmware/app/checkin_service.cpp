@@ -1,0 +1,217 @@
+#include "app/checkin_service.hpp"
+
+#include "app/device.hpp"
+#include "core/text_fold.hpp"
+#include "log/log.hpp"
+
+namespace ck {
+
+CheckinService::CheckinService(Device& device) : device_(device) {}
+
+CheckinContext CheckinService::context(const CredentialVerifier* verifier) const
+{
+    CheckinContext context;
+    context.schedule = device_.schedule.get();
+    context.verifier = verifier;
+    context.is_revoked = [this](const Credential& c) {
+        return device_.store->is_revoked(c.attendee_id, c.issue);
+    };
+    ClockReading clock = device_.clock.read();
+    context.now = clock.now;
+    context.clock_trusted = clock.trusted;
+    context.refuse_when_clock_untrusted = device_.config.refuse_checkins_when_untrusted;
+    return context;
+}
+
+Result<CheckinResult> CheckinService::badge(std::string_view qr_text)
+{
+    auto verifier = device_.verifier();
+    CheckinContext context = this->context(verifier.get());
+    auto admission = admit_checkin(qr_text, context);
+    if (!admission) return admission.status();
+    const Credential& credential = admission->credential;
+    return record(context, *admission, {credential.attendee_id, "badge", "", credential.issue});
+}
+
+Result<CheckinResult> CheckinService::phone(const std::string& attendee_id,
+                                            const ResolvedSession& session)
+{
+    CheckinContext context = this->context(nullptr);
+    auto admission = admit_session(context, &session);
+    if (!admission) return admission.status();
+    return record(context, *admission, {attendee_id, "phone", "", 0});
+}
+
+Result<PhoneIdentity> CheckinService::identify(const PhoneProof& proof) const
+{
+    const Status not_found = Status::error(
+        err::identity_not_found, "We could not find you with these details.",
+        "Check them against your badge or confirmation e-mail, or ask at the registration desk.");
+    PhoneIdentity identity;
+    if (proof.credential) {
+        auto credential = device_.verifier()->verify(*proof.credential);
+        if (!credential || credential->module_id != device_.config.module.id() ||
+            device_.store->is_revoked(credential->attendee_id, credential->issue)) {
+            return not_found;
+        }
+        identity.attendee_id = credential->attendee_id;
+        identity.issue = credential->issue;
+        return identity;
+    }
+    std::string attendee_id = proof.attendee_id;
+    attendee_id.erase(0, attendee_id.find_first_not_of(' '));
+    attendee_id.erase(attendee_id.find_last_not_of(' ') + 1);
+    auto attendee = device_.store->attendee(attendee_id);
+    if (!attendee || fold_for_match(attendee->family_name) != fold_for_match(proof.family_name)) {
+        return not_found;
+    }
+    identity.attendee_id = attendee->id;
+    identity.issue = device_.store->current_issue(attendee->id);
+    return identity;
+}
+
+Result<CheckinResult> CheckinService::manual(const std::string& attendee_id,
+                                             const ResolvedSession* session,
+                                             const std::string& staff)
+{
+    if (!device_.store->attendee(attendee_id)) {
+        return Status::error(err::not_found,
+                             "There is no attendee " + attendee_id + " in the roster.",
+                             "Import the roster, or check the registration number.");
+    }
+    CheckinContext context = this->context(nullptr);
+    auto admission = admit_session(context, session, /*chosen_by_staff=*/true);
+    if (!admission) return admission.status();
+    return record(context, *admission, {attendee_id, "manual", staff, 0});
+}
+
+NewCheckin CheckinService::new_checkin(const Who& who, const ResolvedSession& session, Instant at,
+                                       bool clock_untrusted) const
+{
+    NewCheckin c;
+    c.module_id = device_.config.module.id();
+    c.attendee_id = who.attendee_id;
+    c.session_id = session.spec->id;
+    c.at = at;
+    c.at_text = format_rfc3339(at, device_.config.module.zone);
+    c.source = who.source;
+    c.late = Schedule::is_late(session, at);
+    c.clock_untrusted = clock_untrusted;
+    c.staff = who.staff;
+    c.issue = who.issue;
+    return c;
+}
+
+Result<CheckinResult> CheckinService::record(const CheckinContext& context,
+                                             const CheckinAdmission& admission, const Who& who)
+{
+    if (admission.hold) return hold(context, who);
+    NewCheckin checkin =
+        new_checkin(who, *admission.session, context.now, admission.clock_untrusted);
+    auto outcome = device_.store->record_checkin(checkin);
+    if (!outcome) {
+        CK_ERROR("store", "check-in of " << checkin.attendee_id << " for " << checkin.session_id
+                                         << " not recorded: " << outcome.status().message());
+        return outcome.status();
+    }
+    CheckinResult result;
+    result.kind = outcome->created ? CheckinResult::Kind::created : CheckinResult::Kind::already;
+    result.record = std::move(outcome->record);
+    result.attendee = std::move(outcome->attendee);
+    return result;
+}
+
+// The clock is not trusted: keep the check-in with its boot stamp, to be filed under its
+// session once the clock is (file_held).
+Result<CheckinResult> CheckinService::hold(const CheckinContext& context, const Who& who)
+{
+    ClockReading clock = device_.clock.read();
+    CheckinResult result;
+    result.kind = CheckinResult::Kind::held;
+    HeldCheckin& held = result.held;
+    held.id = new_uuid();
+    held.attendee_id = who.attendee_id;
+    held.source = who.source;
+    held.staff = who.staff;
+    held.issue = who.issue;
+    held.boot_id = clock.stamp.boot_id;
+    held.since_boot_ms = clock.stamp.since_boot.count();
+    held.device_time = format_rfc3339(context.now, device_.config.module.zone);
+    auto outcome = device_.store->hold_checkin(held);
+    if (!outcome) {
+        CK_ERROR("store", "held check-in of " << who.attendee_id
+                                              << " not recorded: " << outcome.status().message());
+        return outcome.status();
+    }
+    CK_WARN("clock", "check-in of " << who.attendee_id << " held: the clock is not trusted ("
+                                    << held.device_time << ")");
+    result.attendee = std::move(outcome->attendee);
+    return result;
+}
+
+FilingReport CheckinService::file_held()
+{
+    std::lock_guard lock(filing_);
+    FilingReport report;
+    if (!device_.clock.trusted()) return report;
+    for (const HeldCheckin& held : device_.store->held_checkins()) {
+        auto at =
+            device_.clock.instant_of({held.boot_id, std::chrono::milliseconds(held.since_boot_ms)});
+        std::string problem;
+        const ResolvedSession* session = nullptr;
+        if (!at) {
+            problem =
+                "taken before a restart, while the clock was not trusted: its time is "
+                "unknown. File it by hand.";
+        } else if ((session = device_.schedule->open_session(*at)) == nullptr) {
+            problem = "no session was open at " + format_rfc3339(*at, device_.config.module.zone) +
+                      ". File it by hand.";
+        }
+        if (!problem.empty()) {
+            if (held.problem != problem) (void)device_.store->mark_held(held.id, problem);
+            ++report.left;
+            continue;
+        }
+        Who who{held.attendee_id, held.source, held.staff, held.issue};
+        auto outcome = device_.store->file_held_checkin(
+            held.id, new_checkin(who, *session, *at, false), device_.actor("clock"));
+        if (!outcome) {
+            CK_ERROR("clock",
+                     "held check-in " << held.id << " not filed: " << outcome.status().message());
+            ++report.left;
+            continue;
+        }
+        ++(outcome->created ? report.filed : report.duplicates);
+        CK_INFO("clock", "held check-in of " << held.attendee_id << " filed under "
+                                             << session->spec->id << " at "
+                                             << outcome->record.at_text);
+    }
+    return report;
+}
+
+Status CheckinService::file_held_by_hand(const std::string& held_id, const std::string& session_id,
+                                         const std::string& staff)
+{
+    const ResolvedSession* session = device_.schedule->find(session_id);
+    if (session == nullptr) {
+        return Status::error(err::malformed_request, "Unknown session_id.",
+                             "Use a session id of this module, e.g. \"d1-am\".");
+    }
+    std::lock_guard lock(filing_);
+    for (const HeldCheckin& held : device_.store->held_checkins()) {
+        if (held.id != held_id) continue;
+        // The time is the best known: the true one when this boot's clock can tell, else
+        // the untrusted reading, flagged.
+        auto at =
+            device_.clock.instant_of({held.boot_id, std::chrono::milliseconds(held.since_boot_ms)});
+        bool untrusted = !at.has_value();
+        if (!at) at = parse_rfc3339(held.device_time).value_or(device_.clock.now());
+        Who who{held.attendee_id, held.source, held.staff, held.issue};
+        auto outcome = device_.store->file_held_checkin(
+            held.id, new_checkin(who, *session, *at, untrusted), device_.actor(staff));
+        return outcome ? Status::ok() : outcome.status();
+    }
+    return Status::error(err::not_found, "This check-in is no longer held.", "Reload the list.");
+}
+
+}  // namespace ck

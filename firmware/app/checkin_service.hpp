@@ -1,0 +1,100 @@
+// The check-in use case (SPEC sections 2, 5 and 8). Every way a check-in comes in is
+// decided and recorded here, once:
+//   - a scanned badge: the credential is verified (signature, module, revocation);
+//   - a phone whose cookie names its attendee, into the session its display token names;
+//   - staff, by hand, into the open session or one they choose;
+//   - a check-in held while the clock was not trusted, filed once it is.
+// Admission (which session, or none, or hold) is the core's rule (core/checkin_policy.hpp);
+// "late" is Schedule::is_late at the recorded time, for every kind alike. The store records
+// in one write transaction that also reads the attendee, and answers "already" with the
+// first check-in when there is one. The HTTP layer only parses requests and writes answers.
+//
+// Thread-safe: handlers call it from many threads; the store serialises the writes.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/checkin_policy.hpp"
+#include "core/phone_token.hpp"
+#include "core/status.hpp"
+#include "store/store.hpp"
+
+namespace ck {
+
+class Device;
+
+struct CheckinResult {
+    enum class Kind { created, already, held };
+    Kind kind = Kind::created;
+    CheckinRecord record;              // created: the new check-in; already: the first one
+    HeldCheckin held;                  // held: kept until the clock is trusted
+    std::optional<Attendee> attendee;  // the roster's entry when it was recorded
+};
+
+// What a phone offers to say whose it is: a badge code, or the registration number and
+// the family name.
+struct PhoneProof {
+    std::optional<std::string> credential;
+    std::string attendee_id;
+    std::string family_name;
+};
+
+struct FilingReport {
+    int filed = 0;       // recorded as check-ins
+    int duplicates = 0;  // the attendee already had a check-in there
+    int left = 0;        // still held, with a reason for staff
+};
+
+class CheckinService {
+public:
+    explicit CheckinService(Device& device);  // `device` must outlive the service
+
+    // Error codes: invalid_credential, wrong_module, revoked, no_open_session,
+    // clock_not_trusted, and the store's (storage_full, storage_unavailable...).
+    Result<CheckinResult> badge(std::string_view qr_text);
+    // `session` is the one the phone's display token names.
+    Result<CheckinResult> phone(const std::string& attendee_id, const ResolvedSession& session);
+    // Whose phone this is (the attendee and their badge's issue; `expires` is left 0):
+    // a valid badge of this module that is not revoked, or a rostered registration number
+    // (spaces around it ignored) whose family name matches as people type it
+    // (core/text_fold.hpp). identity_not_found otherwise, without saying which part failed.
+    Result<PhoneIdentity> identify(const PhoneProof& proof) const;
+
+    // `session` nullptr: the open session. not_found for an attendee not in the roster.
+    Result<CheckinResult> manual(const std::string& attendee_id, const ResolvedSession* session,
+                                 const std::string& staff);
+
+    // Files the check-ins held while the clock was not trusted, once it is: the true time
+    // of each is the trusted clock minus the boot-clock time since it was taken, and its
+    // session is the one open then. One that cannot be filed by itself (taken in an
+    // earlier boot, or when no session was open) stays held with the reason. Does nothing
+    // while the clock is not trusted.
+    FilingReport file_held();
+    // Staff file a held check-in under `session_id` by hand. not_found when it is no longer
+    // held; malformed_request for an unknown session.
+    Status file_held_by_hand(const std::string& held_id, const std::string& session_id,
+                             const std::string& staff);
+
+private:
+    struct Who {
+        std::string attendee_id;
+        std::string source;  // badge, phone, manual
+        std::string staff;   // manual only
+        std::uint16_t issue = 0;
+    };
+    CheckinContext context(const CredentialVerifier* verifier) const;
+    Result<CheckinResult> record(const CheckinContext& context, const CheckinAdmission& admission,
+                                 const Who& who);
+    Result<CheckinResult> hold(const CheckinContext& context, const Who& who);
+    // The one place a check-in record is made: live, by hand, or filed later.
+    NewCheckin new_checkin(const Who& who, const ResolvedSession& session, Instant at,
+                           bool clock_untrusted) const;
+
+    Device& device_;
+    std::mutex filing_;  // one filing pass at a time (the closer, the clock, the relay)
+};
+
+}  // namespace ck
