@@ -14,7 +14,7 @@
 // - Errors are shown with the server's message and hint in a polite live region (the
 //   page's, or the open dialog's, since a modal dialog makes the page behind it inert).
 
-import { fetchWithTimeout, hours, text, zoneFormats } from "/common.js";
+import { dateWords, el, hours, request, text, timeFormats } from "/common.js";
 
 const POLL_MS = 5000;
 const SEARCH_DEBOUNCE_MS = 300;
@@ -147,7 +147,7 @@ const state = {
   polling: false,
   pollAgain: false,
   clockOffset: 0, // device clock minus this browser's clock, ms
-  time: makeTimeFormats(undefined),
+  time: timeFormats(undefined),
   noticeTimer: 0,
   searchTimer: 0,
   searchSeq: 0,
@@ -169,55 +169,45 @@ class ApiError extends Error {
 // If-None-Match and reuse the cached body on 304), login (a 401 is an answer, not a
 // lost session).
 async function api(method, url, options = {}) {
-  const headers = { Accept: "application/json" };
+  const headers = {};
   if (method !== "GET" && !options.login) {
     headers["X-CSRF-Token"] = state.csrf;
   }
-  let body = options.body;
-  if (options.json !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(options.json);
-  } else if (options.type) {
+  if (options.type) {
     headers["Content-Type"] = options.type;
   }
   const cached = options.conditional ? state.cache.get(url) : undefined;
   if (cached?.etag) {
     headers["If-None-Match"] = cached.etag;
   }
-  let response;
-  try {
-    response = await fetchWithTimeout(url, { method, headers, body }, REQUEST_TIMEOUT_MS);
-  } catch {
+  const answer = await request(url, { method, headers, json: options.json, body: options.body, timeoutMs: REQUEST_TIMEOUT_MS });
+  if (answer.status === 0) {
     throw new ApiError(0, "network", "The kiosk server did not answer.", "Check that this device is on the venue network, then try again.");
   }
-  if (response.status === 304 && cached) {
+  if (answer.status === 304 && cached) {
     return { status: 304, body: cached.body, changed: false };
   }
-  const raw = await response.text();
-  const data = parseJson(raw);
-  if (response.ok) {
+  if (answer.ok) {
     let changed = true;
     if (options.conditional) {
-      changed = cached?.text !== raw;
-      state.cache.set(url, { etag: response.headers.get("ETag"), text: raw, body: data });
+      changed = cached?.text !== answer.raw;
+      state.cache.set(url, { etag: answer.headers.get("ETag"), text: answer.raw, body: answer.body });
     }
-    return { status: response.status, body: data, changed };
+    return { status: answer.status, body: answer.body, changed };
   }
-  const error = apiError(response.status, data);
+  const error = apiError(answer);
   if (error.code === "csrf_failed" && !options.retried && (await renewCsrf())) {
     return api(method, url, { ...options, retried: true });
   }
-  if (response.status === 401 && !options.login) {
+  if (answer.status === 401 && !options.login) {
     sessionLost();
   }
   throw error;
 }
 
-function apiError(status, data) {
-  const e = data && typeof data.error === "object" && data.error !== null ? data.error : {};
-  const code = text(e.code) || (status === 401 ? "unauthenticated" : `http_${status}`);
-  const message = text(e.message) || `The server answered HTTP ${status}.`;
-  return new ApiError(status, code, message, text(e.hint));
+function apiError(answer) {
+  const code = answer.code || (answer.status === 401 ? "unauthenticated" : `http_${answer.status}`);
+  return new ApiError(answer.status, code, answer.message || `The server answered HTTP ${answer.status}.`, answer.hint);
 }
 
 // The CSRF token belongs to the login session: fetch it again once (the server may have
@@ -229,14 +219,6 @@ async function renewCsrf() {
     return state.csrf !== "";
   } catch {
     return false;
-  }
-}
-
-function parseJson(raw) {
-  try {
-    return JSON.parse(raw);
-  } catch {
-    return null;
   }
 }
 
@@ -440,7 +422,7 @@ async function loadSummary() {
   const { body, changed } = await api("GET", "/api/v1/summary", { conditional: true });
   const timezone = text(body?.module?.timezone);
   if (timezone !== "" && timezone !== state.summary?.module?.timezone) {
-    state.time = makeTimeFormats(timezone);
+    state.time = timeFormats(timezone);
   }
   state.summary = body;
   const deviceNow = Date.parse(text(body?.clock?.time) || text(body?.now));
@@ -1396,26 +1378,6 @@ function onAction(event) {
 
 // ---- small helpers ------------------------------------------------------------------
 
-// Builds an element. props: class, dataset, any attribute; children: nodes or strings
-// (strings become text, never markup). null children are skipped.
-function el(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(props)) {
-    if (value === null || value === undefined || value === false) {
-      continue;
-    }
-    if (key === "class") {
-      node.className = value;
-    } else if (key === "dataset") {
-      Object.assign(node.dataset, value);
-    } else {
-      node.setAttribute(key, value === true ? "" : String(value));
-    }
-  }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
-  return node;
-}
-
 function hidden(words) {
   return el("span", { class: "visually-hidden" }, words);
 }
@@ -1473,10 +1435,9 @@ function findSession(id) {
   return allSessions().find((s) => s.id === id) ?? state.summary?.sessions?.find?.((s) => s.id === id) ?? null;
 }
 
-// "2026-11-23" → "Mon 23 Nov" (a calendar date: formatted in UTC so it never shifts).
+// "2026-11-23" → "Mon 23 Nov".
 function dayLabel(day) {
-  const date = new Date(`${text(day)}T12:00:00Z`);
-  return Number.isNaN(date.getTime()) ? text(day) : state.time.day.format(date);
+  return dateWords(day);
 }
 
 function formatInstant(value, style = "full") {
@@ -1494,26 +1455,6 @@ function rfc3339Local(date) {
     `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
     `${sign}${pad(offset / 60)}:${pad(offset % 60)}`
   );
-}
-
-// Formatters in the module's time zone (the browser's until it is known, or when the
-// browser does not know the zone).
-function makeTimeFormats(timeZone) {
-  const make = (zone) => ({
-    hm: new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
-    hms: new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }),
-    full: new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone, weekday: "short", day: "numeric", month: "short",
-      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-    }),
-    // With the year: a device clock that lost power may be years off.
-    year: new Intl.DateTimeFormat("en-GB", {
-      timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric",
-      hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
-    }),
-    day: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" }),
-  });
-  return zoneFormats(make, timeZone);
 }
 
 // ---- start --------------------------------------------------------------------------
