@@ -5,8 +5,9 @@
 // One staff session, in order: a wrong password, the login, Today's counts, a manual
 // check-in from the Missing list, voiding it from the attendee's detail, the audit log,
 // a roster upload with one bad row, the attendance grid's search, the dashboard at three
-// sizes, then the badge sheet: every QR code decoded with zbarimg and compared with
-// `course-kiosk credential`, and the sheet printed to an A4 PDF.
+// sizes, its ES modules (all loaded, without errors), then the badge sheet: every QR
+// code decoded with zbarimg and compared with `course-kiosk credential`, and the sheet
+// printed to an A4 PDF.
 //
 // Run: node --test staff.test.mjs (tests/browser/run does the npm set-up first).
 // Every wait is bounded; the browser, the server and the temporary directory are cleaned
@@ -19,6 +20,7 @@ import path from "node:path";
 import {
   IN_MORNING,
   Kiosk,
+  SOURCE_DIR,
   STEP_MS,
   TEST_MS,
   VIEWPORTS,
@@ -112,6 +114,12 @@ async function horizontalOverflow() {
     }
     return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8) };
   });
+}
+
+// The scripts of web/ the dashboard is made of: staff.js, the staff-*.js modules it
+// imports, and common.js. Sorted.
+function dashboardScripts() {
+  return fs.readdirSync(path.join(SOURCE_DIR, "web")).filter((f) => /^staff(-[a-z]+)?\.js$/.test(f) || f === "common.js").sort();
 }
 
 async function selectTab(name) {
@@ -356,6 +364,17 @@ test("the dashboard at laptop, phone and tablet sizes", { timeout: TEST_MS }, as
   for (const [name, o] of Object.entries(overflow)) {
     assert.ok(o.scrollWidth <= o.width && o.wide.length === 0, `${name}: the page scrolls sideways: ${JSON.stringify(o)}`);
   }
+});
+
+test("the dashboard is ES modules: every staff script of web/ loaded as JavaScript", { timeout: TEST_MS }, async () => {
+  assert.equal(await env.page.evaluate(() => document.querySelector('script[src="/staff.js"]')?.type), "module");
+  const loaded = env.seen.scripts.map((s) => ({ ...s, name: new URL(s.url).pathname.slice(1) }));
+  assert.deepEqual([...new Set(loaded.map((s) => s.name))].sort(), dashboardScripts());
+  for (const script of loaded) {
+    assert.equal(script.status, 200, script.url);
+    assert.match(script.type, /^text\/javascript\b/, script.url);
+  }
+  assert.deepEqual(env.seen.pageErrors, [], "page errors or console errors");
 });
 
 test("the badge sheet: one QR code per attendee that decodes to their credential, and an A4 PDF", { timeout: 90_000 }, async () => {
