@@ -1,4 +1,6 @@
-// Helpers every page imports (ES module, served like the pages from the binary).
+// Helpers every page imports (ES module, served like the pages from the binary): text
+// from server data, elements built without markup, requests to this device's API, and
+// times in the module's time zone.
 
 // A string's trimmed text; "" for anything that is not a string (server data is never
 // trusted to have the shape the page expects).
@@ -11,6 +13,11 @@ export function firstName(displayName) {
   return text(displayName).split(/\s+/)[0] ?? "";
 }
 
+// "Welcome, Anna!" (kiosk and phone), "Welcome!" without a name.
+export function welcome(name) {
+  return name !== "" ? `Welcome, ${name}!` : "Welcome!";
+}
+
 // "09:00–12:30" for a session; its start alone when it has no end.
 export function hours(session) {
   const start = text(session?.start);
@@ -18,23 +25,126 @@ export function hours(session) {
   return start && end ? `${start}–${end}` : start;
 }
 
-// fetch() for this device's API: never cached, cookies sent, aborted after timeoutMs.
-export async function fetchWithTimeout(url, options, timeoutMs) {
+// Builds an element. props: class, dataset, any attribute; children: nodes or strings
+// (strings become text, never markup). null, undefined and false props and null
+// children are skipped.
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) {
+      continue;
+    }
+    if (key === "class") {
+      node.className = value;
+    } else if (key === "dataset") {
+      Object.assign(node.dataset, value);
+    } else {
+      node.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  node.append(...children.flat().filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+// One request to this device's API, never cached by the browser, cookies sent, given up
+// after timeoutMs (the body's arrival included). Never throws: resolves with
+//   { status, ok, headers, raw, body, code, message, hint }
+// where status 0 means no answer (network down, timeout), raw is the body's text, body
+// its JSON (null when it is none) and code, message and hint are those of the error
+// envelope {"error": {...}} ("" when the answer has none).
+// options: method, headers, json (a value sent as JSON) or body, timeoutMs.
+export async function request(url, { method = "GET", headers = {}, json, body, timeoutMs }) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const sent = { Accept: "application/json", ...headers };
+  if (json !== undefined) {
+    sent["Content-Type"] = "application/json";
+  }
+  const init = {
+    method,
+    headers: sent,
+    body: json !== undefined ? JSON.stringify(json) : body,
+    cache: "no-store",
+    credentials: "same-origin",
+    signal: controller.signal,
+  };
+  let response;
+  let raw;
   try {
-    return await fetch(url, { ...options, cache: "no-store", credentials: "same-origin", signal: controller.signal });
+    response = await fetch(url, init);
+    raw = await response.text();
+  } catch {
+    return { status: 0, ok: false, headers: new Headers(), raw: "", body: null, code: "", message: "", hint: "" };
   } finally {
     clearTimeout(timer);
   }
+  const parsed = parseJson(raw);
+  const error = parsed !== null && typeof parsed.error === "object" && parsed.error !== null ? parsed.error : {};
+  return {
+    status: response.status,
+    ok: response.ok,
+    headers: response.headers,
+    raw,
+    body: parsed,
+    code: text(error.code),
+    message: text(error.message),
+    hint: text(error.hint),
+  };
 }
 
-// make(zone) builds a page's Intl formatters. In the module's time zone; in the
-// browser's own when the zone is unknown to the browser (or not known yet).
-export function zoneFormats(make, timeZone) {
+function parseJson(raw) {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return null;
+  }
+}
+
+// Formatters of instants in the module's time zone; in the browser's own when the zone
+// is not known yet, or unknown to the browser.
+//   hm "08:40", hms "08:40:05", isoDay "2026-11-23" (the date there),
+//   full "Mon 23 Nov, 08:40:05", year the same with the year (a device clock that lost
+//   power may be years off).
+export function timeFormats(timeZone) {
+  const make = (zone) => {
+    const format = (options) => new Intl.DateTimeFormat("en-GB", { timeZone: zone, hourCycle: "h23", ...options });
+    const hm = { hour: "2-digit", minute: "2-digit" };
+    const day = { weekday: "short", day: "numeric", month: "short" };
+    return {
+      hm: format(hm),
+      hms: format({ ...hm, second: "2-digit" }),
+      isoDay: new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }),
+      full: format({ ...day, ...hm, second: "2-digit" }),
+      year: format({ ...day, year: "numeric", ...hm, second: "2-digit" }),
+    };
+  };
   try {
     return make(timeZone);
   } catch {
     return make(undefined);
+  }
+}
+
+// A calendar date "2026-11-23" in words, the same in every time zone (it is formatted
+// at noon UTC): "short" "Mon 23 Nov", "long" "Monday 23 November", "weekday" "Monday".
+// Anything else comes back as it is.
+const DATE_WORDS = {
+  short: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" }),
+  long: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" }),
+  weekday: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "long" }),
+};
+
+export function dateWords(day, style = "short") {
+  const date = new Date(`${text(day)}T12:00:00Z`);
+  return Number.isNaN(date.getTime()) ? text(day) : DATE_WORDS[style].format(date);
+}
+
+// Shows the time of `now` as HH:MM in a <time> element (kiosk and display clocks),
+// touching the page only when the minute changes.
+export function showClock(element, formats, now = new Date()) {
+  const hm = formats.hm.format(now);
+  if (element.textContent !== hm) {
+    element.textContent = hm;
+    element.dateTime = hm;
   }
 }

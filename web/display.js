@@ -9,12 +9,11 @@
 // markup the server draws itself: it is parsed as image/svg+xml, checked against a
 // short list of drawing elements and imported as nodes, never assigned as HTML.
 
-import { fetchWithTimeout, hours, text, zoneFormats } from "/common.js";
+import { dateWords, el, hours, request, showClock, text, timeFormats } from "/common.js";
 
 const POLL_MS = 2000;
 const DENIED_POLL_MS = 10_000; // someone may log in as staff in this browser meanwhile
 const REQUEST_TIMEOUT_MS = 5000;
-const JSON_GET = { headers: { Accept: "application/json" } };
 const ROTATION_PERIOD_S = 30; // SPEC 5; a longer rotates_in_s widens the ring's scale
 const MIN_ROTATION_POLL_MS = 300; // never hammer the server around a rotation
 const STALE_AFTER_MS = 5000; // a QR code this far past its rotation is hidden
@@ -58,7 +57,7 @@ const state = {
   lastPollStart: -Infinity,
   recentKeys: null, // null until the first answer: nothing is "new" on page load
   highlightTimers: new Map(),
-  time: makeTimeFormats(undefined),
+  time: timeFormats(undefined),
   timezoneFetchedAt: -Infinity,
 };
 
@@ -78,26 +77,23 @@ async function poll() {
   state.lastPollStart = performance.now();
   let next = POLL_MS;
   try {
-    const response = await fetchWithTimeout("/api/v1/display", JSON_GET, REQUEST_TIMEOUT_MS);
-    if (response.status === 401 || response.status === 403) {
+    const answer = await request("/api/v1/display", { timeoutMs: REQUEST_TIMEOUT_MS });
+    if (answer.status === 401 || answer.status === 403) {
       showDenied();
       next = DENIED_POLL_MS;
-    } else if (!response.ok) {
-      throw new Error(`GET /api/v1/display answered ${response.status}`);
+    } else if (!answer.ok || answer.body === null) {
+      showOffline();
     } else {
-      const body = await response.json();
-      render(body);
+      render(answer.body);
       // Ask again right after the rotation, but not sooner than every 2 s otherwise.
       const untilRotation = state.shownTokenUrl !== null ? state.rotatesAt - performance.now() + 150 : Infinity;
       next = Math.min(POLL_MS, Math.max(MIN_ROTATION_POLL_MS, untilRotation));
     }
-  } catch {
-    showOffline();
   } finally {
-    state.inFlight = false;
+    state.inFlight = false; // and polling goes on, even after a failure to draw an answer
+    maybeRefreshTimezone();
+    schedulePoll(next);
   }
-  maybeRefreshTimezone();
-  schedulePoll(next);
 }
 
 // ---- rendering -------------------------------------------------------------------------
@@ -202,14 +198,12 @@ function opensText(next) {
     return "Check-in opens soon";
   }
   const [, day, at] = match;
-  const today = state.time.day.format(new Date());
+  const today = state.time.isoDay.format(new Date());
   if (day === today) {
     return `Check-in opens at ${at}`;
   }
-  const noon = new Date(`${day}T12:00:00Z`); // the date itself, whatever the zone
-  const days = Math.round((noon.getTime() - Date.parse(`${today}T12:00:00Z`)) / 86_400_000);
-  const format = days > 0 && days < 7 ? state.time.weekday : state.time.date;
-  return `Check-in opens ${format.format(noon)} at ${at}`;
+  const days = Math.round((Date.parse(`${day}T12:00:00Z`) - Date.parse(`${today}T12:00:00Z`)) / 86_400_000);
+  return `Check-in opens ${dateWords(day, days > 0 && days < 7 ? "weekday" : "long")} at ${at}`;
 }
 
 // Newest first, as the server sends them. Entries have no id, so an entry is "new" when
@@ -244,22 +238,14 @@ function renderRecent(recent) {
     }
   }
 
-  const items = keyed.map((entry) => {
-    const li = document.createElement("li");
-    li.className = "recent-item";
-    li.dataset.key = entry.key;
-    if (state.highlightTimers.has(entry.key)) {
-      li.classList.add("is-new");
-    }
-    const name = document.createElement("span");
-    name.className = "recent-name";
-    name.textContent = entry.name;
-    const time = document.createElement("time");
-    time.className = "recent-time";
-    time.textContent = entry.time;
-    li.append(name, time);
-    return li;
-  });
+  const items = keyed.map((entry) =>
+    el(
+      "li",
+      { class: state.highlightTimers.has(entry.key) ? "recent-item is-new" : "recent-item", dataset: { key: entry.key } },
+      el("span", { class: "recent-name" }, entry.name),
+      el("time", { class: "recent-time" }, entry.time),
+    ),
+  );
   // Rebuild only when something changed, so that the highlight animation is not restarted.
   const current = [...ui.recentList.children].map((li) => li.dataset.key).join("\n");
   ui.recentEmpty.hidden = items.length > 0;
@@ -307,14 +293,14 @@ function importQrSvg(markup) {
   if (root.namespaceURI !== SVG_NS || root.localName !== "svg" || !root.hasAttribute("viewBox")) {
     return null;
   }
-  for (const el of [root, ...root.querySelectorAll("*")]) {
-    if (el.namespaceURI !== SVG_NS || !SVG_ELEMENTS.has(el.localName)) {
+  for (const node of [root, ...root.querySelectorAll("*")]) {
+    if (node.namespaceURI !== SVG_NS || !SVG_ELEMENTS.has(node.localName)) {
       return null;
     }
-    for (const attr of [...el.attributes]) {
+    for (const attr of [...node.attributes]) {
       const name = attr.localName.toLowerCase();
       if (name.startsWith("on") || name === "href" || name === "style") {
-        el.removeAttributeNode(attr);
+        node.removeAttributeNode(attr);
       }
     }
   }
@@ -330,11 +316,7 @@ function importQrSvg(markup) {
 // ---- clock and countdown ---------------------------------------------------------------
 
 function tick() {
-  const hm = state.time.hm.format(new Date());
-  if (ui.clock.textContent !== hm) {
-    ui.clock.textContent = hm;
-    ui.clock.dateTime = hm;
-  }
+  showClock(ui.clock, state.time);
   expireHighlights();
   if (state.shownTokenUrl === null) {
     return;
@@ -363,31 +345,12 @@ async function maybeRefreshTimezone() {
     return;
   }
   state.timezoneFetchedAt = performance.now();
-  try {
-    const response = await fetchWithTimeout("/api/v1/module", JSON_GET, REQUEST_TIMEOUT_MS);
-    if (response.ok) {
-      const zone = text((await response.json())?.timezone);
-      if (zone !== "") {
-        state.time = makeTimeFormats(zone);
-        tick();
-      }
-    }
-  } catch {
-    // Keep the current zone; try again at the next refresh.
-  }
-}
-
-// ---- helpers ---------------------------------------------------------------------------
-
-function makeTimeFormats(timeZone) {
-  const make = (zone) => ({
-    hm: new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
-    day: new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }),
-    // Applied to a date at noon UTC, so it names that date in any zone.
-    weekday: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "long" }),
-    date: new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" }),
-  });
-  return zoneFormats(make, timeZone);
+  const answer = await request("/api/v1/module", { timeoutMs: REQUEST_TIMEOUT_MS });
+  const zone = answer.ok ? text(answer.body?.timezone) : "";
+  if (zone !== "") {
+    state.time = timeFormats(zone);
+    tick();
+  } // else keep the current zone until the next refresh
 }
 
 // ---- start -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 // Server data reaches the page through textContent only. Attendees are shown by first
 // name only, even though the server's display_name also carries an initial.
 
-import { fetchWithTimeout, firstName, hours, text, zoneFormats } from "/common.js";
+import { dateWords, el, firstName, hours, request, showClock, text, timeFormats, welcome } from "/common.js";
 
 const RESULT_MS = { ok: 3000, again: 4000, error: 6000 };
 const SAME_CODE_GUARD_MS = 2000; // a scanner held over a badge repeats the code
@@ -81,7 +81,7 @@ const state = {
   moduleFailed: false, // the last refresh failed
   moduleFetchedAt: 0,
   moduleChangesAt: Infinity, // epoch ms when the open/next session changes
-  time: makeTimeFormats(undefined),
+  time: timeFormats(undefined),
   lastCode: "",
   lastCodeAt: -Infinity,
   requestSeq: 0, // only the newest scan may paint the screen
@@ -182,32 +182,27 @@ async function submitScan(raw) {
 // POSTs the code as scanned (the server trims it) and turns any answer, or none, into
 // an outcome to show: { kind: "ok" | "again" | "error", title, lines: [{ text, style }] }.
 async function checkIn(raw) {
-  let response;
-  let body = null;
-  try {
-    response = await fetchWithTimeout("/api/v1/checkins", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify({ credential: raw }),
-    }, REQUEST_TIMEOUT_MS);
-    body = await response.json().catch(() => null);
-  } catch {
+  const answer = await request("/api/v1/checkins", {
+    method: "POST",
+    json: { credential: raw },
+    timeoutMs: REQUEST_TIMEOUT_MS,
+  });
+  if (answer.status === 0) {
     return errorOutcome(NETWORK_ERROR, "", "");
   }
-  if (response.ok) {
+  const body = answer.body;
+  if (answer.ok) {
     if (body?.status === "held") {
       return heldOutcome(body);
     }
     return body?.status === "already_checked_in" ? againOutcome(body) : welcomeOutcome(body);
   }
-  const error = body && typeof body.error === "object" ? body.error : null;
-  const code = typeof error?.code === "string" ? error.code : "";
-  const known = Object.prototype.hasOwnProperty.call(ERRORS, code) ? ERRORS[code] : GENERIC_ERROR;
-  let message = text(error?.message);
-  if (code === "no_open_session" && message === "") {
+  const known = Object.prototype.hasOwnProperty.call(ERRORS, answer.code) ? ERRORS[answer.code] : GENERIC_ERROR;
+  let message = answer.message;
+  if (answer.code === "no_open_session" && message === "") {
     message = nextCheckinText() ?? "";
   }
-  return errorOutcome(known, message, text(error?.hint));
+  return errorOutcome(known, message, answer.hint);
 }
 
 function welcomeOutcome(body) {
@@ -222,7 +217,7 @@ function welcomeOutcome(body) {
     const at = text(checkin.local_time);
     lines.push({ text: at !== "" ? `Checked in late at ${at}` : "Checked in late", style: "result-note" });
   }
-  return { kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines };
+  return { kind: "ok", title: welcome(name), lines };
 }
 
 // 202 held: recorded, but the device clock is not trusted yet, so no session is named.
@@ -230,7 +225,7 @@ function heldOutcome(body) {
   const name = firstName(body?.attendee?.display_name);
   const lines = [{ text: "Your check-in is recorded.", style: "result-line" }];
   lines.push({ text: "It will be filed under this session as soon as the kiosk's clock is confirmed.", style: "result-note" });
-  return { kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines };
+  return { kind: "ok", title: welcome(name), lines };
 }
 
 function againOutcome(body) {
@@ -264,16 +259,8 @@ function errorOutcome(known, message, hint) {
 
 function showResult(outcome) {
   clearTimeout(state.resetTimer);
-  const title = document.createElement("h2");
-  title.className = "result-title";
-  title.textContent = outcome.title;
-  const lines = outcome.lines.map((line) => {
-    const p = document.createElement("p");
-    p.className = line.style;
-    p.textContent = line.text;
-    return p;
-  });
-  ui.resultText.replaceChildren(title, ...lines);
+  const lines = outcome.lines.map((line) => el("p", { class: line.style }, line.text));
+  ui.resultText.replaceChildren(el("h2", { class: "result-title" }, outcome.title), ...lines);
   ui.result.dataset.kind = outcome.kind;
   state.resetTimer = setTimeout(showIdle, RESULT_MS[outcome.kind]);
 }
@@ -289,18 +276,13 @@ function showIdle() {
 
 async function refreshModule() {
   state.moduleFetchedAt = Date.now();
-  try {
-    const response = await fetchWithTimeout("/api/v1/module", { headers: { Accept: "application/json" } }, REQUEST_TIMEOUT_MS);
-    if (!response.ok) {
-      throw new Error(`GET /api/v1/module answered ${response.status}`);
-    }
-    const module = await response.json();
+  const answer = await request("/api/v1/module", { timeoutMs: REQUEST_TIMEOUT_MS });
+  state.moduleFailed = !answer.ok || answer.body === null;
+  if (!state.moduleFailed) {
+    const module = answer.body;
     state.module = module;
-    state.moduleFailed = false;
-    state.time = makeTimeFormats(text(module.timezone) || undefined);
+    state.time = timeFormats(text(module.timezone) || undefined);
     state.moduleChangesAt = sessionChangeAt(module);
-  } catch {
-    state.moduleFailed = true;
   }
   renderModule();
   tickClock();
@@ -322,10 +304,7 @@ function renderModule() {
   const open = module.open_session;
   if (open && typeof open === "object") {
     ui.sessionLine.dataset.state = "open";
-    const span = document.createElement("span");
-    span.className = "session-hours";
-    span.textContent = hours(open);
-    ui.sessionLine.replaceChildren(`Check-in open: ${text(open.label)} `, span);
+    ui.sessionLine.replaceChildren(`Check-in open: ${text(open.label)} `, el("span", { class: "session-hours" }, hours(open)));
     return;
   }
   ui.sessionLine.dataset.state = "closed";
@@ -345,10 +324,10 @@ function nextCheckinText() {
     return `Next check-in: ${label || text(next.start)}`;
   }
   const at = state.time.hm.format(opens);
-  const sameDay = state.time.day.format(opens) === state.time.day.format(new Date());
-  return sameDay
+  const day = state.time.isoDay.format(opens);
+  return day === state.time.isoDay.format(new Date())
     ? `Next check-in opens at ${at}${suffix}`
-    : `Next check-in opens ${state.time.weekday.format(opens)} at ${at}${suffix}`;
+    : `Next check-in opens ${dateWords(day)} at ${at}${suffix}`;
 }
 
 // When the open or next session changes by itself: the next window opening, or the
@@ -371,11 +350,7 @@ function sessionChangeAt(module) {
 
 function tickClock() {
   const now = new Date();
-  const hm = state.time.hm.format(now);
-  if (ui.clock.textContent !== hm) {
-    ui.clock.textContent = hm;
-    ui.clock.dateTime = hm;
-  }
+  showClock(ui.clock, state.time, now);
   // Follow a window opening or a session ending without waiting for the next refresh.
   if (now.getTime() >= state.moduleChangesAt && now.getTime() - state.moduleFetchedAt > 5000) {
     refreshModule();
@@ -383,17 +358,6 @@ function tickClock() {
 }
 
 // ---- small helpers -------------------------------------------------------------------
-
-// Formatters in the module's time zone (the device's own until the module is known, or
-// when the browser does not know the zone).
-function makeTimeFormats(timeZone) {
-  const make = (zone) => ({
-    hm: new Intl.DateTimeFormat("en-GB", { timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }),
-    day: new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }),
-    weekday: new Intl.DateTimeFormat("en-GB", { timeZone: zone, weekday: "short", day: "numeric", month: "short" }),
-  });
-  return zoneFormats(make, timeZone);
-}
 
 // "2026-2" → "Autumn 2026" (1 is the spring course, 2 the autumn one).
 function cycleText(cycle) {

@@ -10,7 +10,7 @@
 // name only; whether a registration number exists is never said beyond the server's
 // own message.
 
-import { fetchWithTimeout, firstName, text } from "/common.js";
+import { el, firstName, request, text, welcome } from "/common.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -137,27 +137,9 @@ function markInvalid(invalid) {
   inputs[0].focus();
 }
 
-// Resolves with { ok, status, code, message, hint, body } or { network: true }; never throws.
-async function post(url, payload) {
-  try {
-    const response = await fetchWithTimeout(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(payload),
-    }, REQUEST_TIMEOUT_MS);
-    const body = await response.json().catch(() => null);
-    const error = body && typeof body.error === "object" && body.error !== null ? body.error : {};
-    return {
-      ok: response.ok,
-      status: response.status,
-      code: text(error.code),
-      message: text(error.message),
-      hint: text(error.hint),
-      body,
-    };
-  } catch {
-    return { ok: false, network: true, status: 0, code: "", message: "", hint: "" };
-  }
+// Resolves with request()'s answer (status 0: no answer); never throws.
+function post(url, payload) {
+  return request(url, { method: "POST", json: payload, timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 // ---- outcomes ------------------------------------------------------------------------------
@@ -172,7 +154,7 @@ function showCheckedIn(body, justIdentified) {
       { text: "Your check-in is recorded.", style: "result-line" },
       { text: "It will be filed under the right session as soon as the kiosk's clock is confirmed.", style: "result-note" },
     ];
-    show({ kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines });
+    show({ kind: "ok", title: welcome(name), lines });
   } else if (body?.status === "already_checked_in") {
     const lines = [];
     const who = name !== "" ? `${name}, you` : "You";
@@ -184,7 +166,7 @@ function showCheckedIn(body, justIdentified) {
       const late = body?.checkin?.late === true ? " (late)" : "";
       lines.push({ text: `Checked in at ${at}${late}`, style: "result-note" });
     }
-    show({ kind: "ok", title: name !== "" ? `Welcome, ${name}!` : "Welcome!", lines });
+    show({ kind: "ok", title: welcome(name), lines });
   }
   ui.remembered.hidden = !justIdentified;
   window.scrollTo(0, 0);
@@ -197,7 +179,7 @@ function showIdentify() {
 
 // What to say about a refused or failed request: { kind, title, lines, keepForm, retry }.
 function errorOutcome(answer) {
-  if (answer.network) {
+  if (answer.status === 0) {
     return outcome(NETWORK.title, NETWORK.hint, { keepForm: true, retry: true });
   }
   switch (answer.code) {
@@ -242,17 +224,8 @@ function outcome(title, line, { keepForm = false, retry = false } = {}) {
 
 // Replaces the content of the live region: { kind, title, lines: [{ text, style }] }.
 function show({ kind, title, lines = [] }) {
-  const heading = document.createElement("h1");
-  heading.className = "result-title";
-  heading.textContent = title;
-  const paragraphs = lines.map((line) => {
-    const p = document.createElement("p");
-    p.className = line.style;
-    p.textContent = line.text;
-    return p;
-  });
   ui.result.dataset.kind = kind;
-  ui.resultText.replaceChildren(heading, ...paragraphs);
+  ui.resultText.replaceChildren(el("h1", { class: "result-title" }, title), ...lines.map((line) => el("p", { class: line.style }, line.text)));
 }
 
 // ---- tabs (WAI-ARIA tabs: arrow keys move between them) -----------------------------------
@@ -285,8 +258,6 @@ function onTabKeydown(event) {
   const j = event.key === "End" ? n - 1 : (keys[event.key] + n) % n;
   selectTab(ui.tabs[j], true);
 }
-
-// ---- helpers ---------------------------------------------------------------------------
 
 // ---- start ---------------------------------------------------------------------------
 

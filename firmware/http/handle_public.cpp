@@ -22,6 +22,14 @@ void handle_page(const ApiRequest& request, httplib::Response& res)
                                   "Check the address."));
         return;
     }
+    // Pages and assets are revalidated at every use (Cache-Control: no-cache, server.cpp):
+    // an unchanged file answers 304 without its body, so a tablet on venue Wi-Fi fetches
+    // each file once per version of it, and a new firmware's files are used at once.
+    res.set_header("ETag", file->etag);
+    if (etag_matches(request.http.get_header_value("If-None-Match"), file->etag)) {
+        res.status = 304;
+        return;
+    }
     res.status = 200;
     res.set_content(std::move(file->body), file->mime);
 }

@@ -21,7 +21,9 @@
 namespace ck {
 namespace {
 
-// Headers every answer carries. Pages only talk to the device itself.
+// Headers every answer carries. Pages only talk to the device itself. API answers are
+// never stored; pages and assets may be, but are revalidated at every use with the ETag
+// handle_page sends (304 while unchanged).
 void add_common_headers(const httplib::Request& req, httplib::Response& res)
 {
     res.set_header("X-Content-Type-Options", "nosniff");
@@ -35,6 +37,9 @@ void add_common_headers(const httplib::Request& req, httplib::Response& res)
         res.set_header("X-Frame-Options", "DENY");
         res.set_header("Cache-Control", "no-cache");
     }
+    // httplib adds "Content-Length: 0" to every answer without a body; on a 304 that
+    // would claim the file is empty (RFC 9110 section 8.6), so a 304 carries none.
+    if (res.status == 304) res.headers.erase("Content-Length");
 }
 
 // Past the limit, up to this much more is read and thrown away so that the client gets a

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/password.hpp"
+
 namespace ck {
 namespace {
 
@@ -32,6 +34,34 @@ bool safe_path(std::string_view path)
     return true;
 }
 
+// 128 bits of SHA-256: the same bytes always get the same tag, across restarts and
+// firmware versions, and different bytes practically never do.
+std::string etag_of(std::string_view bytes)
+{
+    return "\"" + sha256_hex(bytes).substr(0, 32) + "\"";
+}
+
+// The tags of the embedded table, in its order; hashed once, at the first use (the
+// initialisation of a function's static is thread-safe).
+const std::vector<std::string>& embedded_etags()
+{
+    static const std::vector<std::string> etags = [] {
+        std::vector<std::string> tags;
+        for (const auto& asset : embedded_web_assets()) {
+            tags.push_back(etag_of(std::string_view(asset.data, asset.size)));
+        }
+        return tags;
+    }();
+    return etags;
+}
+
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
 }  // namespace
 
 std::optional<WebFile> find_web_file(std::string_view path, const std::string& dev_dir)
@@ -42,12 +72,32 @@ std::optional<WebFile> find_web_file(std::string_view path, const std::string& d
         if (!in) return std::nullopt;
         std::stringstream buffer;
         buffer << in.rdbuf();
-        return WebFile{mime_for(path), buffer.str()};
+        std::string body = buffer.str();
+        std::string etag = etag_of(body);
+        return WebFile{mime_for(path), std::move(body), std::move(etag)};
     }
-    for (const auto& asset : embedded_web_assets()) {
-        if (path == asset.path) return WebFile{asset.mime, std::string(asset.data, asset.size)};
+    const auto& assets = embedded_web_assets();
+    for (std::size_t i = 0; i < assets.size(); ++i) {
+        if (path == assets[i].path) {
+            return WebFile{assets[i].mime, std::string(assets[i].data, assets[i].size),
+                           embedded_etags()[i]};
+        }
     }
     return std::nullopt;
+}
+
+bool etag_matches(std::string_view if_none_match, std::string_view etag)
+{
+    while (!if_none_match.empty()) {
+        std::size_t comma = if_none_match.find(',');
+        std::string_view tag = trim(if_none_match.substr(0, comma));
+        if_none_match =
+            comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
+        if (tag == "*") return true;
+        if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+        if (tag == etag) return true;
+    }
+    return false;
 }
 
 }  // namespace ck

@@ -90,6 +90,7 @@ test("a held check-in the device cannot place is filed by hand from the Sync tab
   // Another staff laptop (its own context: no session cookie yet).
   const context = await env.browser.newContext({ viewport: VIEWPORTS.laptop, locale: "en-GB", timezoneId: "Europe/Paris" });
   context.setDefaultTimeout(STEP_MS);
+  env.secondSeen = watchContext(context);
   const page = await context.newPage();
   await page.clock.install({ time: new Date("2026-11-23T12:45:00+01:00") });
   await page.goto(`${env.kiosk.origin}/staff#sync`, { waitUntil: "load" });
@@ -111,4 +112,9 @@ test("a held check-in the device cannot place is filed by hand from the Sync tab
   });
   await page.locator("#held").waitFor({ state: "hidden" });
   await context.close();
+});
+
+test("the kiosk and both dashboards showed no errors", { timeout: TEST_MS }, async () => {
+  assert.deepEqual(env.seen.pageErrors, [], "kiosk and first staff laptop");
+  assert.deepEqual(env.secondSeen?.pageErrors, [], "second staff laptop");
 });

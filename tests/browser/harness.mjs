@@ -4,7 +4,7 @@
 //
 // Environment (set by CTest):
 //   COURSE_KIOSK_BIN         the course-kiosk binary
-//   COURSE_KIOSK_SOURCE_DIR  the source tree (unused for now; kept for parity with kiosk.py)
+//   COURSE_KIOSK_SOURCE_DIR  the source tree (default: two levels up from here), for web/
 //   CK_ARTIFACT_DIR          where screenshots and server logs go (default: ./test-artifacts/browser)
 //
 // Every wait here has a timeout. Page-side conditions are polled with page.evaluate in a
@@ -16,9 +16,11 @@ import { spawn, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 export const BIN = process.env.COURSE_KIOSK_BIN || "course-kiosk";
+export const SOURCE_DIR = path.resolve(process.env.COURSE_KIOSK_SOURCE_DIR || path.join(path.dirname(fileURLToPath(import.meta.url)), "..", ".."));
 export const ARTIFACT_DIR = path.resolve(process.env.CK_ARTIFACT_DIR || path.join("test-artifacts", "browser"));
 export const CHROMIUM = "/usr/bin/chromium";
 export const CHROMIUM_ARGS = [
@@ -241,9 +243,10 @@ export function launchBrowser() {
 }
 
 // Collects what goes wrong in a context's pages: uncaught exceptions, console errors and
-// every answer >= 400 (as "STATUS METHOD URL"), and the URLs requested.
+// every answer >= 400 (as "STATUS METHOD URL"); the URLs requested; and the answers to
+// script loads (module imports included) as { url, status, type }.
 export function watchContext(context) {
-  const seen = { requests: [], pageErrors: [], failedResponses: [] };
+  const seen = { requests: [], pageErrors: [], failedResponses: [], scripts: [] };
   const watchPage = (page) => {
     page.on("pageerror", (err) => seen.pageErrors.push(`pageerror: ${err.message}`));
     page.on("console", (msg) => {
@@ -259,6 +262,9 @@ export function watchContext(context) {
   context.on("response", (response) => {
     if (response.status() >= 400) {
       seen.failedResponses.push(`${response.status()} ${response.request().method()} ${response.url()}`);
+    }
+    if (response.request().resourceType() === "script") {
+      seen.scripts.push({ url: response.url(), status: response.status(), type: response.headers()["content-type"] ?? "" });
     }
   });
   return seen;

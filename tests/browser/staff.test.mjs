@@ -5,8 +5,9 @@
 // One staff session, in order: a wrong password, the login, Today's counts, a manual
 // check-in from the Missing list, voiding it from the attendee's detail, the audit log,
 // a roster upload with one bad row, the attendance grid's search, the dashboard at three
-// sizes, then the badge sheet: every QR code decoded with zbarimg and compared with
-// `course-kiosk credential`, and the sheet printed to an A4 PDF.
+// sizes, its ES modules (all loaded; page, styles and modules revalidated with 304s on
+// a second visit), then the badge sheet: every QR code decoded with zbarimg and compared
+// with `course-kiosk credential`, and the sheet printed to an A4 PDF.
 //
 // Run: node --test staff.test.mjs (tests/browser/run does the npm set-up first).
 // Every wait is bounded; the browser, the server and the temporary directory are cleaned
@@ -19,6 +20,7 @@ import path from "node:path";
 import {
   IN_MORNING,
   Kiosk,
+  SOURCE_DIR,
   STEP_MS,
   TEST_MS,
   VIEWPORTS,
@@ -112,6 +114,12 @@ async function horizontalOverflow() {
     }
     return { scrollWidth: document.documentElement.scrollWidth, width, wide: wide.slice(0, 8) };
   });
+}
+
+// The scripts of web/ the dashboard is made of: staff.js, the staff-*.js modules it
+// imports, and common.js. Sorted.
+function dashboardScripts() {
+  return fs.readdirSync(path.join(SOURCE_DIR, "web")).filter((f) => /^staff(-[a-z]+)?\.js$/.test(f) || f === "common.js").sort();
 }
 
 async function selectTab(name) {
@@ -356,6 +364,48 @@ test("the dashboard at laptop, phone and tablet sizes", { timeout: TEST_MS }, as
   for (const [name, o] of Object.entries(overflow)) {
     assert.ok(o.scrollWidth <= o.width && o.wide.length === 0, `${name}: the page scrolls sideways: ${JSON.stringify(o)}`);
   }
+});
+
+test("the dashboard is ES modules: every staff script of web/ loaded as JavaScript", { timeout: TEST_MS }, async () => {
+  assert.equal(await env.page.evaluate(() => document.querySelector('script[src="/staff.js"]')?.type), "module");
+  const loaded = env.seen.scripts.map((s) => ({ ...s, name: new URL(s.url).pathname.slice(1) }));
+  assert.deepEqual([...new Set(loaded.map((s) => s.name))].sort(), dashboardScripts());
+  for (const script of loaded) {
+    assert.equal(script.status, 200, script.url);
+    assert.match(script.type, /^text\/javascript\b/, script.url);
+  }
+  assert.deepEqual(env.seen.pageErrors, [], "page errors or console errors");
+});
+
+test("a second visit revalidates the page, its styles and modules: 304 for each, and the dashboard works", { timeout: TEST_MS }, async () => {
+  const page = await env.context.newPage(); // the same browser cache and session cookie
+  try {
+    // Chromium reports a revalidated file as the cached 200 it serves (also to
+    // playwright); the 304 that came over the wire is in responseReceivedExtraInfo.
+    const cdp = await env.context.newCDPSession(page);
+    const files = new Map(); // requestId -> file name ("staff" for the page)
+    const wire = new Map(); // requestId -> status on the wire
+    cdp.on("Network.responseReceived", (e) => {
+      if (["Document", "Stylesheet", "Script"].includes(e.type)) files.set(e.requestId, new URL(e.response.url).pathname.slice(1));
+    });
+    cdp.on("Network.responseReceivedExtraInfo", (e) => wire.set(e.requestId, e.statusCode));
+    await cdp.send("Network.enable");
+    await page.goto(`${env.kiosk.origin}/staff#today`, { waitUntil: "load", timeout: STEP_MS });
+    await page.locator("#app").waitFor({ state: "visible" });
+    await waitForValue(() => page.evaluate(() => document.querySelectorAll("#present-list li[data-attendee-id]").length), (n) => n === 2, {
+      what: "Today drawn by the revalidated modules",
+    });
+    const expected = ["staff", "common.css", "staff.css", ...dashboardScripts()].sort();
+    const statuses = await waitForValue(
+      () => [...files].map(([id, name]) => `${wire.get(id) ?? "?"} ${name}`).sort(),
+      (list) => list.length === expected.length && !list.some((line) => line.startsWith("?")),
+      { what: "every file's status on the wire" },
+    );
+    assert.deepEqual(statuses, expected.map((name) => `304 ${name}`));
+  } finally {
+    await page.close();
+  }
+  assert.deepEqual(env.seen.pageErrors, [], "page errors or console errors");
 });
 
 test("the badge sheet: one QR code per attendee that decodes to their credential, and an A4 PDF", { timeout: 90_000 }, async () => {

@@ -1,5 +1,6 @@
 """The installed device (SPEC section 8): first start from the package's config, the
-systemd notifications (ready, watchdog, stopping), and `course-kiosk doctor`."""
+systemd notifications (ready, watchdog, stopping), `course-kiosk doctor`, and the pages it
+serves from its binary (or from --web-dir) with ETags, so that browsers revalidate them."""
 import json
 import os
 import shutil
@@ -187,6 +188,88 @@ class DoctorTest(unittest.TestCase):
                     json.dump(doc, f)
                 proc, lines = self.doctor(config)
                 self.assertIn(lines["registry"], expected, proc.stdout)
+
+
+class PageCacheTest(unittest.TestCase):
+    """Pages and their assets, embedded or from --web-dir, carry a strong ETag (a hash of
+    their bytes) and Cache-Control: no-cache: a browser asks again at every use and gets
+    304 without the body while the file is unchanged, the new file as soon as it is not.
+    API answers stay no-store."""
+
+    PATHS = ("/", "/staff", "/display", "/p", "/common.js", "/common.css", "/kiosk.js",
+             "/staff.js", "/staff-api.js", "/staff-today.js", "/staff.css")
+
+    def setUp(self):
+        self.data = DataDir()
+        self.addCleanup(self.data.cleanup)
+
+    def assert_revalidates(self, server, path):
+        """GET `path`, then again with its ETag in every form a browser or proxy sends;
+        returns the ETag."""
+        status, headers, full = server.request("GET", path)
+        self.assertEqual(status, 200, path)
+        self.assertTrue(full, path)
+        etag = headers.get("etag", "")
+        self.assertRegex(etag, r'^"[0-9a-f]{32}"$', path)  # strong: no W/
+        self.assertEqual(headers.get("cache-control"), "no-cache", path)
+        for if_none_match in (etag, "W/" + etag, '"0123", ' + etag, "*"):
+            with self.subTest(path=path, if_none_match=if_none_match):
+                status, again, body = server.request("GET", path,
+                                                     headers={"If-None-Match": if_none_match})
+                self.assertEqual(status, 304)
+                self.assertEqual(body, "")
+                self.assertEqual(again.get("etag"), etag)
+                self.assertEqual(again.get("cache-control"), "no-cache")
+                self.assertIn("default-src 'self'", again.get("content-security-policy", ""))
+                # No "Content-Length: 0": that would say the file is empty (RFC 9110 8.6).
+                self.assertNotIn("content-length", again)
+        # Another tag: the whole file again.
+        status, headers, body = server.request("GET", path, headers={"If-None-Match": '"0123"'})
+        self.assertEqual(status, 200, path)
+        self.assertEqual(body, full)
+        self.assertEqual(headers.get("etag"), etag)
+        return etag
+
+    def test_embedded_pages_answer_304_while_unchanged(self):
+        server = Server(self.data)
+        self.addCleanup(server.stop)
+        tags = {path: self.assert_revalidates(server, path) for path in self.PATHS}
+        self.assertEqual(len(set(tags.values())), len(self.PATHS), tags)
+        # API answers are never stored, and an asset's tag means nothing to them.
+        status, headers, _ = server.request("GET", "/api/v1/module",
+                                            headers={"If-None-Match": tags["/"]})
+        self.assertEqual(status, 200)
+        self.assertEqual(headers.get("cache-control"), "no-store")
+        self.assertNotIn("etag", headers)
+        # The tags are the bytes' own: the same after a restart, so a browser keeps its
+        # copies across a power cut of the device.
+        server.stop()
+        server = Server(self.data)
+        self.addCleanup(server.stop)
+        for path, etag in tags.items():
+            with self.subTest(path=path):
+                status, _, _ = server.request("GET", path, headers={"If-None-Match": etag})
+                self.assertEqual(status, 304)
+
+    def test_a_changed_file_in_web_dir_gets_a_new_etag(self):
+        web = tempfile.mkdtemp(prefix="ck-web-")
+        self.addCleanup(shutil.rmtree, web, True)
+        for name in ("staff.html", "staff.js"):
+            shutil.copy(os.path.join(SOURCE_DIR, "web", name), web)
+        server = Server(self.data, args=("--web-dir", web))
+        self.addCleanup(server.stop)
+        page = self.assert_revalidates(server, "/staff")
+        old = self.assert_revalidates(server, "/staff.js")
+        with open(os.path.join(web, "staff.js"), "a", encoding="utf-8") as f:
+            f.write("// edited\n")
+        status, headers, body = server.request("GET", "/staff.js", headers={"If-None-Match": old})
+        self.assertEqual(status, 200)
+        self.assertTrue(body.endswith("// edited\n"))
+        self.assertNotEqual(headers.get("etag"), old)
+        self.assertEqual(self.assert_revalidates(server, "/staff.js"), headers.get("etag"))
+        # The file next to it did not change, nor did its tag.
+        status, _, _ = server.request("GET", "/staff", headers={"If-None-Match": page})
+        self.assertEqual(status, 304)
 
 
 if __name__ == "__main__":

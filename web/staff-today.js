@@ -1,0 +1,188 @@
+// Today tab: a card per session of today with its counts, and for one of them (the open
+// one, or the one staff pick) who is missing and who is here. A missing attendee is
+// checked in with one click while their session is open.
+
+import { dateWords, el, hours, text } from "/common.js";
+import { EMPTY } from "/staff-data.js";
+import { manualCheckin } from "/staff-detail.js";
+import { $, displayName, keepFocus, listOrEmpty, matches, personButton, sortedAttendees } from "/staff-dom.js";
+
+let shown = EMPTY; // the snapshot drawn last
+let pick = null; // session id chosen by staff; null: follow the open session
+let lastOpenId = null;
+let focusAfter = null; // data-focus-key to focus once the Missing list is redrawn
+
+export function wire() {
+  $("today-filter").addEventListener("input", () => render(shown));
+  $("panel-today").addEventListener("click", onClick);
+}
+
+// While the tab is open: after each poll round, and when it is selected (all changed).
+export function show(snapshot, changed) {
+  if (changed.summary || changed.attendees) {
+    render(snapshot);
+  }
+}
+
+function onClick(event) {
+  const target = event.target.closest("[data-action]");
+  if (target?.dataset.action === "pick-session") {
+    pick = target.dataset.sessionId;
+    render(shown);
+  } else if (target?.dataset.action === "quick-checkin") {
+    quickCheckin(target);
+  }
+}
+
+function todaySessions(s) {
+  return Array.isArray(s?.sessions) ? s.sessions.filter((session) => session.day === s.today) : [];
+}
+
+// The session Today shows names for: the one staff picked, else the open one, else the
+// latest that has started, else the first of the day.
+function chosenSession(snapshot, sessions) {
+  const openId = snapshot.openId;
+  if (openId !== lastOpenId) {
+    lastOpenId = openId;
+    pick = null; // a new session opened: show it
+  }
+  if (sessions.some((s) => s.id === pick)) {
+    return pick;
+  }
+  if (sessions.some((s) => s.id === openId)) {
+    return openId;
+  }
+  const now = snapshot.time.hm.format(snapshot.deviceNow());
+  const started = sessions.filter((s) => text(s.start) <= now);
+  return (started.length > 0 ? started[started.length - 1] : sessions[0])?.id ?? null;
+}
+
+function render(snapshot) {
+  shown = snapshot;
+  const s = snapshot.summary;
+  if (!s) {
+    return;
+  }
+  $("today-date").textContent = `${dateWords(s.today)} · ${s.expected ?? 0} attendees expected`;
+  const sessions = todaySessions(s);
+  const chosen = chosenSession(snapshot, sessions);
+  const empty = $("today-empty");
+  empty.hidden = sessions.length > 0;
+  $("today-lists").hidden = sessions.length === 0;
+  if (sessions.length === 0) {
+    empty.textContent = s.next_session
+      ? `No sessions today. Next: ${text(s.next_session.label)}, ${dateWords(s.next_session.day)} at ${text(s.next_session.start)}.`
+      : "No sessions today.";
+  }
+  const cards = $("session-cards");
+  keepFocus(cards, () => cards.replaceChildren(...sessions.map((session) => sessionCard(session, chosen, snapshot.openId))));
+  renderPeople(snapshot, sessions.find((session) => session.id === chosen));
+}
+
+function sessionCard(session, chosen, openId) {
+  const present = Number(session.present) || 0;
+  const late = Number(session.late) || 0;
+  const expected = Number(session.expected) || 0;
+  const share = (n) => `${expected > 0 ? Math.min(100, (100 * n) / expected) : 0}%`;
+  const onTime = el("span", { class: "bar-ok" });
+  const lateBar = el("span", { class: "bar-late" });
+  onTime.style.width = share(present - late);
+  lateBar.style.width = share(late);
+  return el(
+    "button",
+    {
+      type: "button",
+      class: "session-card",
+      "aria-pressed": String(session.id === chosen),
+      dataset: { action: "pick-session", sessionId: session.id, focusKey: `card-${session.id}` },
+    },
+    el("span", { class: "card-label" }, text(session.label), session.id === openId ? el("span", { class: "tag open" }, "open now") : null),
+    el("span", { class: "card-time" }, hours(session)),
+    el(
+      "span",
+      { class: "card-numbers" },
+      el("span", { class: "big", dataset: { count: "present" } }, String(present)),
+      el("span", { class: "of" }, ` / ${expected} present`),
+    ),
+    el("span", { class: "card-late" }, `${late} late · ${Math.max(0, expected - present)} missing`),
+    el("span", { class: "bar", "aria-hidden": "true" }, onTime, lateBar),
+  );
+}
+
+function renderPeople(snapshot, session) {
+  const people = sortedAttendees(snapshot.attendees);
+  const filter = $("today-filter").value.trim().toLowerCase();
+  const shownPeople = filter === "" ? people : people.filter((a) => matches(a, filter));
+  const sid = session?.id;
+  const here = shownPeople.filter((a) => a.checkins?.[sid]);
+  const missing = shownPeople.filter((a) => !a.checkins?.[sid]);
+  const canCheckIn = sid !== undefined && sid === snapshot.openId;
+  const label = session ? ` for ${text(session.label)}` : "";
+  const loaded = snapshot.attendees !== null;
+  $("missing-title").textContent = `Missing${label} (${missing.length})`;
+  $("present-title").textContent = `Here${label} (${here.length})`;
+  const missingList = $("missing-list");
+  keepFocus(missingList, () =>
+    missingList.replaceChildren(...listOrEmpty(missing.map((a) => missingItem(a, canCheckIn)), loaded ? "Nobody." : "Loading…")),
+  );
+  focusAfterCheckin(missingList);
+  const presentList = $("present-list");
+  keepFocus(presentList, () =>
+    presentList.replaceChildren(...listOrEmpty(here.map((a) => presentItem(a, a.checkins[sid])), loaded ? "Nobody yet." : "Loading…")),
+  );
+}
+
+function missingItem(attendee, canCheckIn) {
+  const button = canCheckIn
+    ? el(
+        "button",
+        {
+          type: "button",
+          class: "button small primary",
+          "data-testid": "manual-checkin",
+          "aria-label": `Check in ${displayName(attendee)}`,
+          dataset: { action: "quick-checkin", attendeeId: attendee.id, focusKey: `in-${attendee.id}` },
+        },
+        "Check in",
+      )
+    : null;
+  return el("li", { class: "person", dataset: { attendeeId: attendee.id } }, personButton(attendee), button);
+}
+
+function presentItem(attendee, checkin) {
+  const tags = [el("span", { class: "time" }, text(checkin.local_time))];
+  if (checkin.late) {
+    tags.push(el("span", { class: "tag late" }, "late"));
+  }
+  if (checkin.source === "manual") {
+    tags.push(el("span", { class: "tag" }, "manual"));
+  }
+  return el("li", { class: "person", dataset: { attendeeId: attendee.id } }, personButton(attendee), el("span", { class: "person-tags" }, ...tags));
+}
+
+// Check-in from the Missing list: always for the open session the list was drawn for.
+// The person leaves the list, so the focus moves on to the next one's button.
+async function quickCheckin(button) {
+  const item = button.closest("li");
+  const next = item?.nextElementSibling ?? item?.previousElementSibling;
+  const nextButton = next?.querySelector('[data-action="quick-checkin"]');
+  focusAfter = nextButton ? nextButton.dataset.focusKey : null;
+  button.disabled = true;
+  try {
+    if (!(await manualCheckin(shown, button.dataset.attendeeId, shown.openId))) {
+      focusAfter = null;
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// Only when the focus was lost with the removed button, never away from where staff went.
+function focusAfterCheckin(list) {
+  const target = focusAfter ? list.querySelector(`[data-focus-key="${CSS.escape(focusAfter)}"]`) : null;
+  const lost = document.activeElement === null || document.activeElement === document.body;
+  if (target && lost) {
+    focusAfter = null;
+    target.focus({ preventScroll: true });
+  }
+}
