@@ -11,6 +11,7 @@
 #include "http/api_json.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
+#include "http/web_assets.hpp"
 
 namespace ck {
 namespace {
@@ -28,7 +29,7 @@ void write_json_with_etag(const httplib::Request& req, httplib::Response& res,
     }
     std::string etag = "\"" + sha256_hex(stable.dump()).substr(0, 24) + "\"";
     res.set_header("ETag", etag);
-    if (req.get_header_value("If-None-Match") == etag) {
+    if (etag_matches(req.get_header_value("If-None-Match"), etag)) {
         res.status = 304;
         return;
     }

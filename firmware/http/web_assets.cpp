@@ -1,6 +1,5 @@
 #include "http/web_assets.hpp"
 
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
