@@ -34,6 +34,17 @@ Status check_module(Store& store, const Config& config)
 
 }  // namespace
 
+namespace {
+
+DeviceClock make_clock(std::unique_ptr<TimeSource> time)
+{
+    return time ? DeviceClock(std::move(time)) : DeviceClock();
+}
+
+}  // namespace
+
+Device::Device(std::unique_ptr<TimeSource> time) : clock(make_clock(std::move(time))) {}
+
 std::string Device::credential_for(const std::string& attendee_id) const
 {
     Credential credential;
@@ -96,7 +107,8 @@ Status init_device(const std::string& data_dir, const std::string& config_path)
 bool device_initialised(const std::string& data_dir) { return path_exists(store_dir(data_dir)); }
 
 Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
-                                            const std::string& config_path)
+                                            const std::string& config_path,
+                                            std::unique_ptr<TimeSource> time)
 {
     if (Status s = check_data_dir_usable(data_dir); !s) return s;
     if (!device_initialised(data_dir)) {
@@ -104,7 +116,7 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
             err::invalid_config, "no store in " + data_dir,
             "Run `course-kiosk init --data " + data_dir + " --config FILE` first.");
     }
-    auto device = std::make_unique<Device>();
+    auto device = std::make_unique<Device>(std::move(time));
     device->data_dir = data_dir;
     auto config = load_config_file(config_path.empty() ? config_file(data_dir) : config_path,
                                    lookup_system_zone);

@@ -35,7 +35,8 @@ public:
     std::optional<SigningKey> signing_key;
     std::string display_secret;  // keys the display tokens and phone cookies (keys/display-secret)
 
-    Device() = default;
+    // `time` null: the kernel's clocks (and the tests' environment hooks, app/clock.hpp).
+    explicit Device(std::unique_ptr<TimeSource> time = nullptr);
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
 
@@ -66,7 +67,9 @@ bool device_initialised(const std::string& data_dir);
 
 // Opens an initialised data directory. `config_path`, when not empty, replaces
 // DATA/config.json for this run (it must describe the same module).
+// `time`: where the clock reads the time (tests); null: the kernel.
 Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
-                                            const std::string& config_path = {});
+                                            const std::string& config_path = {},
+                                            std::unique_ptr<TimeSource> time = nullptr);
 
 }  // namespace ck

@@ -1,0 +1,274 @@
+// The HTTP layer in-process: handlers through the route table (parse, call the use case,
+// answer with the right status and envelope), and the request guard of the real server on
+// a loopback port (what cpp-httplib 0.11.4 would mishandle, SECURITY.md).
+#include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "test_device.hpp"
+
+namespace {
+
+using ck::test::TestDevice;
+using ck::test::TestDeviceOptions;
+using namespace std::chrono_literals;
+
+std::string checkin_body(const std::string& credential)
+{
+    return nlohmann::json{{"credential", credential}}.dump();
+}
+
+// One raw request on a new connection; the answer's status line's code (0: none).
+int raw_status(int port, const std::string& request)
+{
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    timeval timeout{10, 0};  // a bound, not a measurement: the server answers at once
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    std::size_t sent = 0;
+    while (sent < request.size()) {
+        ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;  // the server may close before it has read everything
+        sent += static_cast<std::size_t>(n);
+    }
+    std::string answer;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        answer.append(buffer, static_cast<std::size_t>(n));
+        if (answer.find("\r\n") != std::string::npos) break;
+    }
+    ::close(fd);
+    if (answer.rfind("HTTP/1.1 ", 0) != 0 || answer.size() < 12) return 0;
+    return std::stoi(answer.substr(9, 3));
+}
+
+}  // namespace
+
+TEST_CASE("POST /api/v1/checkins answers what the service decided")
+{
+    TestDevice t;
+    const std::string badge = t.credential("A001");
+    auto first = t.call("POST", "/api/v1/checkins", checkin_body(badge));
+    CHECK(first.status == 201);
+    auto body = first.json();
+    CHECK(body["status"] == "checked_in");
+    CHECK(body["attendee"]["display_name"] == "Anna K.");  // no more of a name in public
+    CHECK(body["session"]["id"] == "d1-am");
+    CHECK(body["checkin"]["local_time"] == "08:40");
+
+    auto again = t.call("POST", "/api/v1/checkins", checkin_body("  " + badge + "\r\n"));
+    CHECK(again.status == 200);
+    CHECK(again.json()["status"] == "already_checked_in");
+    CHECK(again.json()["checkin"]["id"] == body["checkin"]["id"]);
+
+    struct Case {
+        const char* name;
+        std::string body;
+        int status;
+        const char* code;
+    };
+    const Case cases[] = {
+        {"not JSON", "{", 400, "malformed_request"},
+        {"not an object", "[]", 400, "malformed_request"},
+        {"no credential", "{}", 400, "malformed_request"},
+        {"an extra field", R"({"credential":"A","x":1})", 400, "malformed_request"},
+        {"not a string", R"({"credential":7})", 400, "malformed_request"},
+        {"too long", checkin_body(std::string(1025, 'A')), 400, "malformed_request"},
+        {"not a badge", checkin_body("HELLO"), 422, "invalid_credential"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        auto answer = t.call("POST", "/api/v1/checkins", c.body);
+        CHECK(answer.status == c.status);
+        CHECK(answer.code() == c.code);
+        auto error = answer.json()["error"];
+        CHECK_FALSE(error["message"].get<std::string>().empty());
+        CHECK_FALSE(error["hint"].get<std::string>().empty());
+    }
+}
+
+TEST_CASE("POST /api/v1/checkins: a held check-in is 202, refused guesses are rate-limited")
+{
+    TestDeviceOptions options;
+    options.ntp = false;
+    TestDevice t(std::move(options));
+    auto held = t.call("POST", "/api/v1/checkins", checkin_body(t.credential("A002")));
+    CHECK(held.status == 202);
+    CHECK(held.json()["status"] == "held");
+    CHECK(held.json()["attendee"]["display_name"] == "Lukas M.");
+
+    // 120 attempts at once per client, refusals cost 5: a guesser is stopped after 24.
+    int refused = 0;
+    for (int i = 0; i < 40; ++i) {
+        auto answer = t.call("POST", "/api/v1/checkins", checkin_body("GUESS" + std::to_string(i)),
+                             "", {}, "192.0.2.66");
+        if (answer.status == 429) {
+            ++refused;
+            CHECK(answer.code() == "rate_limited");
+            CHECK(answer.headers.count("Retry-After") == 1);
+        }
+    }
+    CHECK(refused >= 10);
+    // Another client is not affected.
+    auto other = t.call("POST", "/api/v1/checkins", checkin_body(t.credential("A003")), "", {},
+                        "192.0.2.67");
+    CHECK(other.status == 202);
+}
+
+TEST_CASE("staff routes: manual check-in, void, attendee search, held, clock, sync")
+{
+    TestDevice t;
+    auto manual =
+        t.call("POST", "/api/v1/attendees/A002/checkins", R"({"session_id":"d1-pm"})", "maria");
+    CHECK(manual.status == 201);
+    CHECK(manual.json()["checkin"]["staff"] == "maria");
+    CHECK(manual.json()["checkin"]["source"] == "manual");
+    CHECK(t.call("POST", "/api/v1/attendees/A002/checkins", R"({"session_id":"d9"})", "maria")
+              .code() == "malformed_request");
+    CHECK(t.call("POST", "/api/v1/attendees/NOBODY/checkins", "", "maria").status == 404);
+
+    const std::string id = manual.json()["checkin"]["id"];
+    CHECK(
+        t.call("POST", "/api/v1/checkins/" + id + "/void", R"({"reason":"  "})", "maria").code() ==
+        "malformed_request");
+    auto voided =
+        t.call("POST", "/api/v1/checkins/" + id + "/void", R"({"reason":"wrong person"})", "maria");
+    CHECK(voided.status == 200);
+    CHECK(voided.json()["checkin"]["voided"] == true);
+    CHECK(voided.json()["checkin"]["void_reason"] == "wrong person");
+    CHECK(t.call("POST", "/api/v1/checkins/" + id + "/void", R"({"reason":"again"})", "maria")
+              .code() == "already_voided");
+
+    // The search ignores case.
+    REQUIRE(t.call("POST", "/api/v1/checkins", checkin_body(t.credential("A002"))).status == 201);
+    auto found = t.call("GET", "/api/v1/attendees?q=LUKAS", "", "maria");
+    CHECK(found.status == 200);
+    REQUIRE(found.json()["attendees"].size() == 1);
+    auto person = found.json()["attendees"][0];
+    CHECK(person["id"] == "A002");
+    CHECK(person["sessions_attended"] == 1);
+    CHECK(person["checkins"]["d1-am"]["source"] == "badge");  // the one shape of a check-in
+    CHECK(person["checkins"]["d1-am"]["attendee_id"] == "A002");
+    CHECK(found.json()["total"] == 3);
+    // Unchanged: 304 with the same tag.
+    auto tag = found.headers.find("ETag");
+    REQUIRE(tag != found.headers.end());
+    CHECK(t.call("GET", "/api/v1/attendees?q=LUKAS", "", "maria", {{"If-None-Match", tag->second}})
+              .status == 304);
+
+    auto detail = t.call("GET", "/api/v1/attendees/A002", "", "maria");
+    CHECK(detail.status == 200);
+    CHECK(detail.json()["checkins"].size() == 2);
+    CHECK(detail.json()["completion"]["sessions_attended"] == 1);
+
+    auto sync = t.call("POST", "/api/v1/sync", "", "maria");
+    CHECK(sync.status == 409);
+    CHECK(sync.code() == "sync_not_configured");
+    CHECK(t.call("GET", "/api/v1/sync", "", "maria").json()["pending"] == 3);
+
+    CHECK(t.call("PUT", "/api/v1/clock", R"({"time":"1999-01-01T00:00:00Z"})", "maria").code() ==
+          "malformed_request");
+    t.time().ntp = false;  // NTP, while synchronised, wins over any correction
+    auto clock = t.call("PUT", "/api/v1/clock", R"({"time":"2026-11-23T09:00:00+01:00"})", "maria");
+    CHECK(clock.status == 200);
+    CHECK(clock.json()["source"] == "staff");
+    CHECK(clock.json()["time"] == "2026-11-23T09:00:00+01:00");
+}
+
+TEST_CASE("GET /metrics: the device's figures in Prometheus text format")
+{
+    TestDevice t;
+    REQUIRE(t.call("POST", "/api/v1/checkins", checkin_body(t.credential("A001"))).status == 201);
+    auto metrics = t.call("GET", "/metrics", "", "maria");
+    CHECK(metrics.status == 200);
+    CHECK(metrics.body.find("course_kiosk_checkins 1\n") != std::string::npos);
+    CHECK(metrics.body.find("course_kiosk_attendees 3\n") != std::string::npos);
+    CHECK(metrics.body.find("course_kiosk_session_present{session=\"d1-am\"} 1\n") !=
+          std::string::npos);
+    CHECK(metrics.body.find("course_kiosk_clock_trusted 1\n") != std::string::npos);
+}
+
+TEST_CASE("the real server: staff routes need a session, the guard refuses what httplib would not")
+{
+    TestDevice t;
+    t.add_staff("maria", "correct horse");
+    const int port = t.serve();
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10);
+
+    auto anonymous = client.Get("/api/v1/summary");
+    REQUIRE(anonymous);
+    CHECK(anonymous->status == 401);
+    auto login =
+        client.Post("/api/v1/session", R"({"username":"maria","password":"correct horse"})",
+                    "application/json");
+    REQUIRE(login);
+    CHECK(login->status == 200);
+    const std::string cookie = login->get_header_value("Set-Cookie");
+    const std::string csrf = nlohmann::json::parse(login->body)["csrf_token"];
+    httplib::Headers session = {{"Cookie", cookie.substr(0, cookie.find(';'))}};
+    auto summary = client.Get("/api/v1/summary", session);
+    REQUIRE(summary);
+    CHECK(summary->status == 200);
+    CHECK(summary->get_header_value("Cache-Control") == "no-store");
+    auto no_csrf =
+        client.Post("/api/v1/attendees/A001/checkins", session, "{}", "application/json");
+    REQUIRE(no_csrf);
+    CHECK(no_csrf->status == 403);
+    session.emplace("X-CSRF-Token", csrf);
+    auto with_csrf =
+        client.Post("/api/v1/attendees/A001/checkins", session, "{}", "application/json");
+    REQUIRE(with_csrf);
+    CHECK(with_csrf->status == 201);
+
+    struct Case {
+        const char* name;
+        std::string request;
+        int status;
+    };
+    const std::string big(20000, 'x');
+    const Case cases[] = {
+        {"a path longer than any route",
+         "GET /" + std::string(400, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 414},
+        {"two Content-Lengths",
+         "POST /api/v1/checkins HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: "
+         "3\r\n\r\n{}",
+         400},
+        {"a negative Content-Length",
+         "POST /api/v1/checkins HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400},
+        {"a body too large for the route",
+         "POST /api/v1/checkins HTTP/1.1\r\nHost: x\r\nContent-Length: 20000\r\n\r\n" + big, 413},
+        {"a chunked body too large for the route",
+         "POST /api/v1/checkins HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4e20\r\n" +
+             big + "\r\n0\r\n\r\n",
+         413},
+        {"multipart",
+         "POST /api/v1/checkins HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+         "boundary=b\r\nContent-Length: 2\r\n\r\n--",
+         415},
+        {"a body for a path no route takes",
+         "POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", 404},
+        {"JSON nested deeper than any body needs",
+         "POST /api/v1/checkins HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n" +
+             std::string(200, '['),
+         400},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.name);
+        CHECK(raw_status(port, c.request) == c.status);
+    }
+    // And the server still answers.
+    auto health = client.Get("/healthz");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+}
