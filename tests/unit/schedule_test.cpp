@@ -185,9 +185,10 @@ TEST_CASE("open_session: windows are [window_opens, end), a started session wins
         SUBCASE(c.name)
         {
             const ck::Schedule schedule(c.module);
-            for (const auto& [t, expected] : c.at_expected) {
+            for (const auto& step : c.at_expected) {  // clang 14: no lambda captures of bindings
+                const auto& t = step.first;
                 CAPTURE(t);
-                CHECK(id_of(schedule.open_session(utc(t))) == expected);
+                CHECK(id_of(schedule.open_session(utc(t))) == step.second);
             }
         }
     }
@@ -241,9 +242,10 @@ TEST_CASE("next_session is the first whose window opens after t")
         {"2026-11-23T11:59:59Z", "pm"},     {"2026-11-23T12:00:00Z", "d2-am"},
         {"2026-11-24T12:00:00Z", "(none)"}, {"2027-01-01T00:00:00Z", "(none)"},
     };
-    for (const auto& [t, expected] : cases) {
+    for (const auto& step : cases) {
+        const char* t = step.first;
         CAPTURE(t);
-        CHECK(id_of(schedule.next_session(utc(t))) == expected);
+        CHECK(id_of(schedule.next_session(utc(t))) == step.second);
     }
 }
 
