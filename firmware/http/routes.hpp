@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "http/rate_limit.hpp"
+#include "http/staff_auth.hpp"
 
 namespace ck {
 
@@ -24,10 +25,11 @@ struct HttpContext {
     Device& device;
     CheckinService& checkins;
     SyncControl& sync;
-    std::string web_dir;          // serve pages from disk (development); empty: the embedded pages
-    RateLimiter checkin_limiter;  // badge and phone check-ins, per client address
-    RateLimiter login_limiter;    // staff logins
-    RateLimiter phone_limiter;    // phone identification attempts
+    std::string web_dir;           // serve pages from disk (development); empty: the embedded pages
+    RateLimiter checkin_limiter;   // badge and phone check-ins, per client address
+    RateLimiter login_limiter;     // staff logins (the scrypt work), per client address
+    LoginThrottle login_throttle;  // growing delays after wrong passwords
+    RateLimiter phone_limiter;     // phone identification attempts
 };
 
 // What a handler gets: the parsed request, its body (already read and within the route's

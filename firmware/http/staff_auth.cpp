@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "app/device.hpp"
@@ -13,10 +14,6 @@
 
 namespace ck {
 namespace {
-
-constexpr int kFreeAttempts = 3;
-constexpr int kLockAfter = 10;
-constexpr std::int64_t kLockSeconds = 15 * 60;
 
 // Session ages and password blocks run on the system clock (with the tests' fake time),
 // not the corrected device clock: a staff member setting the clock by days must not be
@@ -92,14 +89,59 @@ Result<StaffSession> authorize_staff(Device& device, const httplib::Request& req
 
 void handle_get_session(const ApiRequest& request, httplib::Response& res)
 {
+    // The route's access check found a session, but a logout on another connection may have
+    // ended it since.
     auto session = find_staff_session(request.device, request.http);
+    if (!session) {
+        write_error(res, Status::error(err::unauthenticated, "Your session has ended.",
+                                       "Log in on the staff page."));
+        return;
+    }
     write_json(res, 200, {{"username", session->username}, {"csrf_token", session->csrf_token}});
+}
+
+LoginThrottle::LoginThrottle()
+    : by_client_({.free_failures = 3}),
+      by_account_({.free_failures = 10}),
+      by_address_({.free_failures = 10})
+{
+}
+
+std::string LoginThrottle::client_key(const std::string& username, const std::string& address)
+{
+    return username.substr(0, 128) + '\n' + address;
+}
+
+std::int64_t LoginThrottle::wait(const std::string& username, const std::string& address,
+                                 std::int64_t now) const
+{
+    const std::string client = client_key(username, address);
+    std::int64_t wait = std::max(by_client_.wait(client, now), by_address_.wait(address, now));
+    // An account under attack slows down only the clients that have failed on it.
+    if (by_client_.failures(client, now) > 0) {
+        wait = std::max(wait, by_account_.wait(username.substr(0, 128), now));
+    }
+    return wait;
+}
+
+void LoginThrottle::failed(const std::string& username, const std::string& address,
+                           std::int64_t now)
+{
+    by_client_.failed(client_key(username, address), now);
+    by_account_.failed(username.substr(0, 128), now);
+    by_address_.failed(address, now);
+}
+
+void LoginThrottle::succeeded(const std::string& username, const std::string& address)
+{
+    by_client_.succeeded(client_key(username, address));
 }
 
 void handle_login(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    if (!request.context.login_limiter.allow(request.http.remote_addr)) {
+    const std::string& client = request.http.remote_addr;
+    if (!request.context.login_limiter.allow(client)) {
         write_error(res, Status::error(err::rate_limited, "Too many login attempts from here.",
                                        "Wait a minute and try again."));
         res.set_header("Retry-After", "60");
@@ -115,49 +157,39 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
     }
     std::string username = body["username"];
     std::string password = body["password"];
-    auto account = device.store->staff(username);
     std::int64_t now = unix_now(device);
-    if (account && account->blocked_until > now) {
-        std::int64_t wait = account->blocked_until - now;
+    LoginThrottle& throttle = request.context.login_throttle;
+    // Known and unknown names are throttled alike, so the answers do not tell them apart.
+    if (std::int64_t wait = throttle.wait(username, client, now); wait > 0) {
         write_error(res, Status::error(err::rate_limited,
-                                       "Too many wrong passwords for this account; try again in " +
+                                       "Too many wrong passwords; try again in " +
                                            std::to_string(wait) + " seconds.",
-                                       "Wait, or ask another staff member to reset the password."));
+                                       "Wait, or ask an administrator to reset the password."));
         res.set_header("Retry-After", std::to_string(wait));
         return;
     }
+    auto account = device.store->staff(username);
     // Unknown users cost the same scrypt work, so timing does not reveal who exists.
     static const std::string dummy = hash_password("not a password");
     bool ok = verify_password(password, account ? account->password_hash : dummy) && account;
     if (!ok) {
-        if (account) {
-            account->failed_logins += 1;
-            int n = account->failed_logins;
-            if (n >= kLockAfter) {
-                account->blocked_until = now + kLockSeconds;
-            } else if (n > kFreeAttempts) {
-                account->blocked_until = now + (std::int64_t{1} << (n - kFreeAttempts));
-            }
-            device.store->put_staff(*account);
-            CK_WARN("auth", "wrong password for " << username << " from "
-                                                  << request.http.remote_addr << " (" << n
-                                                  << " in a row)");
-        }
+        throttle.failed(username, client, now);
+        std::string shown = username.substr(0, 64);
+        CK_WARN("auth", "failed login as " << shown << " from " << client);
+        device.store->audit(
+            device.actor("unauthenticated"), "login_failed",
+            {{"username", shown}, {"client", client}, {"known", account.has_value()}});
         write_error(res, Status::error(err::bad_credentials, "Wrong username or password.",
                                        "Check both and try again."));
         return;
     }
-    account->failed_logins = 0;
-    account->blocked_until = 0;
+    throttle.succeeded(username, client);
     std::string token = random_hex(32);
     std::string csrf = random_hex(32);
     nlohmann::json session = {
         {"username", username}, {"csrf", csrf}, {"expires", now + kStaffSessionSeconds}};
-    Status saved = device.store->put_staff(*account);
-    if (saved) saved = device.store->put_staff_session(sha256_hex(token), session);
-    if (saved)
-        saved = device.store->audit(device.actor(username), "login",
-                                    {{"client", request.http.remote_addr}});
+    Status saved = device.store->put_staff_session(sha256_hex(token), session);
+    if (saved) saved = device.store->audit(device.actor(username), "login", {{"client", client}});
     if (!saved) {
         write_error(res, saved);
         return;

@@ -130,9 +130,7 @@ struct SessionCount {
 
 struct StaffAccount {
     std::string username;
-    std::string password_hash;       // core/password.hpp format
-    int failed_logins = 0;           // consecutive
-    std::int64_t blocked_until = 0;  // unix seconds; no login attempt before this
+    std::string password_hash;  // core/password.hpp format
 };
 
 class Store {
@@ -198,6 +196,8 @@ public:
     // --- staff accounts and their sessions
     std::optional<StaffAccount> staff(std::string_view username) const;
     std::vector<std::string> staff_names() const;
+    // Writes the account (new, or with a new password) and ends every browser session of
+    // that user name, in one transaction: a reset password locks out a stolen cookie too.
     Status put_staff(const StaffAccount& account);
     // Browser sessions, keyed by a hash of the cookie's token.
     Status put_staff_session(std::string_view token_hash, const nlohmann::json& session);

@@ -16,8 +16,6 @@ std::optional<StaffAccount> Store::staff(std::string_view username) const
     StaffAccount account;
     account.username = std::string(username);
     account.password_hash = json->value("password_hash", "");
-    account.failed_logins = json->value("failed_logins", 0);
-    account.blocked_until = json->value("blocked_until", std::int64_t{0});
     return account;
 }
 
@@ -35,11 +33,23 @@ std::vector<std::string> Store::staff_names() const
 
 Status Store::put_staff(const StaffAccount& account)
 {
-    nlohmann::json json = {{"password_hash", account.password_hash},
-                           {"failed_logins", account.failed_logins},
-                           {"blocked_until", account.blocked_until}};
+    nlohmann::json json = {{"password_hash", account.password_hash}};
     std::string value = json.dump();
-    return writes_->run([&](Txn& txn) { return txn.put(staff_, account.username, value); });
+    return writes_->run([&](Txn& txn) -> Status {
+        if (Status s = txn.put(staff_, account.username, value); !s) return s;
+        std::vector<std::string> ended;
+        txn.scan(staff_sessions_, "", [&](std::string_view key, std::string_view session) {
+            auto parsed = parse_json(session);
+            if (!parsed || parsed->value("username", "") == account.username) {
+                ended.emplace_back(key);
+            }
+            return true;
+        });
+        for (const auto& key : ended) {
+            if (Status s = txn.del(staff_sessions_, key); !s) return s;
+        }
+        return Status::ok();
+    });
 }
 
 Status Store::put_staff_session(std::string_view token_hash, const nlohmann::json& session)

@@ -95,7 +95,7 @@ FuzzDevice::FuzzDevice()
     }
     // A cheap scrypt cost, so that logging in as this account costs nothing; unknown
     // accounts still cost the real default (the server does that on purpose).
-    StaffAccount staff{kStaff, hash_password("fuzz password", {10, 1, 1}), 0, 0};
+    StaffAccount staff{kStaff, hash_password("fuzz password", {10, 1, 1})};
     if (Status s = device_->store->put_staff(staff); !s) setup_failed(s.message());
 }
 

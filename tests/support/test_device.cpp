@@ -144,7 +144,7 @@ std::string TestDevice::credential(const std::string& attendee_id) const
 
 void TestDevice::add_staff(const std::string& name, const std::string& password)
 {
-    StaffAccount account{name, hash_password(password, {10, 1, 1}), 0, 0};
+    StaffAccount account{name, hash_password(password, {10, 1, 1})};
     REQUIRE(device_->store->put_staff(account).is_ok());
 }
 
