@@ -101,8 +101,9 @@ public:
     {
         in_head_ = true;
         deadline_ = Clock::now() + limits_.head_deadline;
-        head_bytes_ = line_bytes_ = lines_ = body_line_bytes_ = 0;
-        skipping_line_ = false;
+        head_bytes_ = line_bytes_ = lines_ = body_line_bytes_ = hosts_ = 0;
+        skipping_line_ = colon_seen_ = false;
+        version_tail_.clear();
     }
     bool has_buffered() const { return begin_ < end_; }
     // True when the connection must end after this request: the stream answered it itself,
@@ -202,17 +203,53 @@ private:
         return n;
     }
 
-    // A header line is starting: true when it is a Range header (decided on its first six
-    // bytes, or fewer when the line is shorter). Sets `status` to what fill_head() returned
-    // when the stream ends first.
-    bool range_line_starts(ssize_t& status)
+    // A header line is starting: looks at its name (its first six bytes, or fewer when the
+    // line is shorter) to drop Range lines and count Host lines. Sets `status` to what
+    // fill_head() returned when the stream ends first.
+    void header_line_starts(ssize_t& status)
     {
         static constexpr std::string_view kRange = "range:";
+        static constexpr std::string_view kHost = "host:";
         while (end_ - begin_ < kRange.size()) {
-            if (std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr) return false;
-            if (status = fill_head(); status <= 0) return false;
+            if (std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr) break;
+            if (status = fill_head(); status <= 0) return;
         }
-        return strncasecmp(buffer_.data() + begin_, kRange.data(), kRange.size()) == 0;
+        const std::size_t have = end_ - begin_;
+        const char* name = buffer_.data() + begin_;
+        skipping_line_ =
+            have >= kRange.size() && strncasecmp(name, kRange.data(), kRange.size()) == 0;
+        if (have >= kHost.size() && strncasecmp(name, kHost.data(), kHost.size()) == 0) ++hosts_;
+    }
+
+    // RFC 9112 5.1-5.2 and 3.2: no whitespace before a header's colon, no line folding
+    // (obs-fold), a colon in every header line, and exactly one Host in an HTTP/1.1
+    // request. httplib accepts all of these and would read them differently than a proxy in
+    // front of it. True when `ch` (the line's `line_bytes_`-th byte, 0-based) is refused.
+    bool refuses_syntax(char ch, bool blank_line)
+    {
+        if (lines_ == 0) {  // the request line: remember how it ends (its version)
+            if (ch == '\r' || ch == '\n') return false;
+            if (version_tail_.size() == 8) version_tail_.erase(0, 1);
+            version_tail_ += ch;
+            return false;
+        }
+        const char* problem = nullptr;
+        if (line_bytes_ == 0 && (ch == ' ' || ch == '\t')) {
+            problem = "A header line continues the one before it (line folding).";
+        } else if (!colon_seen_ && ch == ':') {
+            colon_seen_ = true;
+        } else if (!colon_seen_ && (ch == ' ' || ch == '\t')) {
+            problem = "A header name is followed by whitespace before its colon.";
+        } else if (!colon_seen_ && ch == '\n' && !blank_line) {
+            problem = "A header line has no colon.";
+        } else if (blank_line && hosts_ > 1) {
+            problem = "The request has more than one Host header.";
+        } else if (blank_line && hosts_ == 0 && version_tail_ != "HTTP/1.0") {
+            problem = "The request has no Host header.";
+        }
+        if (problem == nullptr) return false;
+        refuse(err::malformed_request, problem, "Send a well-formed HTTP/1.1 request.");
+        return true;
     }
 
     // One byte of the head for httplib, after the limits; drops Range lines whole.
@@ -221,14 +258,16 @@ private:
         for (;;) {
             if (line_bytes_ == 0 && lines_ > 0) {
                 ssize_t status = 1;
-                skipping_line_ = range_line_starts(status);
+                header_line_starts(status);
                 if (status <= 0) return status;
+                colon_seen_ = false;
             }
             if (!has_buffered()) {
                 if (ssize_t n = fill_head(); n <= 0) return n;
             }
             const char ch = buffer_[begin_++];
             const bool blank_line = ch == '\n' && line_bytes_ == 1 && last_ == '\r';
+            if (refuses_syntax(ch, blank_line)) return -1;
             last_ = ch;
             ++line_bytes_;
             ++head_bytes_;
@@ -294,6 +333,9 @@ private:
     std::size_t line_bytes_ = 0;
     std::size_t lines_ = 0;  // completed lines of the head, the request line included
     bool skipping_line_ = false;
+    bool colon_seen_ = false;   // in the current header line
+    int hosts_ = 0;             // Host header lines so far
+    std::string version_tail_;  // the request line's last 8 bytes: "HTTP/1.1"
     char last_ = 0;
     std::size_t body_line_bytes_ = 0;
     bool body_failed_ = false;

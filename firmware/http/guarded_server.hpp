@@ -12,7 +12,10 @@
 //     sending its head a byte at a time holds a worker thread for seconds, not for ever;
 //   - Range headers never reach httplib: its Range regex is one of the crashes above, and it
 //     would slice or multiply every answer, errors included. Nothing here is served in
-//     parts, so a Range is ignored, as RFC 9110 allows.
+//     parts, so a Range is ignored, as RFC 9110 allows;
+//   - the head's syntax as RFC 9112 has it, where httplib is lenient (400): no whitespace
+//     between a header's name and its colon, no folded lines, a colon in every header line,
+//     exactly one Host (none is allowed in HTTP/1.0 only).
 // A refused head is answered here with the error envelope, and the connection is closed.
 // SECURITY.md ("HTTP parsing: cpp-httplib 0.11.4") lists what is measured and tested.
 #pragma once

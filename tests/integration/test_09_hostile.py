@@ -378,10 +378,18 @@ CASES = [
          401, "unauthenticated", check=nothing_injected),
     Case("encoded_crlf_in_a_cookie", get(b"/api/v1/session", b"Cookie: ck_staff=x%0d%0aX-Evil: 1"),
          401, check=nothing_injected),
-    Case("folded_header_line", b"GET /healthz HTTP/1.1\r\nX-A: a\r\n Set-Cookie: evil=1\r\n\r\n",
-         (200, 400), check=nothing_injected),
+    Case("folded_header_line", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: a\r\n Set-Cookie: evil=1\r\n\r\n",
+         400, "malformed_request", check=nothing_injected),
+    Case("folded_header_line_with_a_tab", get(b"/healthz", b"X-A: a", b"\tb"), 400, "malformed_request"),
+    # RFC 9112: whitespace before the colon, no Host or two of them in HTTP/1.1.
+    Case("space_before_the_colon", get(b"/healthz", b"X-A : a"), 400, "malformed_request"),
+    Case("space_before_the_host_colon", b"GET /healthz HTTP/1.1\r\nHost : x\r\n\r\n", 400,
+         "malformed_request"),
+    Case("no_host", b"GET /healthz HTTP/1.1\r\nX-A: a\r\n\r\n", 400, "malformed_request"),
+    Case("two_hosts", get(b"/healthz", b"Host: 127.0.0.2"), 400, "malformed_request"),
+    Case("no_host_in_http_1_0", b"GET /healthz HTTP/1.0\r\n\r\n", 200),
     Case("nul_in_a_header_value", get(b"/healthz", b"X-A: a\x00b"), (200, 400)),
-    Case("header_without_colon", get(b"/healthz", b"NoColonHere"), (200, 400)),
+    Case("header_without_colon", get(b"/healthz", b"NoColonHere"), 400, "malformed_request"),
 ]
 
 
@@ -514,7 +522,7 @@ class SlowClientTest(HostileTest):
     def test_checkins_succeed_while_slow_clients_hold_connections(self):
         port = self.server.port
         slowloris = [
-            SlowConnection(port, b"GET /healthz HTTP/1.1\r\n",
+            SlowConnection(port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n",
                            b"".join(b"X-Slow-%d: %d\r\n" % (j, i) for j in range(50)) + b"\r\n", 1)
             for i in range(SLOWLORIS)]
         # A body within the limit, a byte per tick: holds one thread (read timeout per byte).
