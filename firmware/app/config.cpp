@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include <arpa/inet.h>
 #include <date/tz.h>
 
 #include <fstream>
@@ -10,6 +11,13 @@
 
 namespace ck {
 namespace {
+
+bool is_ip_address(const std::string& text)
+{
+    unsigned char bytes[16];
+    return inet_pton(AF_INET, text.c_str(), bytes) == 1 ||
+           inet_pton(AF_INET6, text.c_str(), bytes) == 1;
+}
 
 Status invalid(const std::string& key, const std::string& what)
 {
@@ -100,6 +108,20 @@ const std::vector<ConfigKey>& config_keys()
              return want_number(v, "limits.checkin_burst_per_client", 1, 1000000,
                                 c.checkin_burst_per_client);
          }},
+        {"/http/trusted_proxies",
+         "Addresses of reverse proxies in front of the device whose X-Forwarded-For names the "
+         "client (rate limits and the audit log use it); default: none.",
+         [](const nlohmann::json& v, Config& c) {
+             if (!v.is_array()) return invalid("http.trusted_proxies", "must be a list");
+             c.trusted_proxies.clear();
+             for (const auto& item : v) {
+                 if (!item.is_string() || !is_ip_address(item.get<std::string>()))
+                     return invalid("http.trusted_proxies",
+                                    "must list numeric IP addresses, e.g. \"127.0.0.1\"");
+                 c.trusted_proxies.push_back(item.get<std::string>());
+             }
+             return Status::ok();
+         }},
         {"/registry", "The central registry: url, token_file, ca_file, interval_s, timeout_s.",
          [](const nlohmann::json& v, Config& c) {
              if (v.is_null()) return Status::ok();
@@ -172,7 +194,7 @@ Result<Config> parse_config(const nlohmann::json& json, const ZoneLookup& lookup
 {
     if (!json.is_object()) return invalid("(top level)", "must be a JSON object");
     static const std::set<std::string> known = {"device_id", "listen", "public_url", "module",
-                                                "registry",  "clock",  "limits"};
+                                                "registry",  "clock",  "limits",     "http"};
     for (const auto& item : json.items()) {
         if (!known.count(item.key())) return invalid(item.key(), "is not a known key");
     }
@@ -232,6 +254,7 @@ nlohmann::json config_to_json(const Config& c)
           {"checkin_burst_per_client", c.checkin_burst_per_client}}}};
     if (c.store_map_mb != 0) json["limits"]["store_map_mb"] = c.store_map_mb;
     if (!c.public_url.empty()) json["public_url"] = c.public_url;
+    if (!c.trusted_proxies.empty()) json["http"]["trusted_proxies"] = c.trusted_proxies;
     if (c.registry) {
         json["registry"] = {
             {"url", c.registry->url},

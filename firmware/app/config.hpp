@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/module.hpp"
 #include "core/status.hpp"
@@ -31,9 +32,11 @@ struct Config {
     std::optional<RegistryConfig> registry;
     bool refuse_checkins_when_untrusted = false;
     std::size_t max_body_bytes = 16 * 1024;
-    unsigned store_map_mb = 0;  // 0: the store's default (1 GiB; 256 MiB on 32-bit)
+    unsigned store_map_mb = 0;              // 0: the store's default (1 GiB; 256 MiB on 32-bit)
     double checkins_per_client_per_s = 20;  // rate limit, token bucket refill
     double checkin_burst_per_client = 120;  // rate limit, bucket size
+    // Reverse proxies whose X-Forwarded-For is believed (numeric addresses); nobody else's.
+    std::vector<std::string> trusted_proxies;
 };
 
 // Parses a whole config document. Errors have code "invalid_config" and name the key.

@@ -46,7 +46,7 @@ Result<std::string> parse_checkin_body(const std::string& body)
 
 void handle_post_checkin(const ApiRequest& request, httplib::Response& res)
 {
-    const std::string& client = request.http.remote_addr;
+    const std::string& client = request.client;
     if (!request.context.checkin_limiter.allow(client)) {
         write_error(res, Status::error(err::rate_limited, "Too many check-in attempts from here.",
                                        "Wait a few seconds and try again."));

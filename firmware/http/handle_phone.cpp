@@ -82,7 +82,7 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
     Device& device = request.device;
     // The token lets someone check in without being at the entrance, so only the device's
     // own screen or a logged-in staff browser may see it.
-    if (!loopback(request.http.remote_addr) && !find_staff_session(device, request.http)) {
+    if (!loopback(request.client) && !find_staff_session(device, request.http)) {
         write_error(res, Status::error(err::unauthenticated,
                                        "The display needs a staff login or must run on the kiosk.",
                                        "Log in on /staff in this browser first."));
@@ -130,7 +130,7 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
 void handle_phone_checkin(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    if (!request.context.checkin_limiter.allow(request.http.remote_addr)) {
+    if (!request.context.checkin_limiter.allow(request.client)) {
         write_error(res, Status::error(err::rate_limited, "Too many attempts from this phone.",
                                        "Wait a minute and scan again."));
         return;
@@ -161,10 +161,16 @@ void handle_phone_checkin(const ApiRequest& request, httplib::Response& res)
 void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    if (!request.context.phone_limiter.allow(request.http.remote_addr)) {
+    const std::int64_t now = unix_of(device.clock.system_now());
+    if (std::int64_t wait = request.context.phone_failures.wait(request.client, now); wait > 0) {
         write_error(res, Status::error(err::rate_limited, "Too many attempts from this phone.",
                                        "Wait a minute, or ask at the registration desk."));
-        res.set_header("Retry-After", "60");
+        res.set_header("Retry-After", std::to_string(wait));
+        return;
+    }
+    if (!request.context.checkin_limiter.allow(request.client)) {
+        write_error(res, Status::error(err::rate_limited, "Too many attempts from this phone.",
+                                       "Wait a minute and try again."));
         return;
     }
     auto body = json_object(request.body);
@@ -196,6 +202,7 @@ void handle_phone_identify(const ApiRequest& request, httplib::Response& res)
     }
     auto identified = request.context.checkins.identify(proof);
     if (!identified) {
+        request.context.phone_failures.failed(request.client, now);
         write_error(res, identified.status());
         return;
     }

@@ -13,7 +13,8 @@ HttpContext::HttpContext(Device& device_, CheckinService& checkins_, SyncControl
       checkin_limiter(device_.config.checkins_per_client_per_s,
                       device_.config.checkin_burst_per_client),
       login_limiter(0.2, 10),
-      phone_limiter(0.05, 5)
+      clients(device_.config.trusted_proxies),
+      phone_failures({.free_failures = 4, .first_delay_s = 60, .max_delay_s = 15 * 60})
 {
 }
 

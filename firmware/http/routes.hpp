@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "http/client_address.hpp"
+#include "http/failure_throttle.hpp"
 #include "http/rate_limit.hpp"
 #include "http/staff_auth.hpp"
 
@@ -29,7 +31,11 @@ struct HttpContext {
     RateLimiter checkin_limiter;   // badge and phone check-ins, per client address
     RateLimiter login_limiter;     // staff logins (the scrypt work), per client address
     LoginThrottle login_throttle;  // growing delays after wrong passwords
-    RateLimiter phone_limiter;     // phone identification attempts
+    ClientAddresses clients;       // who a request comes from (trusted proxies)
+    // Failed phone identifications per client address: 4 free, then 60 s, 120 s ... up to
+    // 15 minutes. Successes never count, so a venue's NAT does not lock out the sixth
+    // person; the check-in limiter bounds the rest.
+    FailureThrottle phone_failures;
 };
 
 // What a handler gets: the parsed request, its body (already read and within the route's
@@ -38,8 +44,9 @@ struct ApiRequest {
     const httplib::Request& http;
     const std::string& body;
     HttpContext& context;
-    Device& device;     // context.device
-    std::string staff;  // the logged-in staff member on staff routes, else empty
+    Device& device;      // context.device
+    std::string staff;   // the logged-in staff member on staff routes, else empty
+    std::string client;  // the client's address (context.clients.of(http))
 };
 
 using Handler = void (*)(const ApiRequest& request, httplib::Response& response);

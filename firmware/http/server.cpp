@@ -226,7 +226,7 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
 void dispatch(const Route& route, HttpContext& context, const httplib::Request& req,
               httplib::Response& res, const std::string& body)
 {
-    ApiRequest request{req, body, context, context.device, {}};
+    ApiRequest request{req, body, context, context.device, {}, context.clients.of(req)};
     if (route.access == Access::staff) {
         auto session = authorize_staff(context.device, req, req.method != "GET");
         if (!session) {

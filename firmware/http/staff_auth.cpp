@@ -140,7 +140,7 @@ void LoginThrottle::succeeded(const std::string& username, const std::string& ad
 void handle_login(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
-    const std::string& client = request.http.remote_addr;
+    const std::string& client = request.client;
     if (!request.context.login_limiter.allow(client)) {
         write_error(res, Status::error(err::rate_limited, "Too many login attempts from here.",
                                        "Wait a minute and try again."));
