@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/attendee_search.hpp"
 #include "http/rate_limit.hpp"
 
 namespace ck {
@@ -28,6 +29,7 @@ struct HttpContext {
     RateLimiter checkin_limiter;  // badge and phone check-ins, per client address
     RateLimiter login_limiter;    // staff logins
     RateLimiter phone_limiter;    // phone identification attempts
+    AttendeeSearch attendee_search;  // the staff's search, with the roster's folded names
 };
 
 // What a handler gets: the parsed request, its body (already read and within the route's
