@@ -43,7 +43,7 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://github.com/course-kiosk/course-kiosk")
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libssl3 (>= 3.0.0), liblmdb0 (>= 0.9.24), libqrcodegencpp1 (>= 1.8.0), libcpp-httplib0.11 (>= 0.11.4), libdate-tz3 (>= 3.0.1), libsystemd0, systemd, tzdata")
+    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libssl3 (>= 3.0.0), liblmdb0 (>= 0.9.24), libqrcodegencpp1 (>= 1.8.0), libcpp-httplib0.11 (>= 0.11.4), libdate-tz3 (>= 3.0.1), libicu72 (>= 72.1~rc-1~), libsystemd0, systemd, tzdata")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CK_PACKAGING_DIR}/conffiles ${CK_PACKAGING_DIR}/postinst ${CK_PACKAGING_DIR}/prerm
     ${CK_PACKAGING_DIR}/postrm)

@@ -39,11 +39,6 @@ export function sourceWords(source) {
   return SOURCES[source] ?? text(source);
 }
 
-// Whether an attendee's id or names contain `filter` (lower case).
-export function matches(attendee, filter) {
-  return [attendee.id, attendee.family_name, attendee.given_name].some((v) => text(v).toLowerCase().includes(filter));
-}
-
 // ---- building blocks ----------------------------------------------------------------
 
 // Words for screen readers only.

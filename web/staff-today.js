@@ -1,27 +1,54 @@
 // Today tab: a card per session of today with its counts, and for one of them (the open
 // one, or the one staff pick) who is missing and who is here. A missing attendee is
-// checked in with one click while their session is open.
+// checked in with one click while their session is open. The lists' filter is the
+// device's search (GET /api/v1/attendees?q=), which matches names the way people type
+// them (no accents, any case, O'Brien as obrien), as the Attendance tab's does.
 
 import { dateWords, el, hours, text } from "/common.js";
+import { api } from "/staff-api.js";
 import { EMPTY } from "/staff-data.js";
 import { manualCheckin } from "/staff-detail.js";
-import { $, displayName, keepFocus, listOrEmpty, matches, personButton, sortedAttendees } from "/staff-dom.js";
+import { $, displayName, keepFocus, listOrEmpty, personButton, report, sortedAttendees } from "/staff-dom.js";
+
+const FILTER_DEBOUNCE_MS = 300;
 
 let shown = EMPTY; // the snapshot drawn last
 let pick = null; // session id chosen by staff; null: follow the open session
 let lastOpenId = null;
 let focusAfter = null; // data-focus-key to focus once the Missing list is redrawn
+let found = null; // ids of the attendees the filter finds; null: no filter
+let filterTimer = 0;
+let filterSeq = 0; // only the newest filter may draw
 
 export function wire() {
-  $("today-filter").addEventListener("input", () => render(shown));
+  $("today-filter").addEventListener("input", () => {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(() => filterAndRender(shown).catch(report), FILTER_DEBOUNCE_MS);
+  });
   $("panel-today").addEventListener("click", onClick);
 }
 
 // While the tab is open: after each poll round, and when it is selected (all changed).
 export function show(snapshot, changed) {
   if (changed.summary || changed.attendees) {
-    render(snapshot);
+    return filterAndRender(snapshot);
   }
+}
+
+// Asks the device whom the filter finds (a 304 while nothing changed), then draws.
+async function filterAndRender(snapshot) {
+  const seq = ++filterSeq;
+  const q = $("today-filter").value.trim();
+  let ids = null;
+  if (q !== "") {
+    const { body } = await api("GET", `/api/v1/attendees?q=${encodeURIComponent(q)}`, { conditional: true });
+    ids = new Set((Array.isArray(body?.attendees) ? body.attendees : []).map((a) => a.id));
+  }
+  if (seq !== filterSeq) {
+    return; // a newer filter owns the lists
+  }
+  found = ids;
+  render(snapshot);
 }
 
 function onClick(event) {
@@ -111,8 +138,7 @@ function sessionCard(session, chosen, openId) {
 
 function renderPeople(snapshot, session) {
   const people = sortedAttendees(snapshot.attendees);
-  const filter = $("today-filter").value.trim().toLowerCase();
-  const shownPeople = filter === "" ? people : people.filter((a) => matches(a, filter));
+  const shownPeople = found === null ? people : people.filter((a) => found.has(a.id));
   const sid = session?.id;
   const here = shownPeople.filter((a) => a.checkins?.[sid]);
   const missing = shownPeople.filter((a) => !a.checkins?.[sid]);

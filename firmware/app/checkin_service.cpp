@@ -61,12 +61,19 @@ Result<PhoneIdentity> CheckinService::identify(const PhoneProof& proof) const
     std::string attendee_id = proof.attendee_id;
     attendee_id.erase(0, attendee_id.find_first_not_of(' '));
     attendee_id.erase(attendee_id.find_last_not_of(' ') + 1);
-    auto attendee = device_.store->attendee(attendee_id);
-    if (!attendee || fold_for_match(attendee->family_name) != fold_for_match(proof.family_name)) {
-        return not_found;
+    const NameKeys family_name = fold_variants(proof.family_name);
+    std::vector<Attendee> named;
+    for (Attendee& a : device_.store->attendees_with_id_ignoring_case(attendee_id)) {
+        if (same_name(fold_variants(a.family_name), family_name)) named.push_back(std::move(a));
     }
-    identity.attendee_id = attendee->id;
-    identity.issue = device_.store->current_issue(attendee->id);
+    // Two registration numbers that differ only in case, with the same family name: only
+    // the one typed exactly is meant, certainly.
+    if (named.size() > 1) {
+        std::erase_if(named, [&](const Attendee& a) { return a.id != attendee_id; });
+    }
+    if (named.size() != 1) return not_found;
+    identity.attendee_id = named.front().id;
+    identity.issue = device_.store->current_issue(identity.attendee_id);
     return identity;
 }
 

@@ -58,9 +58,10 @@ public:
     // `session` is the one the phone's display token names.
     Result<CheckinResult> phone(const std::string& attendee_id, const ResolvedSession& session);
     // Whose phone this is (the attendee and their badge's issue; `expires` is left 0):
-    // a valid badge of this module that is not revoked, or a rostered registration number
-    // (spaces around it ignored) whose family name matches as people type it
-    // (core/text_fold.hpp). identity_not_found otherwise, without saying which part failed.
+    // a valid badge of this module that is not revoked, or a rostered registration number,
+    // in any case and with spaces around it ignored, whose family name matches as people
+    // type it (core/text_fold.hpp: "mueller" or "muller" for Müller, "obrien" for O'Brien).
+    // identity_not_found otherwise, without saying which part failed.
     Result<PhoneIdentity> identify(const PhoneProof& proof) const;
 
     // `session` nullptr: the open session. not_found for an attendee not in the roster.

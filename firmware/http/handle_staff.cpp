@@ -7,7 +7,6 @@
 #include "app/sync_control.hpp"
 #include "core/attendance.hpp"
 #include "core/password.hpp"
-#include "core/text_fold.hpp"
 #include "http/api_json.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
@@ -45,17 +44,6 @@ Result<nlohmann::json> parse_object_body(const std::string& body)
                              "Send JSON such as {\"session_id\": \"d1-am\"}.");
     }
     return json;
-}
-
-bool matches(const Attendee& a, const std::string& query)
-{
-    if (query.empty()) return true;
-    for (const std::string& field :
-         {a.id, a.family_name, a.given_name, a.given_name + " " + a.family_name,
-          a.family_name + " " + a.given_name}) {
-        if (fold_for_match(field).find(query) != std::string::npos) return true;
-    }
-    return false;
 }
 
 }  // namespace
@@ -107,13 +95,13 @@ void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
     const Schedule& schedule = *device.schedule;
-    std::string query = fold_for_match(request.http.get_param_value("q"));
     nlohmann::json sessions = nlohmann::json::array();
     for (const auto& s : schedule.sessions()) sessions.push_back(session_summary(schedule, s));
     nlohmann::json attendees = nlohmann::json::array();
     auto everyone = device.store->attendees();
-    for (const auto& a : everyone) {
-        if (!matches(a, query)) continue;
+    const std::size_t total = everyone.size();
+    for (const auto& a : request.context.attendee_search.find(std::move(everyone),
+                                                              request.http.get_param_value("q"))) {
         nlohmann::json checkins = nlohmann::json::object();
         int attended = 0;
         for (const auto& c : device.store->checkins_of_attendee(a.id)) {
@@ -126,9 +114,8 @@ void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
         item["checkins"] = std::move(checkins);
         attendees.push_back(std::move(item));
     }
-    write_json_with_etag(
-        request.http, res,
-        {{"sessions", sessions}, {"attendees", attendees}, {"total", everyone.size()}});
+    write_json_with_etag(request.http, res,
+                         {{"sessions", sessions}, {"attendees", attendees}, {"total", total}});
 }
 
 void handle_get_attendee(const ApiRequest& request, httplib::Response& res)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/attendee_search.hpp"
 #include "http/client_address.hpp"
 #include "http/failure_throttle.hpp"
 #include "http/rate_limit.hpp"
@@ -36,6 +37,7 @@ struct HttpContext {
     // 15 minutes. Successes never count, so a venue's NAT does not lock out the sixth
     // person; the check-in limiter bounds the rest.
     FailureThrottle phone_failures;
+    AttendeeSearch attendee_search;  // the staff's search, with the roster's folded names
 };
 
 // What a handler gets: the parsed request, its body (already read and within the route's

@@ -186,6 +186,24 @@ std::vector<Attendee> Store::attendees() const
     return out;
 }
 
+std::vector<Attendee> Store::attendees_with_id_ignoring_case(std::string_view id) const
+{
+    auto lower = [](char ch) {
+        return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+    };
+    std::vector<Attendee> out;
+    auto txn = read();
+    if (!txn) return out;
+    txn->scan(attendees_, "", [&](std::string_view key, std::string_view value) {
+        if (std::equal(key.begin(), key.end(), id.begin(), id.end(),
+                       [&](char a, char b) { return lower(a) == lower(b); })) {
+            if (auto json = parse_json(value)) out.push_back(attendee_from_json(key, *json));
+        }
+        return true;
+    });
+    return out;
+}
+
 std::size_t Store::attendee_count() const
 {
     auto txn = read();

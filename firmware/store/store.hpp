@@ -147,6 +147,10 @@ public:
 
     // --- attendees
     std::optional<Attendee> attendee(std::string_view id) const;
+    // The attendees whose registration number is `id` in any case of its ASCII letters
+    // ("ecnr-77" finds ECNR-77), exact or not: ids are unique as written, so two may differ
+    // only in case. A scan of the ids (the values of the matches alone are read).
+    std::vector<Attendee> attendees_with_id_ignoring_case(std::string_view id) const;
     std::vector<Attendee> attendees() const;
     std::size_t attendee_count() const;
     Result<RosterStats> import_roster(const std::vector<Attendee>& attendees);

@@ -148,7 +148,18 @@ TEST_CASE("phone: into the session its token names; identified by badge or by na
         {"spaces around the number, another case",
          {std::nullopt, " A002 ", "m\xC3\xBCLLER"},
          "A002"},
+        {"the number in lower case, the name without its letter",
+         {std::nullopt, "a002", "Mueller"},
+         "A002"},
+        {"the name without its accent, as a phone types it",
+         {std::nullopt, " a002", "muller"},
+         "A002"},
+        {"the accent of another name", {std::nullopt, "A003", "Dubo\xC3\xAFs"}, "A003"},
         {"wrong family name", {std::nullopt, "A002", "Meier"}, ""},
+        {"the number in lower case, a wrong name", {std::nullopt, "a002", "Miller"}, ""},
+        {"the family name of someone else", {std::nullopt, "a002", "Kowalska"}, ""},
+        {"a number that differs in more than case", {std::nullopt, "A02", "M\xC3\xBCller"}, ""},
+        {"only punctuation for a name", {std::nullopt, "A002", "'-"}, ""},
         {"unknown number", {std::nullopt, "A999", "Kowalska"}, ""},
         {"a tampered badge", {std::string("X") + t.credential("A002"), "", ""}, ""},
     };
@@ -162,6 +173,40 @@ TEST_CASE("phone: into the session its token names; identified by badge or by na
             REQUIRE(who.is_ok());
             CHECK(who->attendee_id == c.attendee);
             CHECK(who->issue == 1);
+        }
+    }
+}
+
+TEST_CASE("phone: registration numbers that differ only in case are told apart by the name")
+{
+    TestDevice t;
+    const std::vector<ck::Attendee> people = {
+        {"AB-1", "Nowak", "Jan", "", "PL"},
+        {"ab-1", "Nowak", "Ewa", "", "PL"},
+        {"CD-1", "Kowal", "Piotr", "", "PL"},
+        {"cd-1", "Nowak", "Ola", "", "PL"},
+    };
+    REQUIRE(t.store().import_roster(people).is_ok());
+    struct Case {
+        std::string id;
+        std::string family_name;
+        std::string attendee;  // "" = not found
+    };
+    const Case cases[] = {
+        {"AB-1", "Nowak", "AB-1"},                         // exactly as written: that one
+        {"ab-1", "nowak", "ab-1"}, {"Ab-1", "Nowak", ""},  // either of two: neither, certainly
+        {"Cd-1", "Nowak", "cd-1"},                         // only one of the two has this name
+        {"cD-1", "KOWAL", "CD-1"}, {"Cd-1", "Kowalska", ""},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.id);
+        CAPTURE(c.family_name);
+        auto who = t.checkins().identify({std::nullopt, c.id, c.family_name});
+        if (c.attendee.empty()) {
+            CHECK_FALSE(who.is_ok());
+        } else {
+            REQUIRE(who.is_ok());
+            CHECK(who->attendee_id == c.attendee);
         }
     }
 }

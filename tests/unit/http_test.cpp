@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 
 #include "test_device.hpp"
@@ -50,6 +51,30 @@ int raw_status(int port, const std::string& request)
     ::close(fd);
     if (answer.rfind("HTTP/1.1 ", 0) != 0 || answer.size() < 12) return 0;
     return std::stoi(answer.substr(9, 3));
+}
+
+// The registration numbers GET /api/v1/attendees?q=QUERY lists, in its order, joined by
+// spaces.
+std::string search(TestDevice& t, const std::string& query)
+{
+    std::string path = "/api/v1/attendees?q=";
+    for (unsigned char ch : query) {
+        static const char hex[] = "0123456789ABCDEF";
+        if (std::isalnum(ch) != 0) {
+            path.push_back(static_cast<char>(ch));
+        } else {
+            path += {'%', hex[ch >> 4], hex[ch & 15]};
+        }
+    }
+    auto answer = t.call("GET", path, "", "maria");
+    REQUIRE(answer.status == 200);
+    const nlohmann::json body = answer.json();
+    CHECK(body["total"] == t.store().attendee_count());
+    std::string ids;
+    for (const auto& a : body["attendees"]) {
+        ids += (ids.empty() ? "" : " ") + a["id"].get<std::string>();
+    }
+    return ids;
 }
 
 }  // namespace
@@ -123,6 +148,54 @@ TEST_CASE("POST /api/v1/checkins: a held check-in is 202, refused guesses are ra
     auto other = t.call("POST", "/api/v1/checkins", checkin_body(t.credential("A003")), "", {},
                         "192.0.2.67");
     CHECK(other.status == 202);
+}
+
+TEST_CASE("GET /api/v1/attendees?q=: names found as people type them, numbers in any case")
+{
+    TestDevice t;
+    const std::vector<ck::Attendee> more = {
+        {"GR-7", "Παπαδόπουλος", "Γεώργιος", "", "GR"},
+        {"BG-8", "Стоичков", "Христо", "", "BG"},
+        {"IE-9", "O'Brien-Ó Briain", "Seán", "", "IE"},
+        {"DE-10", "Mueller", "Jürgen", "", "DE"},
+    };
+    REQUIRE(t.store().import_roster(more).is_ok());
+    struct Case {
+        std::string query;
+        std::string ids;  // in the list's order
+    };
+    const Case cases[] = {
+        {"muller", "A002"},
+        {"Müller", "A002 DE-10"},  // and the roster's Mueller, spelled without the letter
+        {"mueller", "A002 DE-10"},
+        {"MÜLL", "A002 DE-10"},
+        {"chloe", "A003"},
+        {"Chloé Dubois", "A003"},
+        {"dubois chlo", "A003"},
+        {"a002", "A002"},  // the registration number in any case
+        {"de10", "DE-10"},
+        {"papadopoulos", "GR-7"},
+        {"georgios papad", "GR-7"},
+        {"Hristo Stoichkov", "BG-8"},
+        {"stoichkov", "BG-8"},
+        {"obrien", "IE-9"},
+        {"o'brien o briain", "IE-9"},
+        {"sean", "IE-9"},
+        {"juergen", "DE-10"},
+        {"kowalski", ""},
+        {"miller", ""},
+        {"'", "A001 A002 A003 BG-8 DE-10 GR-7 IE-9"},  // nothing to search for: everyone
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.query);
+        CHECK(search(t, c.query) == c.ids);
+    }
+
+    // A renamed attendee is found by the new name, not the old one (the keys are kept
+    // between searches).
+    REQUIRE(t.store().import_roster({{"A002", "Schröder", "Lukas", "", "DE"}}).is_ok());
+    CHECK(search(t, "müll") == "DE-10");
+    CHECK(search(t, "schroeder") == "A002");
 }
 
 TEST_CASE("staff routes: manual check-in, void, attendee search, held, clock, sync")
