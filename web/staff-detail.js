@@ -166,17 +166,23 @@ async function onCheckin(event) {
   const button = $("detail-checkin");
   button.disabled = true;
   try {
-    await manualCheckin(shown, detailId, sessionId);
+    if (await manualCheckin(shown, detailId, sessionId, $("detail-reason").value.trim())) {
+      $("detail-reason").value = "";
+    }
   } finally {
     button.disabled = false;
   }
 }
 
 // POST /api/v1/attendees/{id}/checkins; reports the outcome and refreshes what shows it.
-// `snapshot` names the attendee and session. Resolves with whether the attendee is now
-// checked in.
-export async function manualCheckin(snapshot, attendeeId, sessionId) {
+// `snapshot` names the attendee and session; `reason` (optional) says why staff chose a
+// session that is over, and is audited. Resolves with whether the attendee is now checked
+// in. A session that has not started is refused by the device (session_not_started).
+export async function manualCheckin(snapshot, attendeeId, sessionId, reason = "") {
   const json = sessionId ? { session_id: sessionId } : {};
+  if (reason !== "") {
+    json.reason = reason;
+  }
   let done = false;
   try {
     const { body } = await api("POST", `/api/v1/attendees/${encodeURIComponent(attendeeId)}/checkins`, { json });

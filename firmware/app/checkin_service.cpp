@@ -30,7 +30,7 @@ Result<CheckinResult> CheckinService::badge(std::string_view qr_text)
     auto admission = admit_checkin(qr_text, context);
     if (!admission) return admission.status();
     const Credential& credential = admission->credential;
-    return record(context, *admission, {credential.attendee_id, "badge", "", credential.issue});
+    return record(context, *admission, {credential.attendee_id, "badge", "", credential.issue, {}});
 }
 
 Result<CheckinResult> CheckinService::phone(const std::string& attendee_id,
@@ -39,7 +39,7 @@ Result<CheckinResult> CheckinService::phone(const std::string& attendee_id,
     CheckinContext context = this->context(nullptr);
     auto admission = admit_session(context, &session);
     if (!admission) return admission.status();
-    return record(context, *admission, {attendee_id, "phone", "", 0});
+    return record(context, *admission, {attendee_id, "phone", "", 0, {}});
 }
 
 Result<PhoneIdentity> CheckinService::identify(const PhoneProof& proof) const
@@ -79,7 +79,7 @@ Result<PhoneIdentity> CheckinService::identify(const PhoneProof& proof) const
 
 Result<CheckinResult> CheckinService::manual(const std::string& attendee_id,
                                              const ResolvedSession* session,
-                                             const std::string& staff)
+                                             const std::string& staff, const std::string& reason)
 {
     if (!device_.store->attendee(attendee_id)) {
         return Status::error(err::not_found,
@@ -87,9 +87,10 @@ Result<CheckinResult> CheckinService::manual(const std::string& attendee_id,
                              "Import the roster, or check the registration number.");
     }
     CheckinContext context = this->context(nullptr);
-    auto admission = admit_session(context, session, /*chosen_by_staff=*/true);
+    auto admission =
+        admit_session(context, session, /*chosen_by_staff=*/true, /*has_reason=*/!reason.empty());
     if (!admission) return admission.status();
-    return record(context, *admission, {attendee_id, "manual", staff, 0});
+    return record(context, *admission, {attendee_id, "manual", staff, 0, reason});
 }
 
 NewCheckin CheckinService::new_checkin(const Who& who, const ResolvedSession& session, Instant at,
@@ -106,6 +107,7 @@ NewCheckin CheckinService::new_checkin(const Who& who, const ResolvedSession& se
     c.clock_untrusted = clock_untrusted;
     c.staff = who.staff;
     c.issue = who.issue;
+    c.reason = who.reason;
     return c;
 }
 
@@ -179,7 +181,7 @@ FilingReport CheckinService::file_held()
             ++report.left;
             continue;
         }
-        Who who{held.attendee_id, held.source, held.staff, held.issue};
+        Who who{held.attendee_id, held.source, held.staff, held.issue, {}};
         auto outcome = device_.store->file_held_checkin(
             held.id, new_checkin(who, *session, *at, false), device_.actor("clock"));
         if (!outcome) {
@@ -213,7 +215,7 @@ Status CheckinService::file_held_by_hand(const std::string& held_id, const std::
             device_.clock.instant_of({held.boot_id, std::chrono::milliseconds(held.since_boot_ms)});
         bool untrusted = !at.has_value();
         if (!at) at = parse_rfc3339(held.device_time).value_or(device_.clock.now());
-        Who who{held.attendee_id, held.source, held.staff, held.issue};
+        Who who{held.attendee_id, held.source, held.staff, held.issue, {}};
         auto outcome = device_.store->file_held_checkin(
             held.id, new_checkin(who, *session, *at, untrusted), device_.actor(staff));
         return outcome ? Status::ok() : outcome.status();

@@ -64,9 +64,11 @@ public:
     // identity_not_found otherwise, without saying which part failed.
     Result<PhoneIdentity> identify(const PhoneProof& proof) const;
 
-    // `session` nullptr: the open session. not_found for an attendee not in the roster.
+    // `session` nullptr: the open session. not_found for an attendee not in the roster; a
+    // chosen session must have started, and one that is over needs `reason` (audited):
+    // admit_session in core/checkin_policy.hpp.
     Result<CheckinResult> manual(const std::string& attendee_id, const ResolvedSession* session,
-                                 const std::string& staff);
+                                 const std::string& staff, const std::string& reason = {});
 
     // Files the check-ins held while the clock was not trusted, once it is: the true time
     // of each is the trusted clock minus the boot-clock time since it was taken, and its
@@ -85,6 +87,7 @@ private:
         std::string source;  // badge, phone, manual
         std::string staff;   // manual only
         std::uint16_t issue = 0;
+        std::string reason;  // manual only: why staff chose a session that is over
     };
     CheckinContext context(const CredentialVerifier* verifier) const;
     Result<CheckinResult> record(const CheckinContext& context, const CheckinAdmission& admission,

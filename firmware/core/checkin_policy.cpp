@@ -6,26 +6,56 @@
 namespace ck {
 namespace {
 
+// "08:30 on Tuesday 24 November", in the module's time zone.
+std::string local_words(const Schedule& schedule, Instant t)
+{
+    auto local = date::make_zoned(schedule.module().zone, t).get_local_time();
+    date::year_month_day ymd{date::floor<date::days>(local)};
+    return date::format("%H:%M on %A ", local) + std::to_string(static_cast<unsigned>(ymd.day())) +
+           date::format(" %B", local);
+}
+
 std::string describe_next(const Schedule& schedule, Instant now)
 {
     const ResolvedSession* next = schedule.next_session(now);
     if (next == nullptr) {
         return "No session is open for check-in, and this module has no more sessions.";
     }
-    const ModuleEdition& module = schedule.module();
-    auto local = date::make_zoned(module.zone, next->window_opens).get_local_time();
-    date::year_month_day ymd{date::floor<date::days>(local)};
-    std::string when = date::format("%H:%M on %A ", local) +
-                       std::to_string(static_cast<unsigned>(ymd.day())) +
-                       date::format(" %B", local);
     return "No session is open for check-in. Check-in for " + next->spec->label + " opens at " +
-           when + ".";
+           local_words(schedule, next->window_opens) + ".";
+}
+
+// A session staff chose by hand (see admit_session).
+Status check_staff_choice(const CheckinContext& context, const ResolvedSession& session,
+                          bool has_reason)
+{
+    if (!context.clock_trusted) {
+        if (has_reason) return Status::ok();
+        return Status::error(err::reason_required,
+                             "The device clock is not confirmed, so it cannot tell whether " +
+                                 session.spec->label + " has taken place.",
+                             "Say why this attendee is checked in to it, or set the clock first.");
+    }
+    if (context.now < session.window_opens) {
+        return Status::error(err::session_not_started,
+                             session.spec->label + " has not started: check-in for it opens at " +
+                                 local_words(*context.schedule, session.window_opens) + ".",
+                             "Check the attendee in once the session's check-in is open.");
+    }
+    if (context.now >= session.end && !has_reason) {
+        return Status::error(
+            err::reason_required,
+            session.spec->label + " is over; a check-in for it needs a reason.",
+            "Say why, e.g. \"attended, forgot the badge\"; the reason is audited.");
+    }
+    return Status::ok();
 }
 
 }  // namespace
 
 Result<CheckinAdmission> admit_session(const CheckinContext& context,
-                                       const ResolvedSession* session, bool chosen_by_staff)
+                                       const ResolvedSession* session, bool chosen_by_staff,
+                                       bool has_reason)
 {
     if (!context.clock_trusted) {
         if (context.refuse_when_clock_untrusted) {
@@ -40,6 +70,9 @@ Result<CheckinAdmission> admit_session(const CheckinContext& context,
             held.clock_untrusted = true;
             return held;
         }
+    }
+    if (session != nullptr && chosen_by_staff) {
+        if (Status s = check_staff_choice(context, *session, has_reason); !s) return s;
     }
     const Schedule& schedule = *context.schedule;
     if (session == nullptr) session = schedule.open_session(context.now);

@@ -39,8 +39,13 @@ Result<CheckinAdmission> admit_checkin(std::string_view qr_text, const CheckinCo
 // `session` (or the open session when nullptr). While the clock is not trusted only a
 // session that staff chose is used (flagged clock_untrusted); otherwise the check-in is
 // held, or refused with clock_not_trusted when so configured.
+//
+// A session staff chose by hand counts for credits, so it must have happened: before its
+// check-in window opens it is refused (session_not_started); once it is over, or while the
+// clock cannot tell, staff must say why (`has_reason`, else reason_required; the reason is
+// audited with the check-in).
 Result<CheckinAdmission> admit_session(const CheckinContext& context,
                                        const ResolvedSession* session = nullptr,
-                                       bool chosen_by_staff = false);
+                                       bool chosen_by_staff = false, bool has_reason = false);
 
 }  // namespace ck

@@ -40,6 +40,7 @@ private:
     X(method_not_allowed, 405)                                                        \
     X(request_timeout, 408)                                                           \
     X(no_open_session, 409)                                                           \
+    X(session_not_started, 409)                                                       \
     X(already_voided, 409)                                                            \
     X(module_closed, 409)                                                             \
     X(sync_not_configured, 409)                                                       \
@@ -47,6 +48,7 @@ private:
     X(uri_too_long, 414)                                                              \
     X(unsupported_media_type, 415)                                                    \
     X(identity_not_found, 422)                                                        \
+    X(reason_required, 422)                                                           \
     X(invalid_credential, 422)                                                        \
     X(wrong_module, 422)                                                              \
     X(revoked, 422)                                                                   \

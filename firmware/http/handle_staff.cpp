@@ -15,6 +15,8 @@
 namespace ck {
 namespace {
 
+constexpr std::size_t kMaxReasonBytes = 500;  // a void's or a manual check-in's reason
+
 // Answers 304 when the client's If-None-Match matches; else sends `body` with its ETag.
 // `volatile_pointers` (JSON pointers to the current time and such) are left out of the tag.
 void write_json_with_etag(const httplib::Request& req, httplib::Response& res,
@@ -161,9 +163,23 @@ void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
             return;
         }
     }
-    answer_checkin(schedule,
-                   request.context.checkins.manual(request.http.matches[1], session, request.staff),
-                   res);
+    std::string reason;
+    if (auto it = body->find("reason"); it != body->end() && !it->is_null()) {
+        if (!it->is_string() || it->get<std::string>().size() > kMaxReasonBytes) {
+            write_error(res,
+                        Status::error(err::malformed_request,
+                                      "The reason must be text of at most 500 bytes.",
+                                      "Say briefly why, e.g. \"attended, forgot the badge\"."));
+            return;
+        }
+        reason = it->get<std::string>();
+        reason.erase(0, reason.find_first_not_of(" \t\r\n"));
+        reason.erase(reason.find_last_not_of(" \t\r\n") + 1);
+    }
+    answer_checkin(
+        schedule,
+        request.context.checkins.manual(request.http.matches[1], session, request.staff, reason),
+        res);
 }
 
 void handle_void_checkin(const ApiRequest& request, httplib::Response& res)
@@ -177,7 +193,7 @@ void handle_void_checkin(const ApiRequest& request, httplib::Response& res)
     auto reason = body->find("reason");
     if (reason == body->end() || !reason->is_string() ||
         reason->get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos ||
-        reason->get<std::string>().size() > 500) {
+        reason->get<std::string>().size() > kMaxReasonBytes) {
         write_error(
             res, Status::error(err::malformed_request, "A reason is required to void a check-in.",
                                "Say why, in up to 500 characters."));

@@ -76,6 +76,7 @@ struct NewCheckin {
     bool clock_untrusted = false;
     std::string staff;
     std::uint16_t issue = 0;
+    std::string reason;  // a manual check-in's reason, in its audit entry
     // Set by file_held_checkin(): the check-in was held, and its event says so (`held`).
     std::optional<nlohmann::json> held;
 };

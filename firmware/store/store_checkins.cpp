@@ -147,11 +147,10 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
     if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
     if (r.source == "manual") {
         Actor actor{r.staff, r.at, r.at_text};
-        if (Status au = append_audit(txn, actor, "manual_checkin",
-                                     {{"checkin_id", r.id},
-                                      {"attendee_id", r.attendee_id},
-                                      {"session_id", r.session_id}});
-            !au)
+        nlohmann::json details = {
+            {"checkin_id", r.id}, {"attendee_id", r.attendee_id}, {"session_id", r.session_id}};
+        if (!c.reason.empty()) details["reason"] = c.reason;
+        if (Status au = append_audit(txn, actor, "manual_checkin", std::move(details)); !au)
             return au;
     }
     outcome.created = true;

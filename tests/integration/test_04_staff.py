@@ -351,13 +351,14 @@ class StaffApiTest(StaffServerTest):
         self.assertEqual(again["status"], "already_checked_in")
         self.assertEqual(again["checkin"]["id"], first["checkin"]["id"])
 
-        # A session outside its window: a correction, never late.
-        tuesday = self.manual_checkin("A001", {"session_id": "d2-am"})
-        self.assertEqual(tuesday["status"], "checked_in")
-        self.assertEqual(tuesday["checkin"]["session_id"], "d2-am")
-        self.assertEqual(tuesday["session"]["day"], "2026-11-24")
-        self.assertFalse(tuesday["checkin"]["late"])
-        self.assertEqual(tuesday["checkin"]["source"], "manual")
+        # A session that has not started counts for nothing yet (NoOpenSessionTest has one
+        # that is over).
+        for session_id in ("d1-pm", "d2-am"):
+            with self.subTest(session=session_id):
+                refused = self.assert_error(self.staff.request(
+                    "POST", "/api/v1/attendees/A001/checkins", {"session_id": session_id}),
+                    409, "session_not_started")
+                self.assertIn("opens at", refused["error"]["message"])
 
         for body in ({"session_id": "d9-xx"}, {"session_id": 5}, {"session_id": ""}):
             with self.subTest(body=body):
@@ -371,8 +372,8 @@ class StaffApiTest(StaffServerTest):
         self.assert_error(self.staff.request("GET", "/api/v1/attendees/NOPE-9"), 404,
                           "not_found")
         detail = self.get("/api/v1/attendees/A001", "attendee")
-        self.assertEqual(len(detail["checkins"]), 2)
-        self.assertEqual(detail["completion"]["sessions_attended"], 2)
+        self.assertEqual(len(detail["checkins"]), 1)  # the refused ones left nothing
+        self.assertEqual(detail["completion"]["sessions_attended"], 1)
 
     def test_roster_upload_csv(self):
         text = ("id,family_name,given_name,country,email\n"
@@ -515,11 +516,11 @@ class StaffApiTest(StaffServerTest):
         self.assertEqual(status, 200, body)
 
     def test_exports(self):
-        # A002 (Müller): present at d1-am by badge; a voided manual check-in for d2-am.
-        self.badge_checkin("A002")
-        wrong = self.manual_checkin("A002", {"session_id": "d2-am"})
-        status, _, body = self.void(wrong["checkin"]["id"], "wrong day, sorry")
+        # A002 (Müller): a manual check-in for d1-am, voided, then present there by badge.
+        wrong = self.manual_checkin("A002", {"session_id": "d1-am"})
+        status, _, body = self.void(wrong["checkin"]["id"], "wrong person, sorry")
         self.assertEqual(status, 200, body)
+        self.badge_checkin("A002")
         total = self.get("/api/v1/attendees", "attendees")["total"]
 
         status, headers, text = self.staff.request("GET", "/api/v1/export?format=csv")
@@ -542,9 +543,9 @@ class StaffApiTest(StaffServerTest):
         present = by_pair[("A002", "d1-am")]
         self.assertEqual(present["family_name"], "Müller")
         self.assertEqual((present["present"], present["source"]), ("yes", "badge"))
-        voided = by_pair[("A002", "d2-am")]
-        self.assertEqual(voided["present"], "no")
-        self.assertIn("wrong day, sorry", voided["voids"])
+        self.assertIn("wrong person, sorry", present["voids"])
+        absent = by_pair[("A002", "d2-am")]
+        self.assertEqual((absent["present"], absent["voids"]), ("no", ""))
         self.assertIn("Chloé", {r["given_name"] for r in records})
 
         status, _, semi = self.staff.request("GET", "/api/v1/export?format=csv&sep=semicolon")
@@ -562,10 +563,10 @@ class StaffApiTest(StaffServerTest):
         self.assertEqual(len(people), total)
         mueller = people["A002"]
         self.assertEqual(mueller["family_name"], "Müller")
-        self.assertEqual({(c["session_id"], c["voided"]) for c in mueller["checkins"]},
-                         {("d1-am", False), ("d2-am", True)})
+        self.assertEqual(sorted((c["session_id"], c["voided"]) for c in mueller["checkins"]),
+                         [("d1-am", False), ("d1-am", True)])
         [void] = [c for c in mueller["checkins"] if c["voided"]]
-        self.assertEqual(void["void_reason"], "wrong day, sorry")
+        self.assertEqual(void["void_reason"], "wrong person, sorry")
         self.assertEqual(void["staff"], STAFF)
         self.assertEqual(mueller["completion"]["attended_session_ids"], ["d1-am"])
         self.assertEqual(mueller["completion"]["cme_credits"], 3.0)
@@ -649,19 +650,28 @@ class NoOpenSessionTest(StaffServerTest):
         self.assertIn("message", body["error"])
         self.assert_error(self.staff.request("POST", "/api/v1/attendees/A001/checkins"),
                           409, "no_open_session")
-        # Naming the session works outside its window, and is never late.
-        for session_id in ("d1-am", "d1-pm"):
-            with self.subTest(session=session_id):
-                answer = self.manual_checkin("A001", {"session_id": session_id})
-                self.assertEqual(answer["checkin"]["session_id"], session_id)
-                self.assertFalse(answer["checkin"]["late"])
+        # d1-pm has not started; d1-am is over: it takes a reason, which is audited, and the
+        # check-in is never late.
+        self.assert_error(self.staff.request("POST", "/api/v1/attendees/A001/checkins",
+                                             {"session_id": "d1-pm"}), 409, "session_not_started")
+        for body in ({"session_id": "d1-am"}, {"session_id": "d1-am", "reason": "  "}):
+            with self.subTest(body=body):
+                self.assert_error(self.staff.request("POST", "/api/v1/attendees/A001/checkins",
+                                                     body), 422, "reason_required")
+        answer = self.manual_checkin("A001", {"session_id": "d1-am",
+                                              "reason": "attended, badge left at the hotel"})
+        self.assertEqual(answer["checkin"]["session_id"], "d1-am")
+        self.assertFalse(answer["checkin"]["late"])
+        audit = self.get("/api/v1/audit", "audit")["entries"]
+        [entry] = [e for e in audit if e["action"] == "manual_checkin"]
+        self.assertEqual(entry["details"]["reason"], "attended, badge left at the hotel")
 
 
 class VoidTest(StaffServerTest):
     FAKE_TIME = LATE_MORNING  # 10:00: d1-am open, check-ins are late
 
     def test_void_refusals(self):
-        target = self.manual_checkin("A003", {"session_id": "d2-am"})["checkin"]["id"]
+        target = self.manual_checkin("A003", {"session_id": "d1-am"})["checkin"]["id"]
         path = f"/api/v1/checkins/{target}/void"
         for body in ({}, {"reason": ""}, {"reason": "   \t"}, {"reason": 5},
                      {"reason": None}, {"reason": "x" * 501}, {"why": "no reason key"}):

@@ -298,6 +298,8 @@ TEST_CASE("admit_session: explicit session or the open one")
         const char* code;  // "" = admitted
         const ck::ResolvedSession* expected;
         bool late;
+        bool chosen_by_staff = false;  // else a phone's display token named the session
+        bool reason = false;
     };
     const Case cases[] = {
         {"open session", nullptr, "2026-11-23T09:00:00+01:00", "", am, true},
@@ -311,10 +313,24 @@ TEST_CASE("admit_session: explicit session or the open one")
         {"explicit session after it ended: a correction, not late", am, "2026-11-23T15:00:00+01:00",
          "", am, false},
         {"explicit session when none is open", pm, "2026-11-23T12:45:00+01:00", "", pm, false},
+        // Staff choosing by hand: a session that has not started counts for nothing yet, one
+        // that is over needs a reason.
+        {"staff: the open session", am, "2026-11-23T10:00:00+01:00", "", am, true, true},
+        {"staff: a session whose window is open", pm, "2026-11-23T13:00:00+01:00", "", pm, false,
+         true},
+        {"staff: a session not started", pm, "2026-11-23T09:00:00+01:00", "session_not_started",
+         nullptr, false, true, true},
+        {"staff: a minute before its window", pm, "2026-11-23T12:59:00+01:00",
+         "session_not_started", nullptr, false, true},
+        {"staff: a session that is over, no reason", am, "2026-11-23T12:30:00+01:00",
+         "reason_required", nullptr, false, true},
+        {"staff: a session that is over, with a reason", am, "2026-11-23T15:00:00+01:00", "", am,
+         false, true, true},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
-        const auto result = ck::admit_session(f.context(at(c.now)), c.session);
+        const auto result =
+            ck::admit_session(f.context(at(c.now)), c.session, c.chosen_by_staff, c.reason);
         if (std::string_view(c.code).empty()) {
             REQUIRE_MESSAGE(result.is_ok(), result.status().message());
             CHECK(result->session == c.expected);
@@ -336,7 +352,11 @@ TEST_CASE("admit_session: explicit session or the open one")
         REQUIRE_FALSE(refused.is_ok());
         CHECK(refused.status().code() == "clock_not_trusted");
         context.refuse_when_clock_untrusted = false;
-        const auto flagged = ck::admit_session(context, am, true);
+        // Staff's choice needs a reason: the clock cannot tell whether the session took place.
+        const auto unexplained = ck::admit_session(context, am, true);
+        REQUIRE_FALSE(unexplained.is_ok());
+        CHECK(unexplained.status().code() == "reason_required");
+        const auto flagged = ck::admit_session(context, am, true, true);
         REQUIRE(flagged.is_ok());
         CHECK(flagged->clock_untrusted);
         CHECK(flagged->session == am);

@@ -108,9 +108,21 @@ TEST_CASE("manual: the open session by default, a chosen one, never late outside
     CHECK(open->record.staff == "maria");
     CHECK(open->record.late);  // 10:00, in the window, after 08:45
 
-    // Staff correct Tuesday's record on Monday: recorded, flagged neither late nor on time.
+    // Not Tuesday's session on Monday: it has not taken place.
+    auto early = t.checkins().manual("A002", schedule.find("d2-am"), "maria");
+    REQUIRE_FALSE(early.is_ok());
+    CHECK(early.status().code() == "session_not_started");
+    CHECK(early.status().message().find("07:30 on Tuesday 24 November") != std::string::npos);
+    CHECK(t.store().checkins_of_attendee("A002").empty());
+
+    // Staff correct Monday's record on Tuesday: only with a reason; recorded, flagged neither
+    // late nor on time, and the reason is in the audit log.
     t.time().set_wall(at("2026-11-24T15:00:00+01:00"));
-    auto corrected = t.checkins().manual("A002", schedule.find("d1-am"), "maria");
+    auto unexplained = t.checkins().manual("A002", schedule.find("d1-am"), "maria");
+    REQUIRE_FALSE(unexplained.is_ok());
+    CHECK(unexplained.status().code() == "reason_required");
+    auto corrected =
+        t.checkins().manual("A002", schedule.find("d1-am"), "maria", "badge forgotten");
     REQUIRE(corrected.is_ok());
     CHECK(corrected->record.session_id == "d1-am");
     CHECK_FALSE(corrected->record.late);
@@ -122,7 +134,11 @@ TEST_CASE("manual: the open session by default, a chosen one, never late outside
     // The audit log names the staff member for each manual check-in.
     int manual_entries = 0;
     for (const auto& e : t.store().audit_entries(50)) {
-        if (e.body.value("action", "") == "manual_checkin") ++manual_entries;
+        if (e.body.value("action", "") != "manual_checkin") continue;
+        ++manual_entries;
+        const auto& details = e.body["details"];
+        CHECK(details.value("reason", "") ==
+              (details["attendee_id"] == "A002" ? "badge forgotten" : ""));
     }
     CHECK(manual_entries == 2);
 }

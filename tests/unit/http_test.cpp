@@ -201,8 +201,11 @@ TEST_CASE("GET /api/v1/attendees?q=: names found as people type them, numbers in
 TEST_CASE("staff routes: manual check-in, void, attendee search, held, clock, sync")
 {
     TestDevice t;
+    // d1-pm has not started (08:40): nothing to check in to yet.
+    CHECK(t.call("POST", "/api/v1/attendees/A002/checkins", R"({"session_id":"d1-pm"})", "maria")
+              .code() == "session_not_started");
     auto manual =
-        t.call("POST", "/api/v1/attendees/A002/checkins", R"({"session_id":"d1-pm"})", "maria");
+        t.call("POST", "/api/v1/attendees/A002/checkins", R"({"session_id":"d1-am"})", "maria");
     CHECK(manual.status == 201);
     CHECK(manual.json()["checkin"]["staff"] == "maria");
     CHECK(manual.json()["checkin"]["source"] == "manual");

@@ -244,9 +244,11 @@ TEST_CASE("the registry's Date sets an untrusted clock and files the held check-
     f.device->time().pass(60s);
     f.registry->date = at("2026-11-23T08:41:00+01:00");
     // A held check-in is not an event yet, and the Date comes with the answer to events:
-    // staff record someone by hand (flagged clock_untrusted) and the relay sends it.
+    // staff record someone by hand (flagged clock_untrusted, with a reason: the clock cannot
+    // tell whether the session took place) and the relay sends it.
     REQUIRE(f.device->checkins()
-                .manual("A002", f.device->device().schedule->find("d1-am"), "maria")
+                .manual("A002", f.device->device().schedule->find("d1-am"), "maria",
+                        "seen in the room")
                 .is_ok());
     REQUIRE(f.device->relay().sync_once().error.is_ok());
     CHECK(f.device->device().clock.trusted());
