@@ -213,7 +213,7 @@ function renderRecent(recent) {
   const entries = recent
     .filter((r) => r && typeof r === "object")
     .slice(0, 8)
-    .map((r) => ({ name: text(r.name), time: text(r.local_time) }));
+    .map((r) => ({ name: text(r.name), time: text(r.local_time) + (r.held === true ? " · recorded, clock not set" : "") }));
   const seen = new Map();
   const keyed = entries
     .reverse()

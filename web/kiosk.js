@@ -195,6 +195,9 @@ async function checkIn(raw) {
     if (body?.status === "held") {
       return heldOutcome(body);
     }
+    if (body?.status === "already_held") {
+      return againHeldOutcome(body);
+    }
     return body?.status === "already_checked_in" ? againOutcome(body) : welcomeOutcome(body);
   }
   const known = Object.prototype.hasOwnProperty.call(ERRORS, answer.code) ? ERRORS[answer.code] : GENERIC_ERROR;
@@ -226,6 +229,14 @@ function heldOutcome(body) {
   const lines = [{ text: "Your check-in is recorded.", style: "result-line" }];
   lines.push({ text: "It will be filed under this session as soon as the kiosk's clock is confirmed.", style: "result-note" });
   return { kind: "ok", title: welcome(name), lines };
+}
+
+// 200 already_held: scanned again minutes after a held check-in.
+function againHeldOutcome(body) {
+  const name = firstName(body?.attendee?.display_name);
+  const lines = [{ text: "It will be filed under this session as soon as the kiosk's clock is confirmed.", style: "result-note" }];
+  const title = name !== "" ? `${name}, your check-in is already recorded` : "Your check-in is already recorded";
+  return { kind: "again", title, lines };
 }
 
 function againOutcome(body) {

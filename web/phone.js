@@ -155,6 +155,9 @@ function showCheckedIn(body, justIdentified) {
       { text: "It will be filed under the right session as soon as the kiosk's clock is confirmed.", style: "result-note" },
     ];
     show({ kind: "ok", title: welcome(name), lines });
+  } else if (body?.status === "already_held") {
+    const lines = [{ text: "It will be filed under the right session as soon as the kiosk's clock is confirmed.", style: "result-note" }];
+    show({ kind: "again", title: "Already recorded", lines });
   } else if (body?.status === "already_checked_in") {
     const lines = [];
     const who = name !== "" ? `${name}, you` : "You";

@@ -91,6 +91,12 @@ function render(snapshot) {
     return;
   }
   $("today-date").textContent = `${dateWords(s.today)} · ${s.expected ?? 0} attendees expected`;
+  // Held check-ins belong to no session until the clock is set: counted here, not below.
+  const held = Number(s.clock?.held) || 0;
+  const heldNote = $("today-held");
+  heldNote.hidden = held === 0;
+  heldNote.textContent =
+    held === 0 ? "" : `${held} check-in${held === 1 ? " is" : "s are"} held until the device clock is set (Sync tab); not counted below yet.`;
   const sessions = todaySessions(s);
   const chosen = chosenSession(snapshot, sessions);
   const empty = $("today-empty");

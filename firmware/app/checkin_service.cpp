@@ -146,7 +146,9 @@ Result<CheckinResult> CheckinService::hold(const CheckinContext& context, const 
     held.boot_id = clock.stamp.boot_id;
     held.since_boot_ms = clock.stamp.since_boot.count();
     held.device_time = format_rfc3339(context.now, device_.config.module.zone);
-    auto outcome = device_.store->hold_checkin(held);
+    // A second scan within ten minutes is told "already recorded", as on a trusted clock.
+    constexpr std::int64_t kSameScanMs = 10 * 60 * 1000;
+    auto outcome = device_.store->hold_checkin(held, kSameScanMs);
     if (!outcome) {
         CK_ERROR("store", "held check-in of " << who.attendee_id
                                               << " not recorded: " << outcome.status().message());
@@ -155,6 +157,7 @@ Result<CheckinResult> CheckinService::hold(const CheckinContext& context, const 
     CK_WARN("clock", "check-in of " << who.attendee_id << " held: the clock is not trusted ("
                                     << held.device_time << ")");
     result.attendee = std::move(outcome->attendee);
+    if (outcome->earlier) result.kind = CheckinResult::Kind::already_held;
     return result;
 }
 

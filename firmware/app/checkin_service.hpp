@@ -27,7 +27,9 @@ namespace ck {
 class Device;
 
 struct CheckinResult {
-    enum class Kind { created, already, held };
+    // already_held: held, and the same attendee was held minutes ago on this boot (a second
+    // scan); kept all the same, since the two may belong to different sessions.
+    enum class Kind { created, already, held, already_held };
     Kind kind = Kind::created;
     CheckinRecord record;              // created: the new check-in; already: the first one
     HeldCheckin held;                  // held: kept until the clock is trusted

@@ -68,7 +68,7 @@ ClockReading DeviceClock::read() const
     if (forced_trust_ >= 0) {
         r.now = wall;
         r.trusted = forced_trust_ == 1;
-        r.source = "forced";
+        r.source = forced_source_;
     } else if (source_->ntp_synchronised()) {
         r.now = wall;
         r.trusted = true;
@@ -106,6 +106,14 @@ bool DeviceClock::restore(const Correction& kept)
     std::lock_guard lock(mutex_);
     correction_ = kept;  // the test hook's forced trust, if any, still wins
     return true;
+}
+
+void DeviceClock::trust_wall_clock(std::string source)
+{
+    std::lock_guard lock(mutex_);
+    if (forced_trust_ >= 0) return;  // the environment's word stands
+    forced_trust_ = 1;
+    forced_source_ = std::move(source);
 }
 
 std::optional<Instant> DeviceClock::instant_of(const BootStamp& stamp) const

@@ -83,6 +83,11 @@ public:
     // A correction kept from an earlier run of the server: applied when it is from this
     // boot (a restart of the service keeps the clock trusted), ignored otherwise.
     bool restore(const Correction& kept);
+    // Trusts the system's wall clock as it is, reported as `source` ("demo"): a demo on a
+    // laptop or in a container, whose clock is right but not NTP-synchronised as the
+    // kernel sees it. A real device never does this. The tests' COURSE_KIOSK_CLOCK_TRUSTED
+    // still wins; a later set() replaces it.
+    void trust_wall_clock(std::string source);
 
     // The true time of `stamp`, when the clock is trusted now and `stamp` is from this
     // boot; nullopt otherwise (another boot: the time between is unknown).
@@ -92,7 +97,8 @@ private:
     std::unique_ptr<TimeSource> source_;
     std::chrono::seconds fake_offset_{0};  // COURSE_KIOSK_FAKE_TIME
     int forced_trust_ = -1;                // -1: not forced
-    mutable std::mutex mutex_;             // guards the correction
+    std::string forced_source_ = "forced";
+    mutable std::mutex mutex_;  // guards the correction
     std::optional<Correction> correction_;
 };
 

@@ -166,6 +166,11 @@ void print_demo_banner(Device& device, const std::string& base_url)
               << password << ")\n"
               << "  Health:               " << base_url << "/healthz\n"
               << "  Module:               " << base_url << "/api/v1/module\n";
+    if (device.clock.trust_source() == "demo") {
+        std::cout << "The demo trusts this machine's clock, which is not NTP-synchronised; a real "
+                     "device does not,\nand holds check-ins until NTP, staff or the registry "
+                     "confirm the time.\n";
+    }
     if (device.signing_key) {
         std::cout << "Sample credentials (type one into the kiosk page, or POST it):\n";
         int shown = 0;

@@ -42,6 +42,16 @@ nlohmann::json checkin_answer(const Schedule& schedule, const CheckinResult& res
 nlohmann::json held_answer(const CheckinResult& result)
 {
     const HeldCheckin& held = result.held;
+    if (result.kind == CheckinResult::Kind::already_held) {
+        return {{"status", "already_held"},
+                {"held", {{"id", held.id}, {"device_time", held.device_time}}},
+                {"attendee",
+                 {{"display_name",
+                   result.attendee ? result.attendee->first_name_initial() : held.attendee_id}}},
+                {"message",
+                 "Already recorded. The kiosk's clock is not confirmed yet; your check-in will "
+                 "be filed under the right session as soon as it is."}};
+    }
     return {{"status", "held"},
             {"held", {{"id", held.id}, {"device_time", held.device_time}}},
             {"attendee",
@@ -61,6 +71,10 @@ void answer_checkin(const Schedule& schedule, const Result<CheckinResult>& resul
     }
     if (result->kind == CheckinResult::Kind::held) {
         write_json(res, 202, held_answer(*result));  // durable, not filed under a session yet
+        return;
+    }
+    if (result->kind == CheckinResult::Kind::already_held) {
+        write_json(res, 200, held_answer(*result));
         return;
     }
     write_json(res, result->kind == CheckinResult::Kind::created ? 201 : 200,

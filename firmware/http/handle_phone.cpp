@@ -118,7 +118,21 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
         body["qr_svg"] = qr_svg(url, {}, false);
     }
     nlohmann::json recent = nlohmann::json::array();
-    for (const auto& c : device.store->recent_checkins(8)) {
+    // Held check-ins (the clock is not trusted) are the newest: they come first, with the
+    // untrusted clock's time, so the entrance sees its scans land either way.
+    if (device.store->held_count() > 0) {
+        auto held = device.store->held_checkins();
+        for (auto h = held.rbegin(); h != held.rend() && recent.size() < 8; ++h) {
+            if (h->device_time.size() < 16) continue;  // "YYYY-MM-DDTHH:MM..."
+            auto attendee = device.store->attendee(h->attendee_id);
+            recent.push_back({{"name", attendee ? attendee->first_name_initial() : "Guest"},
+                              {"local_time", h->device_time.substr(11, 5)},
+                              {"held", true}});
+        }
+    }
+    const std::size_t room = 8 - recent.size();
+    for (const auto& c :
+         room > 0 ? device.store->recent_checkins(room) : std::vector<CheckinRecord>{}) {
         auto attendee = device.store->attendee(c.attendee_id);
         recent.push_back({{"name", attendee ? attendee->first_name_initial() : "Guest"},
                           {"local_time", format_local_hhmm(c.at, device.config.module.zone)}});

@@ -104,6 +104,10 @@ struct CheckinOutcome {
 
 struct HoldOutcome {
     std::optional<Attendee> attendee;  // the roster's entry, read in the same transaction
+    // The attendee's latest held check-in of the same boot within the window asked for, if
+    // any: a second scan of the same badge (which is kept too, so nothing is lost when the
+    // two belong to different sessions).
+    std::optional<HeldCheckin> earlier;
 };
 
 struct RosterStats {
@@ -164,7 +168,7 @@ public:
     std::optional<CheckinRecord> checkin(std::string_view checkin_id) const;
 
     // --- check-ins held while the clock was not trusted (store_held.cpp)
-    Result<HoldOutcome> hold_checkin(const HeldCheckin& held);
+    Result<HoldOutcome> hold_checkin(const HeldCheckin& held, std::int64_t same_scan_window_ms = 0);
     std::vector<HeldCheckin> held_checkins() const;
     std::size_t held_count() const;
     // Files a held check-in as `checkin` and forgets the hold, in one transaction (with an

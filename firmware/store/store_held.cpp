@@ -42,11 +42,24 @@ std::optional<HeldCheckin> held_from_json(std::string_view text)
 
 }  // namespace
 
-Result<HoldOutcome> Store::hold_checkin(const HeldCheckin& held)
+Result<HoldOutcome> Store::hold_checkin(const HeldCheckin& held, std::int64_t same_scan_window_ms)
 {
     HoldOutcome outcome;
     Status s = writes_->run([&](Txn& txn) {
         outcome.attendee = read_attendee(txn, held.attendee_id);
+        outcome.earlier.reset();
+        if (same_scan_window_ms > 0) {
+            txn.scan(held_, "", [&](std::string_view, std::string_view value) {
+                auto other = held_from_json(value);
+                if (other && other->attendee_id == held.attendee_id &&
+                    other->boot_id == held.boot_id && other->since_boot_ms <= held.since_boot_ms &&
+                    held.since_boot_ms - other->since_boot_ms < same_scan_window_ms &&
+                    (!outcome.earlier || other->since_boot_ms > outcome.earlier->since_boot_ms)) {
+                    outcome.earlier = std::move(*other);
+                }
+                return true;
+            });
+        }
         return txn.put(held_, held.id, held_to_json(held).dump());
     });
     if (!s) return s;

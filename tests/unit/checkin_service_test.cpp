@@ -268,6 +268,33 @@ TEST_CASE("held: an untrusted clock holds, a correction files under the true ses
     CHECK(audited);
 }
 
+TEST_CASE("held: a second scan within ten minutes is already recorded, and kept; filed once")
+{
+    TestDevice t(at_time("2026-11-22T08:40:00+01:00", /*ntp=*/false));
+    const std::string badge = t.credential("A001");
+    REQUIRE(t.checkins().badge(badge)->kind == CheckinResult::Kind::held);
+    t.time().pass(2min);
+    auto again = t.checkins().badge(badge);
+    REQUIRE(again.is_ok());
+    CHECK(again->kind == CheckinResult::Kind::already_held);
+    CHECK(again->attendee.has_value());
+    auto other = t.checkins().badge(t.credential("A002"));  // someone else: a first scan
+    CHECK(other->kind == CheckinResult::Kind::held);
+    t.time().pass(9min);  // 11 min after the first, 9 after the second: still "already"
+    CHECK(t.checkins().badge(badge)->kind == CheckinResult::Kind::already_held);
+    t.time().pass(11min);
+    CHECK(t.checkins().badge(badge)->kind == CheckinResult::Kind::held);
+    // Every scan is kept (two of them could belong to different sessions) ...
+    CHECK(t.store().held_count() == 5);
+
+    // ... and filing makes one check-in per attendee and session: all of A001's scans fall
+    // in d1-am (08:40 to 09:02).
+    ck::correct_clock(t.device(), t.checkins(), at("2026-11-23T09:02:00+01:00"), "staff", "maria");
+    CHECK(t.store().held_count() == 0);
+    CHECK(t.store().checkins_of_attendee("A001").size() == 1);
+    CHECK(t.store().checkins_of_attendee("A002").size() == 1);
+}
+
 TEST_CASE("held: what cannot be filed by itself stays held with the reason; staff file it")
 {
     TestDevice t(at_time("2026-11-22T08:40:00+01:00", false));

@@ -70,6 +70,20 @@ TEST_CASE("NTP synchronised: trusted, the wall clock is the time")
     CHECK_FALSE(f.clock->trusted());
 }
 
+TEST_CASE("a demo trusts the wall clock as it is, and says so; a correction replaces that")
+{
+    Fixture f;
+    f.clock->trust_wall_clock("demo");
+    CHECK(f.clock->trusted());
+    CHECK(f.clock->trust_source() == "demo");
+    CHECK(f.clock->now() == at("2026-11-22T20:00:00+01:00"));
+    f.time->wall = at("2026-11-22T20:05:00+01:00");  // it follows the wall clock
+    CHECK(f.clock->now() == at("2026-11-22T20:05:00+01:00"));
+    f.clock->set(at("2026-11-23T08:00:00+01:00"), "staff");
+    CHECK(f.clock->trust_source() == "staff");
+    CHECK(f.clock->now() == at("2026-11-23T08:00:00+01:00"));
+}
+
 TEST_CASE("a correction by staff is anchored on the boot clock, not the wall clock")
 {
     Fixture f;

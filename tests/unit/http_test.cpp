@@ -261,6 +261,29 @@ TEST_CASE("staff routes: manual check-in, void, attendee search, held, clock, sy
     CHECK(clock.json()["time"] == "2026-11-23T09:00:00+01:00");
 }
 
+TEST_CASE("an untrusted clock: held is 202, a second scan 200 already_held; the display shows both")
+{
+    TestDeviceOptions options;
+    options.ntp = false;
+    TestDevice t(std::move(options));
+    const std::string body = checkin_body(t.credential("A003"));
+    auto first = t.call("POST", "/api/v1/checkins", body);
+    CHECK(first.status == 202);
+    CHECK(first.json()["status"] == "held");
+    auto second = t.call("POST", "/api/v1/checkins", body);
+    CHECK(second.status == 200);
+    CHECK(second.json()["status"] == "already_held");
+    CHECK(second.json()["attendee"]["display_name"] == "Chloé D.");
+    CHECK(second.json()["message"].get<std::string>().find("Already recorded") == 0);
+    auto display = t.call("GET", "/api/v1/display", "", "", {}, "127.0.0.1").json();
+    REQUIRE(display["recent"].size() == 2);
+    CHECK(display["recent"][0]["name"] == "Chloé D.");
+    CHECK(display["recent"][0]["held"] == true);
+    CHECK(display["recent"][0]["local_time"] == "08:40");
+    auto summary = t.call("GET", "/api/v1/summary", "", "maria").json();
+    CHECK(summary["clock"]["held"] == 2);
+}
+
 TEST_CASE("GET /metrics: the device's figures in Prometheus text format")
 {
     TestDevice t;

@@ -246,10 +246,10 @@ TEST_CASE("the registry's Date sets an untrusted clock and files the held check-
     // A held check-in is not an event yet, and the Date comes with the answer to events:
     // staff record someone by hand (flagged clock_untrusted, with a reason: the clock cannot
     // tell whether the session took place) and the relay sends it.
-    REQUIRE(f.device->checkins()
-                .manual("A002", f.device->device().schedule->find("d1-am"), "maria",
-                        "seen in the room")
-                .is_ok());
+    REQUIRE(
+        f.device->checkins()
+            .manual("A002", f.device->device().schedule->find("d1-am"), "maria", "seen in the room")
+            .is_ok());
     REQUIRE(f.device->relay().sync_once().error.is_ok());
     CHECK(f.device->device().clock.trusted());
     CHECK(f.device->device().clock.trust_source() == "registry");
