@@ -391,8 +391,8 @@ def main():
         r["memory_load"] = sampler.peak
         total = sum(x["requests"] for x in durable)
         r["bytes_written_per_checkin"] = written / total
-        batches = (after_metrics["course_kiosk_store_write_batches"]
-                   - before_metrics["course_kiosk_store_write_batches"])
+        batches = (after_metrics["course_kiosk_store_write_batches_total"]
+                   - before_metrics["course_kiosk_store_write_batches_total"])
         r["checkins_per_commit"] = total / batches if batches else None
 
         log("(c) morning rush")

@@ -23,3 +23,18 @@ ck_install_missing() {
   ck_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 }
+
+# promtool (Prometheus' exposition checker) for the tests, from Debian's prometheus package:
+# unpacked, not installed, so no Prometheus server is set up or started here.
+ck_install_promtool() {
+  command -v promtool >/dev/null 2>&1 && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && { apt-get download prometheus >/dev/null 2>&1 ||
+                  { ck_apt_update && apt-get download prometheus >/dev/null; }; }) &&
+    dpkg-deb -x "$tmp"/prometheus_*.deb "$tmp/root" &&
+    ck_as_root install -m 0755 "$tmp/root/usr/bin/promtool" /usr/local/bin/promtool
+  local status=$?
+  rm -rf "$tmp"
+  return $status
+}

@@ -122,6 +122,15 @@ const std::vector<ConfigKey>& config_keys()
              }
              return Status::ok();
          }},
+        {"/metrics/token_file",
+         "A file with the bearer token a Prometheus server sends to scrape /metrics "
+         "(its `authorization` setting); default: /metrics needs a staff login.",
+         [](const nlohmann::json& v, Config& c) {
+             if (!v.is_string() || v.get<std::string>().empty())
+                 return invalid("metrics.token_file", "must name the file with the token");
+             c.metrics_token_file = v.get<std::string>();
+             return Status::ok();
+         }},
         {"/registry", "The central registry: url, token_file, ca_file, interval_s, timeout_s.",
          [](const nlohmann::json& v, Config& c) {
              if (v.is_null()) return Status::ok();
@@ -193,8 +202,9 @@ std::optional<ListenAddress> parse_listen(std::string_view text)
 Result<Config> parse_config(const nlohmann::json& json, const ZoneLookup& lookup)
 {
     if (!json.is_object()) return invalid("(top level)", "must be a JSON object");
-    static const std::set<std::string> known = {"device_id", "listen", "public_url", "module",
-                                                "registry",  "clock",  "limits",     "http"};
+    static const std::set<std::string> known = {"device_id", "listen",   "public_url",
+                                                "module",    "registry", "clock",
+                                                "limits",    "http",     "metrics"};
     for (const auto& item : json.items()) {
         if (!known.count(item.key())) return invalid(item.key(), "is not a known key");
     }
@@ -255,6 +265,7 @@ nlohmann::json config_to_json(const Config& c)
     if (c.store_map_mb != 0) json["limits"]["store_map_mb"] = c.store_map_mb;
     if (!c.public_url.empty()) json["public_url"] = c.public_url;
     if (!c.trusted_proxies.empty()) json["http"]["trusted_proxies"] = c.trusted_proxies;
+    if (!c.metrics_token_file.empty()) json["metrics"]["token_file"] = c.metrics_token_file;
     if (c.registry) {
         json["registry"] = {
             {"url", c.registry->url},

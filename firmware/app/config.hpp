@@ -37,6 +37,8 @@ struct Config {
     double checkin_burst_per_client = 120;  // rate limit, bucket size
     // Reverse proxies whose X-Forwarded-For is believed (numeric addresses); nobody else's.
     std::vector<std::string> trusted_proxies;
+    // A file with the bearer token Prometheus sends to scrape /metrics; empty: staff only.
+    std::string metrics_token_file;
 };
 
 // Parses a whole config document. Errors have code "invalid_config" and name the key.

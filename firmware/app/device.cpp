@@ -130,6 +130,9 @@ Result<std::unique_ptr<Device>> open_device(const std::string& data_dir,
     if (device->config.registry) {  // may be root:course-kiosk 0640
         if (Status s = check_private_file(device->config.registry->token_file, 0007); !s) return s;
     }
+    if (!device->config.metrics_token_file.empty()) {
+        if (Status s = check_private_file(device->config.metrics_token_file, 0007); !s) return s;
+    }
     StoreOptions store_options{store_dir(data_dir)};
     if (device->config.store_map_mb != 0) {
         store_options.map_size = std::size_t{device->config.store_map_mb} << 20;

@@ -26,7 +26,7 @@ int cmd_routes()
     for (const auto& r : route_table()) {
         routes.push_back({{"method", r.method},
                           {"pattern", r.pattern},
-                          {"access", r.access == Access::staff ? "staff" : "open"}});
+                          {"access", r.access == Access::open ? "open" : "staff"}});
     }
     std::cout << routes.dump(2) << "\n";
     return kExitOk;

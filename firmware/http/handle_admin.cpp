@@ -1,10 +1,12 @@
 // Staff routes about the device itself: sync status, the clock, metrics.
 #include <algorithm>
+#include <optional>
 #include <sstream>
 
 #include "app/checkin_service.hpp"
 #include "app/clock_correction.hpp"
 #include "app/device.hpp"
+#include "app/process_stats.hpp"
 #include "app/sync_control.hpp"
 #include "http/error.hpp"
 #include "http/routes.hpp"
@@ -99,28 +101,44 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
     Device& device = request.device;
     auto sync = request.context.sync.status();
     std::ostringstream out;
-    auto gauge = [&](const char* name, const char* help, auto value) {
-        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " gauge\n"
+    out.precision(15);
+    auto metric = [&](const char* type, const char* name, const char* help, auto value) {
+        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
             << name << " " << value << "\n";
     };
+    auto gauge = [&](const char* name, const char* help, auto value) {
+        metric("gauge", name, help, value);
+    };
+    auto counter = [&](const char* name, const char* help, auto value) {
+        metric("counter", name, help, value);
+    };
     gauge("course_kiosk_attendees", "Attendees in the roster.", device.store->attendee_count());
-    gauge("course_kiosk_checkins", "Check-ins recorded, voided ones included.",
-          device.store->checkin_count());
+    counter("course_kiosk_checkins_total", "Check-ins recorded, voided ones included.",
+            device.store->checkin_count());
+    gauge("course_kiosk_held_checkins",
+          "Check-ins held until the clock is trusted, not yet filed under a session.",
+          device.store->held_count());
     gauge("course_kiosk_events_last_seq", "Sequence number of the newest event.",
           sync["last_seq"].get<std::uint64_t>());
     gauge("course_kiosk_sync_pending_events", "Events not yet acknowledged by the registry.",
           sync["pending"].get<std::uint64_t>());
     Instant now = device.clock.now();
-    auto age_of = [&](const nlohmann::json& text) -> long long {
-        if (!text.is_string()) return -1;
+    // Ages are at least 0 (a clock set back since would make them negative); a figure that
+    // does not exist (nothing pending, never synced) is left out, not given a sentinel.
+    auto age_of = [&](const nlohmann::json& text) -> std::optional<long long> {
+        if (!text.is_string()) return std::nullopt;
         auto t = parse_rfc3339(text.get<std::string>());
-        // A clock set back since then would make it negative: an age is at least 0.
-        return t ? std::max<long long>(0, (now - *t).count()) : -1;
+        if (!t) return std::nullopt;
+        return std::max<long long>(0, (now - *t).count());
     };
-    gauge("course_kiosk_sync_oldest_pending_age_seconds",
-          "Age of the oldest unacknowledged event (-1: none).", age_of(sync["oldest_pending_at"]));
-    gauge("course_kiosk_sync_last_success_age_seconds",
-          "Seconds since the last complete sync (-1: never).", age_of(sync["last_success"]));
+    if (auto age = age_of(sync["oldest_pending_at"])) {
+        gauge("course_kiosk_sync_oldest_pending_age_seconds",
+              "Age of the oldest event the registry has not acknowledged.", *age);
+    }
+    if (auto age = age_of(sync["last_success"])) {
+        gauge("course_kiosk_sync_last_success_age_seconds", "Seconds since the last complete sync.",
+              *age);
+    }
     gauge("course_kiosk_sync_acked_through", "Highest seq the registry acknowledged.",
           sync["acked_through"].get<std::uint64_t>());
     if (sync["last_error"].is_object()) {
@@ -136,10 +154,10 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
           device.clock.trusted() ? 1 : 0);
     gauge("course_kiosk_store_map_bytes", "LMDB map size.", device.store->map_size());
     gauge("course_kiosk_store_used_bytes", "LMDB pages in use.", device.store->used_bytes());
-    gauge("course_kiosk_store_write_batches", "Group-commit transactions so far.",
-          device.store->write_queue().batches());
-    gauge("course_kiosk_store_write_jobs", "Writes committed through the group commit.",
-          device.store->write_queue().jobs());
+    counter("course_kiosk_store_write_batches_total", "Group-commit transactions so far.",
+            device.store->write_queue().batches());
+    counter("course_kiosk_store_write_jobs_total", "Writes committed through the group commit.",
+            device.store->write_queue().jobs());
     if (auto workers = WorkerPool::serving_counts()) {
         gauge("course_kiosk_http_threads", "HTTP worker threads alive.", workers->threads);
         gauge("course_kiosk_http_busy_threads", "HTTP worker threads serving a connection.",
@@ -148,15 +166,28 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
               workers->queued);
         gauge("course_kiosk_http_peak_threads", "Most HTTP worker threads alive at once.",
               workers->peak_threads);
-        gauge("course_kiosk_http_inline_connections",
-              "Connections the accepting thread served itself (every worker busy, queue full).",
-              workers->inline_runs);
+        counter("course_kiosk_http_inline_connections_total",
+                "Connections the accepting thread served itself (every worker busy, queue full).",
+                workers->inline_runs);
     }
     out << "# HELP course_kiosk_session_present Valid check-ins per session.\n"
         << "# TYPE course_kiosk_session_present gauge\n";
     for (const auto& [session, count] : device.store->session_counts()) {
         out << "course_kiosk_session_present{session=\"" << session << "\"} " << count.present
             << "\n";
+    }
+    // The figures every Prometheus client library exports for its process.
+    if (auto process = read_process_stats()) {
+        gauge("process_resident_memory_bytes", "Resident memory size in bytes.",
+              process->resident_bytes);
+        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+              process->virtual_bytes);
+        gauge("process_open_fds", "Number of open file descriptors.", process->open_fds);
+        gauge("process_max_fds", "Maximum number of open file descriptors.", process->max_fds);
+        gauge("process_start_time_seconds", "Start time of the process since the unix epoch.",
+              process->start_time_seconds);
+        counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                process->cpu_seconds);
     }
     res.status = 200;
     res.set_content(out.str(), "text/plain; version=0.0.4; charset=utf-8");

@@ -1,6 +1,10 @@
 #include "http/routes.hpp"
 
+#include <openssl/crypto.h>
+
 #include "app/device.hpp"
+#include "app/files.hpp"
+#include "log/log.hpp"
 
 namespace ck {
 
@@ -16,6 +20,31 @@ HttpContext::HttpContext(Device& device_, CheckinService& checkins_, SyncControl
       clients(device_.config.trusted_proxies),
       phone_failures({.free_failures = 4, .first_delay_s = 60, .max_delay_s = 15 * 60})
 {
+    if (!device.config.metrics_token_file.empty()) {
+        std::string token = read_file(device.config.metrics_token_file).value_or("");
+        while (!token.empty() &&
+               (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
+            token.pop_back();
+        }
+        if (token.empty()) {
+            CK_WARN("http", "cannot read a token from " << device.config.metrics_token_file
+                                                        << ": /metrics needs a staff login");
+        }
+        metrics_token = std::move(token);
+    }
+}
+
+bool HttpContext::scrape_token_matches(const httplib::Request& req) const
+{
+    if (metrics_token.empty()) return false;
+    static constexpr std::string_view kBearer = "Bearer ";
+    const std::string header = req.get_header_value("Authorization");
+    if (header.size() != kBearer.size() + metrics_token.size() ||
+        header.compare(0, kBearer.size(), kBearer) != 0) {
+        return false;
+    }
+    return CRYPTO_memcmp(header.data() + kBearer.size(), metrics_token.data(),
+                         metrics_token.size()) == 0;
 }
 
 const std::vector<Route>& route_table()
@@ -57,7 +86,7 @@ const std::vector<Route>& route_table()
         {"PUT", "/api/v1/clock", handle_set_clock, Access::staff, 0},
         {"GET", "/api/v1/held", handle_list_held, Access::staff, 0},
         {"POST", R"(/api/v1/held/([0-9a-f-]{36})/file)", handle_file_held, Access::staff, 0},
-        {"GET", "/metrics", handle_metrics, Access::staff, 0},
+        {"GET", "/metrics", handle_metrics, Access::scrape, 0},
     };
     return routes;
 }

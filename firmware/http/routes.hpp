@@ -37,6 +37,9 @@ struct HttpContext {
     // 15 minutes. Successes never count, so a venue's NAT does not lock out the sixth
     // person; the check-in limiter bounds the rest.
     FailureThrottle phone_failures;
+    std::string metrics_token;  // the scrape token (metrics.token_file); empty: none
+    // True when `req` carries "Authorization: Bearer <metrics_token>".
+    bool scrape_token_matches(const httplib::Request& req) const;
     AttendeeSearch attendee_search;  // the staff's search, with the roster's folded names
 };
 
@@ -54,8 +57,9 @@ struct ApiRequest {
 using Handler = void (*)(const ApiRequest& request, httplib::Response& response);
 
 enum class Access {
-    open,   // anyone on the network
-    staff,  // a logged-in staff session (issue 3)
+    open,    // anyone on the network
+    staff,   // a logged-in staff session (issue 3)
+    scrape,  // a staff session, or the Prometheus scrape token (config metrics.token_file)
 };
 
 struct Route {

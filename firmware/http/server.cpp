@@ -227,7 +227,9 @@ void dispatch(const Route& route, HttpContext& context, const httplib::Request& 
               httplib::Response& res, const std::string& body)
 {
     ApiRequest request{req, body, context, context.device, {}, context.clients.of(req)};
-    if (route.access == Access::staff) {
+    if (route.access == Access::scrape && context.scrape_token_matches(req)) {
+        request.staff = "metrics scrape";
+    } else if (route.access != Access::open) {
         auto session = authorize_staff(context.device, req, req.method != "GET");
         if (!session) {
             write_error(res, session.status());

@@ -13,6 +13,8 @@ import io
 import os
 import re
 import secrets
+import shutil
+import subprocess
 import tempfile
 import time
 import unittest
@@ -882,8 +884,8 @@ class SyncTest(StaffServerTest):
         self.assertTrue(headers.get("content-type", "").startswith("text/plain"), headers)
         self.assertIn("version=0.0.4", headers.get("content-type", ""))
         lines = text.splitlines()
-        self.assertIn("# TYPE course_kiosk_checkins gauge", lines)
-        self.assertIn("course_kiosk_checkins 2", lines)  # voided ones included
+        self.assertIn("# TYPE course_kiosk_checkins_total counter", lines)
+        self.assertIn("course_kiosk_checkins_total 2", lines)  # voided ones included
         self.assertIn(f"course_kiosk_sync_pending_events {events}", lines)
         self.assertIn('course_kiosk_session_present{session="d1-am"} 1', lines)
         # The HTTP workers: this request is served by one of them.
@@ -895,10 +897,73 @@ class SyncTest(StaffServerTest):
         self.assertGreaterEqual(value["course_kiosk_http_peak_threads"],
                                 value["course_kiosk_http_threads"])
         self.assertEqual(value["course_kiosk_http_queued_connections"], 0)
-        self.assertEqual(value["course_kiosk_http_inline_connections"], 0)
+        self.assertEqual(value["course_kiosk_http_inline_connections_total"], 0)
+        # The process figures, as every Prometheus client exports them; no -1 anywhere.
+        self.assertGreater(value["process_resident_memory_bytes"], 1 << 20)
+        self.assertGreater(value["process_open_fds"], 3)
+        self.assertLess(abs(value["process_start_time_seconds"] - time.time()), 3600)
+        self.assertNotIn("course_kiosk_sync_last_success_age_seconds", value)  # never synced
+        self.assertTrue(all(v >= 0 for v in value.values()), value)
         for line in lines:
             if line and not line.startswith("#"):
                 self.assertRegex(line, r'^[a-z_]+(\{[a-z_]+="[^"]*"\})? -?[0-9.e+]+$')
+
+
+def promtool():
+    """Prometheus' own checker (scripts/dev puts it on the PATH from Debian's package)."""
+    return os.environ.get("PROMTOOL") or shutil.which("promtool")
+
+
+class ScrapeTest(StaffAssertions, unittest.TestCase):
+    """A Prometheus server scrapes /metrics with the bearer token of metrics.token_file."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="ck-scrape-")
+        self.token = secrets.token_hex(24)
+        token_file = os.path.join(self.tmp, "metrics.token")
+        with open(os.open(token_file, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(self.token + "\n")
+        self.data = DataDir(extra_config={"metrics": {"token_file": token_file}})
+        self.data.import_roster(ROSTER)
+        self.server = Server(self.data)
+
+    def tearDown(self):
+        self.server.stop()
+        self.data.cleanup()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def scrape(self, authorization=None):
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        return self.server.request("GET", "/metrics", headers=headers)
+
+    def test_the_token_opens_metrics_and_nothing_else(self):
+        status, _, text = self.scrape(f"Bearer {self.token}")
+        self.assertEqual(status, 200, text)
+        self.assertIn("# TYPE course_kiosk_checkins_total counter", text)
+        self.assertIn("# TYPE process_resident_memory_bytes gauge", text)
+        for wrong in (None, "", "Bearer", f"Bearer {self.token[:-1]}", f"Bearer {self.token}x",
+                      f"bearer {self.token}", f"Basic {self.token}", self.token):
+            with self.subTest(authorization=wrong):
+                self.assert_error(self.scrape(wrong), 401, "unauthenticated", api=False)
+        # The token is for /metrics only: no other staff route takes it.
+        for path in ("/api/v1/summary", "/api/v1/attendees", "/api/v1/export?format=json"):
+            with self.subTest(path=path):
+                self.assert_error(self.server.request(
+                    "GET", path, headers={"Authorization": f"Bearer {self.token}"}), 401,
+                    "unauthenticated")
+
+    def test_promtool_accepts_the_exposition(self):
+        tool = promtool()
+        if tool is None:
+            if os.environ.get("CI"):
+                self.fail("promtool is missing: run bash scripts/dev test")
+            self.skipTest("promtool is not installed (bash scripts/dev test installs it)")
+        self.server.checkin(self.data.credential("A001"))
+        status, _, text = self.scrape(f"Bearer {self.token}")
+        self.assertEqual(status, 200, text)
+        checked = subprocess.run([tool, "check", "metrics"], input=text, text=True,
+                                 capture_output=True, timeout=60)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
 
 
 if __name__ == "__main__":

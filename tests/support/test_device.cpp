@@ -177,7 +177,7 @@ TestDevice::Answer TestDevice::call(const std::string& method, const std::string
         if (method != route.method) continue;
         if (!std::regex_match(req.path, req.matches, std::regex(route.pattern))) continue;
         ApiRequest request{req, body, *http_, *device_,
-                           route.access == Access::staff ? staff : std::string(),
+                           route.access != Access::open ? staff : std::string(),
                            http_->clients.of(req)};
         httplib::Response res;
         route.handler(request, res);

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 
+#include "app/files.hpp"
 #include "test_device.hpp"
 
 namespace {
@@ -290,11 +292,55 @@ TEST_CASE("GET /metrics: the device's figures in Prometheus text format")
     REQUIRE(t.call("POST", "/api/v1/checkins", checkin_body(t.credential("A001"))).status == 201);
     auto metrics = t.call("GET", "/metrics", "", "maria");
     CHECK(metrics.status == 200);
-    CHECK(metrics.body.find("course_kiosk_checkins 1\n") != std::string::npos);
-    CHECK(metrics.body.find("course_kiosk_attendees 3\n") != std::string::npos);
-    CHECK(metrics.body.find("course_kiosk_session_present{session=\"d1-am\"} 1\n") !=
-          std::string::npos);
-    CHECK(metrics.body.find("course_kiosk_clock_trusted 1\n") != std::string::npos);
+    const std::string& text = metrics.body;
+    CHECK(
+        text.find("# TYPE course_kiosk_checkins_total counter\ncourse_kiosk_checkins_total 1\n") !=
+        std::string::npos);
+    CHECK(text.find("course_kiosk_attendees 3\n") != std::string::npos);
+    CHECK(text.find("course_kiosk_session_present{session=\"d1-am\"} 1\n") != std::string::npos);
+    CHECK(text.find("course_kiosk_clock_trusted 1\n") != std::string::npos);
+    CHECK(text.find("# TYPE course_kiosk_store_write_jobs_total counter\n") != std::string::npos);
+    CHECK(text.find("# TYPE process_resident_memory_bytes gauge\n") != std::string::npos);
+    CHECK(text.find("# TYPE process_cpu_seconds_total counter\n") != std::string::npos);
+    CHECK(text.find("process_open_fds ") != std::string::npos);
+    // Nothing was ever synced: that age is left out, and no figure is a -1 sentinel.
+    CHECK(text.find("course_kiosk_sync_last_success_age_seconds") == std::string::npos);
+    CHECK(text.find(" -1\n") == std::string::npos);
+}
+
+TEST_CASE(
+    "the real server: /metrics takes the scrape token of metrics.token_file, nothing else does")
+{
+    char dir_template[] = "/tmp/ck-scrape-XXXXXX";
+    REQUIRE(::mkdtemp(dir_template) != nullptr);
+    const std::string token_file = std::string(dir_template) + "/metrics.token";
+    const std::string token = "0123456789abcdef0123456789abcdef";
+    REQUIRE(ck::write_file_atomic(token_file, token + "\n", 0600).is_ok());
+    TestDeviceOptions options;
+    options.config = {{"metrics", {{"token_file", token_file}}}};
+    TestDevice t(std::move(options));
+    const int port = t.serve();
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10);
+    auto scrape = [&](const std::string& authorization) {
+        httplib::Headers headers;
+        if (!authorization.empty()) headers.emplace("Authorization", authorization);
+        auto answer = client.Get("/metrics", headers);
+        REQUIRE(answer);
+        return answer->status;
+    };
+    CHECK(scrape("Bearer " + token) == 200);
+    for (const std::string& wrong :
+         {std::string(), std::string("Bearer"), "Bearer " + token.substr(1),
+          "Bearer " + token + "0", "bearer " + token, "Basic " + token, token}) {
+        CAPTURE(wrong);
+        CHECK(scrape(wrong) == 401);
+    }
+    auto summary = client.Get("/api/v1/summary", {{"Authorization", "Bearer " + token}});
+    REQUIRE(summary);
+    CHECK(summary->status == 401);  // the token opens /metrics only
+    std::remove(token_file.c_str());
+    ::rmdir(dir_template);
 }
 
 TEST_CASE("the real server: staff routes need a session, the guard refuses what httplib would not")
