@@ -132,7 +132,10 @@ bool FuzzDevice::call(const std::string& method, const std::string& path, std::s
             route.max_body != 0 ? route.max_body : device_->config.max_body_bytes;
         if (body.size() > limit) return false;  // the server answers 413 without a handler
 
-        ApiRequest request{req, body, *context_, *device_,
+        ApiRequest request{req,
+                           body,
+                           *context_,
+                           *device_,
                            route.access != Access::open ? kStaff : "",
                            context_->clients.of(req)};
         httplib::Response res;

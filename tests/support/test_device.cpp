@@ -176,7 +176,10 @@ TestDevice::Answer TestDevice::call(const std::string& method, const std::string
     for (const Route& route : route_table()) {
         if (method != route.method) continue;
         if (!std::regex_match(req.path, req.matches, std::regex(route.pattern))) continue;
-        ApiRequest request{req, body, *http_, *device_,
+        ApiRequest request{req,
+                           body,
+                           *http_,
+                           *device_,
                            route.access != Access::open ? staff : std::string(),
                            http_->clients.of(req)};
         httplib::Response res;
