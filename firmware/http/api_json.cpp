@@ -42,24 +42,15 @@ nlohmann::json checkin_answer(const Schedule& schedule, const CheckinResult& res
 nlohmann::json held_answer(const CheckinResult& result)
 {
     const HeldCheckin& held = result.held;
-    if (result.kind == CheckinResult::Kind::already_held) {
-        return {{"status", "already_held"},
-                {"held", {{"id", held.id}, {"device_time", held.device_time}}},
-                {"attendee",
-                 {{"display_name",
-                   result.attendee ? result.attendee->first_name_initial() : held.attendee_id}}},
-                {"message",
-                 "Already recorded. The kiosk's clock is not confirmed yet; your check-in will "
-                 "be filed under the right session as soon as it is."}};
-    }
-    return {{"status", "held"},
+    const bool again = result.kind == CheckinResult::Kind::already_held;
+    return {{"status", again ? "already_held" : "held"},
             {"held", {{"id", held.id}, {"device_time", held.device_time}}},
             {"attendee",
              {{"display_name",
                result.attendee ? result.attendee->first_name_initial() : held.attendee_id}}},
-            {"message",
-             "Recorded. The kiosk's clock is not confirmed yet; this check-in will be filed under "
-             "the right session as soon as it is."}};
+            {"message", std::string(again ? "Already recorded" : "Recorded") +
+                            ". The kiosk's clock is not confirmed yet; this check-in will be "
+                            "filed under the right session as soon as it is."}};
 }
 
 void answer_checkin(const Schedule& schedule, const Result<CheckinResult>& result,
@@ -69,12 +60,11 @@ void answer_checkin(const Schedule& schedule, const Result<CheckinResult>& resul
         write_error(res, result.status());
         return;
     }
-    if (result->kind == CheckinResult::Kind::held) {
-        write_json(res, 202, held_answer(*result));  // durable, not filed under a session yet
-        return;
-    }
-    if (result->kind == CheckinResult::Kind::already_held) {
-        write_json(res, 200, held_answer(*result));
+    if (result->kind == CheckinResult::Kind::held ||
+        result->kind == CheckinResult::Kind::already_held) {
+        // Durable, not filed under a session yet; 200 for a second scan, as for "already".
+        write_json(res, result->kind == CheckinResult::Kind::held ? 202 : 200,
+                   held_answer(*result));
         return;
     }
     write_json(res, result->kind == CheckinResult::Kind::created ? 201 : 200,
