@@ -169,7 +169,8 @@ struct Parsed {
     std::span<const std::uint8_t> signature;
 };
 
-const char* const kHint = "Ask the registration desk for a new badge.";
+// Most refusals are misreads (a scanner, a crumpled badge): scanning again comes first.
+const char* const kHint = "Scan the code again; if it still fails, ask the registration desk.";
 
 Status invalid(std::string message)
 {
@@ -186,12 +187,24 @@ std::string_view trim(std::string_view text)
     return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
 }
 
+// Base32's alphabet is case-insensitive and a scanner set to lower case (or Caps Lock on
+// the kiosk) sends the printed code in lower case: letters are upper-cased before the
+// strict decoding. The bytes, and so the signature, are the same either way.
+std::string upper_ascii(std::string_view text)
+{
+    std::string out(text);
+    for (char& c : out) {
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    return out;
+}
+
 Result<std::vector<std::uint8_t>> decode_text(std::string_view qr_text)
 {
     const std::string_view text = trim(qr_text);
     if (text.empty()) return invalid("The code is empty.");
     if (text.size() > kMaxTextLength) return invalid("This code is not a badge: it is too long.");
-    auto bytes = base32_decode(text);
+    auto bytes = base32_decode(upper_ascii(text));
     if (!bytes)
         return invalid("This code is not a badge: it contains characters a badge never has.");
     return std::move(*bytes);

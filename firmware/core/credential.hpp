@@ -58,7 +58,8 @@ private:
 using TrustedKeys = std::map<std::uint32_t, PublicKey>;
 
 // Decodes and verifies QR text. Leading and trailing whitespace (such as the CR LF a
-// scanner sends) is ignored. Errors, all with Status code "invalid_credential":
+// scanner sends) is ignored, and lower case is read as upper case (a scanner set to lower
+// case, Caps Lock); the signature still decides. Errors, all with Status code "invalid_credential":
 // not base32, wrong version, truncated or overlong fields, unknown key id, bad signature.
 // Module and revocation checks are the caller's.
 Result<Credential> verify_credential(std::string_view qr_text, const TrustedKeys& keys);

@@ -71,6 +71,24 @@ class CheckinTest(unittest.TestCase):
         self.assertIn(status, (200, 201), body)
         self.assertEqual(body["checkin"]["attendee_id"], "A002")
 
+    def test_lower_case_is_the_same_badge(self):
+        # A scanner set to lower case, or Caps Lock on the kiosk: base32 has one alphabet
+        # whatever the case, and the signature decides.
+        credential = self.data.credential("A003")
+        status, _, first = self.server.checkin(credential.lower() + "\r\n")
+        self.assertIn(status, (200, 201), first)
+        validate(first, "checkin-response")
+        self.assertEqual(first["checkin"]["attendee_id"], "A003")
+        mixed = "".join(c.lower() if i % 2 else c for i, c in enumerate(credential))
+        status, _, again = self.server.checkin(mixed)
+        self.assertEqual(status, 200, again)
+        self.assertEqual(again["status"], "already_checked_in")
+        self.assertEqual(again["checkin"]["id"], first["checkin"]["id"])
+        tampered = credential.lower()
+        i = len(tampered) // 2
+        tampered = tampered[:i] + ("b" if tampered[i] == "a" else "a") + tampered[i + 1:]
+        self.assert_error(self.server.checkin(tampered), 422, "invalid_credential")
+
     def test_every_tampered_position_is_refused(self):
         credential = self.data.credential("A003")
         for i, ch in enumerate(credential):
@@ -78,7 +96,7 @@ class CheckinTest(unittest.TestCase):
             tampered = credential[:i] + other + credential[i + 1:]
             with self.subTest(position=i):
                 self.assert_error(self.server.checkin(tampered), 422, "invalid_credential")
-        for garbage in ["HELLO", "x" * 1024, credential.lower(), credential + "A",
+        for garbage in ["HELLO", "x" * 1024, credential.lower() + "a", credential + "A",
                         credential[:-1], "é" * 10]:
             with self.subTest(garbage=garbage[:20]):
                 self.assert_error(self.server.checkin(garbage), 422, "invalid_credential")
