@@ -1,14 +1,18 @@
 // Kiosk check-in page (GET /).
 //
 // A USB or Bluetooth scanner is a keyboard to the browser: it types the badge's QR text
-// into #scan and presses Enter. This script keeps that input focused, posts each code to
-// POST /api/v1/checkins, shows the outcome full screen for a few seconds, and keeps the
+// into #scan, with or without Enter after it. This script keeps that input focused, reads
+// the scans from it (kiosk-input.js: any keyboard layout, suffix or none), posts each code
+// to POST /api/v1/checkins, shows the outcome full screen for a few seconds, and keeps the
 // idle screen (module, open or next session, clock) current from GET /api/v1/module.
 //
 // Server data reaches the page through textContent only. Attendees are shown by first
-// name only, even though the server's display_name also carries an initial.
+// name only, even though the server's display_name also carries an initial. The words of
+// a refusal are this page's own: the server's message and hint are written for developers
+// and staff, and never reach the attendee here.
 
 import { dateWords, el, firstName, hours, request, showClock, text, timeFormats, welcome } from "/common.js";
+import { ScanInput, usCharacter } from "/kiosk-input.js";
 
 const RESULT_MS = { ok: 3000, again: 4000, error: 6000 };
 const SAME_CODE_GUARD_MS = 2000; // a scanner held over a badge repeats the code
@@ -18,48 +22,48 @@ const MODULE_REFRESH_MS = 60_000;
 const REFOCUS_MS = 1000;
 const CLOCK_TICK_MS = 1000;
 
-// Plain-words title per error code. `hint` is used only when the server sends none.
+// What the attendee reads, per error code of POST /api/v1/checkins. A misread, garbage,
+// a code that is not a badge and a badge whose signature fails (altered or forged: the
+// device logs it, the public screen does not say so) all read the same: scan again.
+const SCAN_AGAIN = {
+  title: "Couldn't read that code",
+  line: "Please scan it again.",
+  note: "If it still doesn't work, the registration desk will help.",
+};
 const ERRORS = {
-  invalid_credential: {
-    title: "This code could not be read",
-    hint: "Please scan it again. If it still does not work, go to the registration desk.",
-  },
+  invalid_credential: SCAN_AGAIN,
+  malformed_request: SCAN_AGAIN,
+  payload_too_large: SCAN_AGAIN,
+  unsupported_media_type: SCAN_AGAIN,
+  request_timeout: SCAN_AGAIN,
+  uri_too_long: SCAN_AGAIN,
+  headers_too_large: SCAN_AGAIN,
   wrong_module: {
     title: "This badge is for another module",
-    hint: "Please go to the registration desk.",
+    line: "Please go to the registration desk.",
   },
   revoked: {
     title: "This badge is no longer valid",
-    hint: "A newer badge has been issued. Please go to the registration desk.",
+    line: "A newer badge has been issued. Please use it, or go to the registration desk.",
   },
-  no_open_session: {
-    title: "Check-in is closed right now",
-    hint: "",
-  },
+  no_open_session: { title: "Check-in is closed right now" }, // the line says when it opens
   clock_not_trusted: {
     title: "The kiosk's clock needs checking",
-    hint: "Please ask a member of staff to check the kiosk.",
+    line: "Please ask a member of staff to check the kiosk.",
   },
   rate_limited: {
     title: "Too many scans at once",
-    hint: "Please wait a few seconds and scan again.",
-  },
-  malformed_request: {
-    title: "That scan did not come through",
-    hint: "Please scan again.",
-  },
-  payload_too_large: {
-    title: "This code is too long to be a badge",
-    hint: "Please scan your course badge, or go to the registration desk.",
+    line: "Please wait a few seconds and scan again.",
   },
 };
+// Anything else (the device's storage failing, an internal error) is not the attendee's doing.
 const GENERIC_ERROR = {
   title: "Check-in did not work",
-  hint: "Please try again, or go to the registration desk.",
+  line: "Please try again. If it keeps happening, please tell a member of staff.",
 };
 const NETWORK_ERROR = {
   title: "The kiosk cannot reach its server",
-  hint: "Please check in at the registration desk and tell a member of staff.",
+  line: "Please check in at the registration desk and tell a member of staff.",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -113,7 +117,8 @@ function installFocusKeeper() {
   document.addEventListener(
     "keydown",
     (event) => {
-      if (event.target !== ui.scan && event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      const types = event.key.length === 1 || usCharacter(event.code, event.shiftKey) !== undefined;
+      if (event.target !== ui.scan && types && !event.ctrlKey && !event.metaKey && !event.altKey) {
         focusScan();
       }
     },
@@ -136,23 +141,14 @@ function toggleTyping() {
 
 // ---- scanning ----------------------------------------------------------------------
 
+// Enter: the form's own submit. Tab and the pause after a whole code: the ScanInput.
 function onSubmit(event) {
   event.preventDefault();
-  const raw = ui.scan.value;
-  ui.scan.value = ""; // ready for the next scan at once
-  submitScan(raw);
-}
-
-// Some scanners end a code with Tab instead of Enter.
-function onScanKeydown(event) {
-  if (event.key === "Tab" && ui.scan.value.trim() !== "") {
-    event.preventDefault();
-    ui.form.requestSubmit();
-  }
+  scanInput.submit(); // empties the input: ready for the next scan at once
 }
 
 async function submitScan(raw) {
-  const code = raw.trim();
+  const code = raw.trim().toUpperCase(); // a scanner set to lower case repeats itself too
   if (code === "") {
     return;
   }
@@ -188,7 +184,7 @@ async function checkIn(raw) {
     timeoutMs: REQUEST_TIMEOUT_MS,
   });
   if (answer.status === 0) {
-    return errorOutcome(NETWORK_ERROR, "", "");
+    return errorOutcome(NETWORK_ERROR);
   }
   const body = answer.body;
   if (answer.ok) {
@@ -201,11 +197,12 @@ async function checkIn(raw) {
     return body?.status === "already_checked_in" ? againOutcome(body) : welcomeOutcome(body);
   }
   const known = Object.prototype.hasOwnProperty.call(ERRORS, answer.code) ? ERRORS[answer.code] : GENERIC_ERROR;
-  let message = answer.message;
-  if (answer.code === "no_open_session" && message === "") {
-    message = nextCheckinText() ?? "";
+  if (answer.code === "no_open_session") {
+    refreshModule(); // the idle screen may still show a session as open
+    const next = state.module !== null ? (nextCheckinText() ?? "There are no more check-ins for this module.") : "";
+    return errorOutcome({ ...known, line: next });
   }
-  return errorOutcome(known, message, answer.hint);
+  return errorOutcome(known);
 }
 
 function welcomeOutcome(body) {
@@ -254,14 +251,14 @@ function againOutcome(body) {
   return { kind: "again", title, lines };
 }
 
-function errorOutcome(known, message, hint) {
+// The page's own words only (see ERRORS): never the server's message or hint.
+function errorOutcome(known) {
   const lines = [];
-  if (message !== "") {
-    lines.push({ text: message, style: "result-message" });
+  if (known.line) {
+    lines.push({ text: known.line, style: "result-message" });
   }
-  const what = hint !== "" ? hint : known.hint;
-  if (what !== "" && what !== message) {
-    lines.push({ text: what, style: "result-note" });
+  if (known.note) {
+    lines.push({ text: known.note, style: "result-note" });
   }
   return { kind: "error", title: known.title, lines };
 }
@@ -382,10 +379,10 @@ function cycleText(cycle) {
 // ---- start ---------------------------------------------------------------------------
 
 ui.form.addEventListener("submit", onSubmit);
-ui.scan.addEventListener("keydown", onScanKeydown);
 ui.typeToggle.addEventListener("click", toggleTyping);
 ui.result.addEventListener("click", showIdle); // a tap dismisses the outcome early
-installFocusKeeper();
+installFocusKeeper(); // first: its key handler moves focus before the ScanInput's reads the key
+const scanInput = new ScanInput(ui.scan, { onScan: submitScan, typing: () => ui.scan.inputMode === "text" });
 renderModule();
 tickClock();
 refreshModule();

@@ -222,7 +222,7 @@ test("scanner flow: green welcome, amber already checked in, red for garbage —
   await scan("HELLO-THIS-IS-NOT-A-BADGE");
   await waitForKind("error");
   r = await resultState();
-  assert.equal(r.title, "This code could not be read");
+  assert.equal(r.title, "Couldn't read that code");
   assert.ok(r.text.length > r.title.length, "the red panel says what to do");
   assert.doesNotMatch(r.text, /invalid_credential|[{}]|\b4\d\d\b|undefined|null/, "plain words only");
   assert.equal(r.background, RESULT_KINDS.error);
