@@ -48,10 +48,11 @@ export function el(tag, props = {}, ...children) {
 
 // One request to this device's API, never cached by the browser, cookies sent, given up
 // after timeoutMs (the body's arrival included). Never throws: resolves with
-//   { status, ok, headers, raw, body, code, message, hint }
+//   { status, ok, headers, raw, body, code, message, hint, sentAt, answeredAt }
 // where status 0 means no answer (network down, timeout), raw is the body's text, body
 // its JSON (null when it is none) and code, message and hint are those of the error
-// envelope {"error": {...}} ("" when the answer has none).
+// envelope {"error": {...}} ("" when the answer has none); sentAt and answeredAt are the
+// performance.now() of sending and of the answer's headers (for DeviceClock).
 // options: method, headers, json (a value sent as JSON) or body, timeoutMs.
 export async function request(url, { method = "GET", headers = {}, json, body, timeoutMs }) {
   const controller = new AbortController();
@@ -70,11 +71,14 @@ export async function request(url, { method = "GET", headers = {}, json, body, t
   };
   let response;
   let raw;
+  const sentAt = performance.now();
+  let answeredAt = sentAt;
   try {
     response = await fetch(url, init);
+    answeredAt = performance.now();
     raw = await response.text();
   } catch {
-    return { status: 0, ok: false, headers: new Headers(), raw: "", body: null, code: "", message: "", hint: "" };
+    return { status: 0, ok: false, headers: new Headers(), raw: "", body: null, code: "", message: "", hint: "", sentAt, answeredAt };
   } finally {
     clearTimeout(timer);
   }
@@ -89,6 +93,8 @@ export async function request(url, { method = "GET", headers = {}, json, body, t
     code: text(error.code),
     message: text(error.message),
     hint: text(error.hint),
+    sentAt,
+    answeredAt,
   };
 }
 
@@ -139,10 +145,57 @@ export function dateWords(day, style = "short") {
   return Number.isNaN(date.getTime()) ? text(day) : DATE_WORDS[style].format(date);
 }
 
+// The device's clock as this browser sees it (kiosk and display). A Pi's own clock may be
+// wrong while the device's is right (staff or the registry set it), and a display may run
+// on a laptop: the pages show the time, "today" and what opens when by the device's clock,
+// read from the "now" of its answers, never by the browser's.
+//
+// "now" is whole seconds, read somewhere between sending and the answer, so each answer
+// bounds (device time − performance.now()) to [now − answeredAt, now + 1 s − sentAt].
+// The bounds of successive answers are intersected (they narrow to a few ms); an answer
+// outside them means the device's clock was set, and starts afresh. performance.now()
+// never jumps, so the browser's own clock being set changes nothing.
+export class DeviceClock {
+  #low = -Infinity;
+  #high = Infinity;
+
+  // True once an answer carried the device's time.
+  get known() {
+    return Number.isFinite(this.#low);
+  }
+
+  // Takes the device's time from an answer of request() whose body has "now".
+  learn(answer) {
+    const device = Date.parse(text(answer?.body?.now));
+    if (!Number.isFinite(device) || !(answer.sentAt <= answer.answeredAt)) {
+      return;
+    }
+    const low = device - answer.answeredAt;
+    const high = device + 1000 - answer.sentAt;
+    if (low > this.#high || high < this.#low) {
+      this.#low = low;
+      this.#high = high;
+    } else {
+      this.#low = Math.max(this.#low, low);
+      this.#high = Math.min(this.#high, high);
+    }
+  }
+
+  // Milliseconds since the epoch by the device's clock; NaN until an answer told it.
+  nowMs() {
+    return this.known ? performance.now() + (this.#low + this.#high) / 2 : NaN;
+  }
+
+  now() {
+    return new Date(this.nowMs());
+  }
+}
+
 // Shows the time of `now` as HH:MM in a <time> element (kiosk and display clocks),
-// touching the page only when the minute changes.
+// touching the page only when the minute changes; empty while `now` is not known (an
+// invalid Date): a wrong time is worse than none.
 export function showClock(element, formats, now = new Date()) {
-  const hm = formats.hm.format(now);
+  const hm = Number.isNaN(now.getTime()) ? "" : formats.hm.format(now);
   if (element.textContent !== hm) {
     element.textContent = hm;
     element.dateTime = hm;

@@ -4,12 +4,15 @@
 // While a session is open it shows the server's QR code of "/p?t=TOKEN" as large as
 // fits, with a countdown to the next token; otherwise when check-in opens next. The
 // right column lists the last check-ins (first name and initial, as the server sends).
+// When the device knows no address phones can reach (phone_access.warning), staff see
+// that warning instead of a QR code no phone could open. The clock and "today" are the
+// device's (DeviceClock, from each answer's "now"), not this browser's.
 //
 // Server data reaches the page through textContent only. The one exception is qr_svg,
 // markup the server draws itself: it is parsed as image/svg+xml, checked against a
 // short list of drawing elements and imported as nodes, never assigned as HTML.
 
-import { dateWords, el, hours, request, showClock, text, timeFormats } from "/common.js";
+import { DeviceClock, dateWords, el, hours, request, showClock, text, timeFormats } from "/common.js";
 
 const POLL_MS = 2000;
 const DENIED_POLL_MS = 10_000; // someone may log in as staff in this browser meanwhile
@@ -59,6 +62,7 @@ const state = {
   highlightTimers: new Map(),
   time: timeFormats(undefined),
   timezoneFetchedAt: -Infinity,
+  clock: new DeviceClock(),
 };
 
 // ---- polling ---------------------------------------------------------------------------
@@ -84,6 +88,7 @@ async function poll() {
     } else if (!answer.ok || answer.body === null) {
       showOffline();
     } else {
+      state.clock.learn(answer);
       render(answer.body);
       // Ask again right after the rotation, but not sooner than every 2 s otherwise.
       const untilRotation = state.shownTokenUrl !== null ? state.rotatesAt - performance.now() + 150 : Infinity;
@@ -107,7 +112,10 @@ function render(body) {
   const open = body?.open_session;
   const url = text(body?.token_url);
   const svg = text(body?.qr_svg);
-  if (open && typeof open === "object" && url !== "" && svg !== "") {
+  const unreachable = text(body?.phone_access?.warning);
+  if (unreachable !== "") {
+    showUnreachable(unreachable);
+  } else if (open && typeof open === "object" && url !== "" && svg !== "") {
     renderOpen(open, url, svg, body.rotates_in_s);
   } else {
     renderClosed(body?.next_session);
@@ -149,6 +157,16 @@ function renderClosed(next, title, detail) {
     ui.closedDetail.textContent = "There are no more sessions in this module.";
   }
   setView("closed");
+}
+
+// Phones cannot reach the device (it listens on loopback only, has no network address,
+// ...): the server says why and what to do. A QR code would send every phone nowhere.
+function showUnreachable(warning) {
+  clearQr();
+  ui.noticeTitle.textContent = "Staff: phone check-in cannot work yet";
+  ui.noticeText.textContent = `${warning} Attendees: please scan your badge at the kiosk.`;
+  ui.noticeLink.hidden = true;
+  setView("unreachable");
 }
 
 function showDenied() {
@@ -198,7 +216,11 @@ function opensText(next) {
     return "Check-in opens soon";
   }
   const [, day, at] = match;
-  const today = state.time.isoDay.format(new Date());
+  const now = state.clock.now();
+  if (Number.isNaN(now.getTime())) {
+    return `Check-in opens ${dateWords(day, "long")} at ${at}`;
+  }
+  const today = state.time.isoDay.format(now);
   if (day === today) {
     return `Check-in opens at ${at}`;
   }
@@ -316,7 +338,7 @@ function importQrSvg(markup) {
 // ---- clock and countdown ---------------------------------------------------------------
 
 function tick() {
-  showClock(ui.clock, state.time);
+  showClock(ui.clock, state.time, state.clock.now());
   expireHighlights();
   if (state.shownTokenUrl === null) {
     return;

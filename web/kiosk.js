@@ -4,14 +4,15 @@
 // into #scan, with or without Enter after it. This script keeps that input focused, reads
 // the scans from it (kiosk-input.js: any keyboard layout, suffix or none), posts each code
 // to POST /api/v1/checkins, shows the outcome full screen for a few seconds, and keeps the
-// idle screen (module, open or next session, clock) current from GET /api/v1/module.
+// idle screen (module, open or next session, clock) current from GET /api/v1/module. The
+// clock is the device's (DeviceClock, from that answer's "now"), not this browser's.
 //
 // Server data reaches the page through textContent only. Attendees are shown by first
 // name only, even though the server's display_name also carries an initial. The words of
 // a refusal are this page's own: the server's message and hint are written for developers
 // and staff, and never reach the attendee here.
 
-import { dateWords, el, firstName, hours, request, showClock, text, timeFormats, welcome } from "/common.js";
+import { DeviceClock, dateWords, el, firstName, hours, request, showClock, text, timeFormats, welcome } from "/common.js";
 import { ScanInput, usCharacter } from "/kiosk-input.js";
 
 const RESULT_MS = { ok: 3000, again: 4000, error: 6000 };
@@ -83,9 +84,10 @@ const ui = {
 const state = {
   module: null, // last good GET /api/v1/module body
   moduleFailed: false, // the last refresh failed
-  moduleFetchedAt: 0,
-  moduleChangesAt: Infinity, // epoch ms when the open/next session changes
+  moduleFetchedAt: -Infinity, // performance.now() of the last refresh
+  moduleChangesAt: Infinity, // epoch ms (device clock) when the open/next session changes
   time: timeFormats(undefined),
+  clock: new DeviceClock(),
   lastCode: "",
   lastCodeAt: -Infinity,
   requestSeq: 0, // only the newest scan may paint the screen
@@ -283,11 +285,12 @@ function showIdle() {
 // ---- idle screen: module, sessions, clock ------------------------------------------
 
 async function refreshModule() {
-  state.moduleFetchedAt = Date.now();
+  state.moduleFetchedAt = performance.now();
   const answer = await request("/api/v1/module", { timeoutMs: REQUEST_TIMEOUT_MS });
   state.moduleFailed = !answer.ok || answer.body === null;
   if (!state.moduleFailed) {
     const module = answer.body;
+    state.clock.learn(answer);
     state.module = module;
     state.time = timeFormats(text(module.timezone) || undefined);
     state.moduleChangesAt = sessionChangeAt(module);
@@ -333,14 +336,14 @@ function nextCheckinText() {
   }
   const at = state.time.hm.format(opens);
   const day = state.time.isoDay.format(opens);
-  return day === state.time.isoDay.format(new Date())
+  return day === (state.clock.known ? state.time.isoDay.format(state.clock.now()) : "")
     ? `Next check-in opens at ${at}${suffix}`
     : `Next check-in opens ${dateWords(day)} at ${at}${suffix}`;
 }
 
 // When the open or next session changes by itself: the next window opening, or the
-// open session ending. Only instants still ahead count, so that a browser clock ahead of
-// the device's causes one early refresh, not one every few seconds.
+// open session ending, by the device's clock. Only instants still ahead count, so that a
+// clock a little off causes one early refresh, not one every few seconds.
 function sessionChangeAt(module) {
   const times = [Date.parse(text(module.next_session?.window_opens_at))];
   const openId = module.open_session?.id;
@@ -351,16 +354,16 @@ function sessionChangeAt(module) {
       }
     }
   }
-  const now = Date.now();
+  const now = state.clock.nowMs(); // NaN (not known yet): nothing is ahead
   const valid = times.filter((t) => Number.isFinite(t) && t > now);
   return valid.length > 0 ? Math.min(...valid) : Infinity;
 }
 
 function tickClock() {
-  const now = new Date();
+  const now = state.clock.now();
   showClock(ui.clock, state.time, now);
   // Follow a window opening or a session ending without waiting for the next refresh.
-  if (now.getTime() >= state.moduleChangesAt && now.getTime() - state.moduleFetchedAt > 5000) {
+  if (now.getTime() >= state.moduleChangesAt && performance.now() - state.moduleFetchedAt > 5000) {
     refreshModule();
   }
 }

@@ -63,7 +63,7 @@ const std::vector<ConfigKey>& config_keys()
          }},
         {"/public_url",
          "Base URL phones use to reach the device (the display's QR code points there); "
-         "default: the address the display page was loaded from.",
+         "default: an address the device finds (app/phone_address.hpp).",
          [](const nlohmann::json& v, Config& c) {
              static const std::regex pattern("https?://[^/?#\\s]+");
              if (!v.is_string() || !std::regex_match(v.get<std::string>(), pattern))

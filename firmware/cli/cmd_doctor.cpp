@@ -13,6 +13,7 @@
 #include "app/clock.hpp"
 #include "app/config.hpp"
 #include "app/files.hpp"
+#include "app/phone_address.hpp"
 #include "cli/commands.hpp"
 #include "http/server.hpp"
 #include "store/store.hpp"
@@ -170,6 +171,31 @@ ServerState check_server(const Config& config)
     return {server, clock};
 }
 
+// Where the display's QR code sends phones (app/phone_address.hpp, as the display itself
+// decides): a device no phone can reach is not ready, even though badges still work.
+Check check_phones(const Config& config)
+{
+    auto listen = parse_listen(config.listen);
+    if (!listen) return {Level::skip, "see the server line"};
+    PhoneAddress phone =
+        choose_phone_address(config.public_url, listen->host, listen->port, interface_addresses());
+    if (phone.base_url.empty()) return {Level::fail, phone.problem};
+    std::string text = "the display's QR code sends phones to " + phone.base_url;
+    if (phone.source == "public_url") {
+        if (is_loopback_host(host_of_url(phone.base_url))) {
+            return {Level::fail, "public_url " + phone.base_url +
+                                     " is this device's loopback address: no phone can open "
+                                     "it; set it to an address on the venue network"};
+        }
+        return {Level::ok, text + " (public_url)"};
+    }
+    if (phone.source == "interface") {
+        return {Level::ok, text + " (the address of " + phone.interface +
+                               "; set public_url to choose another)"};
+    }
+    return {Level::ok, text + " (the listening address)"};
+}
+
 Check check_registry(const Config& config)
 {
     if (!config.registry) return {Level::skip, "not configured (the device works standalone)"};
@@ -220,6 +246,7 @@ int cmd_doctor(const std::string& data_dir, std::string config_path)
         ServerState state = check_server(*config);
         print("server", state.server, failed);
         print("clock", state.clock, failed);
+        print("phones", check_phones(*config), failed);
         print("registry", check_registry(*config), failed);
     }
     std::cout << (failed ? "Something needs attention (FAIL above)." : "Ready.") << std::endl;

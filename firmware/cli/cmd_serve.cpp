@@ -152,6 +152,7 @@ int cmd_serve(ServeOptions options)
             Status::error(err::storage_unavailable, "cannot listen on " + listen_text,
                           "Is another program using that port? Choose another with --listen."));
     }
+    http.listening = {listen->host, port};  // before the first request: no thread reads it yet
     std::string url = "http://" +
                       (listen->host == "0.0.0.0" ? std::string("127.0.0.1") : listen->host) + ":" +
                       std::to_string(port);

@@ -1,7 +1,9 @@
 // The entrance display and phone self check-in (SPEC section 5).
 //
-// The display shows a QR code of "<public url>/p?t=<token>"; the token rotates every 30 s
-// and names the open session. A phone proves who it belongs to once (badge code, or
+// The display shows a QR code of "<phone address>/p?t=<token>"; the token rotates every 30 s
+// and names the open session. The phone address is public_url, else one the device finds
+// (app/phone_address.hpp); without one the display warns staff instead of showing a code
+// no phone could open. A phone proves who it belongs to once (badge code, or
 // registration number plus family name), then a signed HttpOnly cookie remembers it for
 // the rest of the module, so later sessions take one scan.
 #include <algorithm>
@@ -9,6 +11,7 @@
 
 #include "app/checkin_service.hpp"
 #include "app/device.hpp"
+#include "app/phone_address.hpp"
 #include "core/phone_token.hpp"
 #include "core/qr.hpp"
 #include "http/api_json.hpp"
@@ -103,19 +106,30 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
         {"next_session", nullptr},
         {"token_url", nullptr},
         {"qr_svg", nullptr},
-        {"rotates_in_s", (slot + 1) * kTokenSlotSeconds - unix_now}};
+        {"rotates_in_s", (slot + 1) * kTokenSlotSeconds - unix_now},
+        {"now", format_rfc3339(now, device.config.module.zone)}};
+    // Asked at every answer: a Pi often gets its address after the server has started.
+    const ListenAddress& listening = request.context.listening;
+    const PhoneAddress phone = choose_phone_address(device.config.public_url, listening.host,
+                                                    listening.port, interface_addresses());
+    auto or_null = [](const std::string& s) {
+        return s.empty() ? nlohmann::json() : nlohmann::json(s);
+    };
+    body["phone_access"] = {{"base_url", or_null(phone.base_url)},
+                            {"source", phone.source},
+                            {"warning", or_null(phone.problem)}};
     if (next != nullptr) {
         body["next_session"] = session_summary(schedule, *next);
         body["next_session"]["window_opens_at"] =
             format_rfc3339(next->window_opens, device.config.module.zone);
     }
     if (open != nullptr) {
-        std::string base = device.config.public_url;
-        if (base.empty()) base = "http://" + request.http.get_header_value("Host");
-        std::string url =
-            base + "/p?t=" + make_display_token(device.display_secret, open->spec->id, slot);
+        // Without an address phones can reach, the URL is the path alone and there is no
+        // QR code: a code of a 127.0.0.1 address would look fine and open nowhere.
+        std::string url = phone.base_url +
+                          "/p?t=" + make_display_token(device.display_secret, open->spec->id, slot);
         body["token_url"] = url;
-        body["qr_svg"] = qr_svg(url, {}, false);
+        if (!phone.base_url.empty()) body["qr_svg"] = qr_svg(url, {}, false);
     }
     nlohmann::json recent = nlohmann::json::array();
     // Held check-ins (the clock is not trusted) are the newest: they come first, with the

@@ -64,6 +64,7 @@ void handle_get_module(const ApiRequest& request, httplib::Response& res)
     } else {
         body["next_session"] = nullptr;
     }
+    body["now"] = format_rfc3339(now, device.config.module.zone);  // the pages' clock
     write_json(res, 200, body);
 }
 

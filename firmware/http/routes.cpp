@@ -14,6 +14,7 @@ HttpContext::HttpContext(Device& device_, CheckinService& checkins_, SyncControl
       checkins(checkins_),
       sync(sync_),
       web_dir(std::move(web_dir_)),
+      listening(parse_listen(device_.config.listen).value_or(ListenAddress{})),
       checkin_limiter(device_.config.checkins_per_client_per_s,
                       device_.config.checkin_burst_per_client),
       login_limiter(0.2, 10),

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "app/attendee_search.hpp"
+#include "app/config.hpp"
 #include "http/client_address.hpp"
 #include "http/failure_throttle.hpp"
 #include "http/rate_limit.hpp"
@@ -28,7 +29,10 @@ struct HttpContext {
     Device& device;
     CheckinService& checkins;
     SyncControl& sync;
-    std::string web_dir;           // serve pages from disk (development); empty: the embedded pages
+    std::string web_dir;  // serve pages from disk (development); empty: the embedded pages
+    // Where the server listens: config.listen until the serve command has bound the socket
+    // and sets the port it got (for the display's phone address, app/phone_address.hpp).
+    ListenAddress listening;
     RateLimiter checkin_limiter;   // badge and phone check-ins, per client address
     RateLimiter login_limiter;     // staff logins (the scrypt work), per client address
     LoginThrottle login_throttle;  // growing delays after wrong passwords

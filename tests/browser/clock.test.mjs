@@ -6,6 +6,11 @@
 //
 // The device believes it is Tuesday 09:00 (d2-am open); the staff laptop knows it is
 // Monday 09:00 (d1-am).
+//
+// Then the kiosk and the display show the device's time, corrected by staff, in a browser
+// whose own clock is years off (issue 14, item 3); and, as the device listens on 127.0.0.1
+// only without a public_url, the display warns staff instead of showing a QR code no phone
+// could open (item 1).
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -13,6 +18,7 @@ import { Kiosk, STEP_MS, TEST_MS, VIEWPORTS, launchBrowser, shot, teardown, wait
 
 const WRONG = "2026-11-24T09:00:00+01:00";
 const TRUE = "2026-11-23T09:00:00+01:00";
+const FAR = "2031-03-09T17:47:00Z"; // a Sunday, 18:47 in Paris: a browser clock far off
 const STAFF = "clerk";
 const PASSWORD = "a long enough password";
 const env = {};
@@ -112,6 +118,43 @@ test("a held check-in the device cannot place is filed by hand from the Sync tab
   });
   await page.locator("#held").waitFor({ state: "hidden" });
   await context.close();
+});
+
+test("kiosk and display show the device's corrected time, not the browser's", { timeout: TEST_MS }, async () => {
+  // The previous test set the device clock to Monday 12:45 (between d1-am and d1-pm).
+  const health = await (await fetch(`${env.kiosk.origin}/healthz`)).json();
+  assert.equal(health.clock_source, "staff");
+  assert.match(health.time, /^2026-11-23T12:4\d:\d\d\+01:00$/);
+
+  const kiosk = await env.context.newPage();
+  await kiosk.clock.install({ time: new Date(FAR) });
+  await kiosk.goto(`${env.kiosk.origin}/`, { waitUntil: "load" });
+  assert.equal(await kiosk.evaluate(() => new Date().getFullYear()), 2031, "the browser's clock is off");
+  const kioskClock = await waitForValue(() => kiosk.textContent("#clock"), (t) => t !== "", { what: "the kiosk clock" });
+  assert.match(kioskClock, /^12:4\d$/, "the device's 12:4x, not the browser's 18:47");
+  // "Today" is the device's too: the next check-in is today's, so no date is named.
+  const line = await waitForValue(() => kiosk.textContent("#session-line"), (t) => /Next check-in/.test(t), {
+    what: "the kiosk's next check-in",
+  });
+  assert.equal(line, "Next check-in opens at 13:00 (Monday afternoon)");
+  await shot(kiosk, "kiosk-device-time-1280x800");
+  await kiosk.close();
+
+  const display = await env.context.newPage();
+  await display.clock.install({ time: new Date(FAR) });
+  await display.goto(`${env.kiosk.origin}/display`, { waitUntil: "load" });
+  const displayClock = await waitForValue(() => display.textContent("#clock"), (t) => t !== "", { what: "the display clock" });
+  assert.match(displayClock, /^12:4\d$/, "the device's 12:4x, not the browser's 18:47");
+  // Listening on 127.0.0.1 without public_url: a warning for staff, and no QR code.
+  await display.locator('#display[data-state="unreachable"]').waitFor({ state: "attached" });
+  const warning = await display.textContent("#notice-text");
+  assert.match(warning, /^Phones cannot reach this device: it listens on 127\.0\.0\.1:\d+ only\./);
+  assert.match(warning, /public_url/);
+  assert.equal(await display.isVisible("#notice-title"), true);
+  assert.equal(await display.locator("#qr svg").count(), 0, "no QR code");
+  assert.equal(await display.textContent("#token-url"), "");
+  await shot(display, "display-unreachable-1280x800");
+  await display.close();
 });
 
 test("the kiosk and both dashboards showed no errors", { timeout: TEST_MS }, async () => {

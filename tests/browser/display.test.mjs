@@ -2,10 +2,13 @@
 // (GET /p?t=TOKEN): Debian's chromium, driven by playwright-core, against the real
 // course-kiosk binary over a temporary data directory (harness.mjs).
 //
-// The display runs on the device itself (loopback, no staff login). Its QR code is
-// screenshotted and decoded with zbarimg; a second browser context emulating a phone opens
-// the decoded URL, identifies itself once (registration number + family name), and is
-// then remembered by its cookie. The display's "Just checked in" list shows the arrival.
+// The display runs on the device itself (loopback, no staff login). The device listens on
+// every address without a public_url, so the QR code must point at one of the machine's
+// network addresses, never at 127.0.0.1 (issue 14, item 1). It is screenshotted and
+// decoded with zbarimg; a second browser context emulating a phone opens the decoded URL,
+// identifies itself once (registration number + family name), and is then remembered by
+// its cookie. The display's "Just checked in" list shows the arrival. (A device that
+// listens on loopback only shows staff a warning instead: clock.test.mjs.)
 //
 // Run: node --test display.test.mjs (tests/browser/run does the npm set-up first).
 // Every wait is bounded; the browser, the server and the temporary directory are cleaned
@@ -13,6 +16,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import os from "node:os";
 import {
   IN_MORNING,
   Kiosk,
@@ -48,7 +52,20 @@ const env = {
   phone: null, // the phone's page
   phoneSeen: null,
   tokenUrl: null, // decoded from the display's QR code
+  phoneOrigin: null, // its origin: where phones reach the device
 };
+
+// The machine's addresses a phone could use (what the device may choose from).
+function networkAddresses() {
+  return Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a) => !a.internal && !(a.family === "IPv4" && a.address.startsWith("169.254.")))
+    .map((a) => a.address);
+}
+// Without one (a machine on loopback alone) the display can only warn, and nothing here
+// applies but the last test.
+const NO_NETWORK = networkAddresses().length === 0 && "this machine has no network address but loopback";
+const SKIP = { timeout: TEST_MS, skip: NO_NETWORK };
 
 // ---- helpers --------------------------------------------------------------------------
 
@@ -99,7 +116,7 @@ function displayOutside() {
 before(async () => {
   env.kiosk = new Kiosk("display");
   env.kiosk.importRoster(ROSTER);
-  await env.kiosk.start({ fakeTime: IN_MORNING, trusted: true });
+  await env.kiosk.start({ fakeTime: IN_MORNING, trusted: true, listen: "0.0.0.0:0" });
 
   env.browser = await launchBrowser();
   const displayContext = await env.browser.newContext({ viewport: VIEWPORTS.display, locale: "en-GB" });
@@ -128,7 +145,7 @@ after(async () => {
 
 // ---- the tests (in order; each builds on the one before) ------------------------------
 
-test("the display shows the open session and a QR code of its token URL", { timeout: TEST_MS }, async () => {
+test("the display shows the open session and a QR code of its token URL", SKIP, async () => {
   const page = env.display;
   const response = await page.goto(`${env.kiosk.origin}/display`, { waitUntil: "load", timeout: STEP_MS });
   assert.equal(response.status(), 200);
@@ -166,17 +183,22 @@ test("the display shows the open session and a QR code of its token URL", { time
   }
   assert.equal(decoded.length, 1, `one QR code in #qr, decoded ${JSON.stringify(decoded)}`);
   const url = new URL(decoded[0]);
-  assert.equal(url.origin, env.kiosk.origin, "the URL points at the device, as the display reached it");
+  // Not the address the display reached the device at (127.0.0.1), but one of the
+  // machine's network addresses, on the device's port.
+  assert.notEqual(url.hostname, "127.0.0.1", "no phone can open a loopback address");
+  assert.ok(networkAddresses().includes(url.hostname), `${url.hostname} is one of ${networkAddresses()}`);
+  assert.equal(url.port, new URL(env.kiosk.origin).port);
   assert.equal(url.pathname, "/p");
   assert.match(url.searchParams.get("t") ?? "", /^\S{8,}$/);
   assert.equal(decoded[0], written, "the QR code and the URL under it agree");
   env.tokenUrl = decoded[0];
+  env.phoneOrigin = url.origin;
 
   assert.deepEqual(await displayOutside(), [], "display elements outside the 1280×720 viewport");
   await shot(page, "display-1280x720");
 });
 
-test("the display at the device's 800×480 screen", { timeout: TEST_MS }, async () => {
+test("the display at the device's 800×480 screen", SKIP, async () => {
   await env.display.setViewportSize(VIEWPORTS.small);
   await env.display.locator("#qr svg").waitFor({ state: "visible" });
   const outside = await displayOutside();
@@ -185,7 +207,7 @@ test("the display at the device's 800×480 screen", { timeout: TEST_MS }, async 
   assert.deepEqual(outside, [], "display elements outside the 800×480 viewport");
 });
 
-test("a new phone identifies once with registration number and family name", { timeout: TEST_MS }, async () => {
+test("a new phone identifies once with registration number and family name", SKIP, async () => {
   const phone = env.phone;
   assert.ok(env.tokenUrl, "the display's token URL (previous test)");
   const response = await phone.goto(env.tokenUrl, { waitUntil: "load", timeout: STEP_MS });
@@ -222,7 +244,7 @@ test("a new phone identifies once with registration number and family name", { t
   assert.equal(cookie.sameSite, "Strict");
 });
 
-test("the display lists the arrival within a few seconds", { timeout: TEST_MS }, async () => {
+test("the display lists the arrival within a few seconds", SKIP, async () => {
   const names = await waitForValue(recentNames, (list) => list.includes("Chloé D."), {
     timeout: 8000,
     what: "Chloé D. in the display's recent list",
@@ -238,7 +260,7 @@ test("the display lists the arrival within a few seconds", { timeout: TEST_MS },
   await shot(env.display, "display-recent-1280x720");
 });
 
-test("the same phone again: already checked in, without the form", { timeout: TEST_MS }, async () => {
+test("the same phone again: already checked in, without the form", SKIP, async () => {
   const phone = env.phone;
   await phone.reload({ waitUntil: "load", timeout: STEP_MS });
   const r = await waitForPhoneKind("again");
@@ -255,9 +277,9 @@ test("the same phone again: already checked in, without the form", { timeout: TE
   assert.deepEqual(names.filter((n) => n === "Chloé D."), ["Chloé D."]);
 });
 
-test("a garbage token says the link is not valid", { timeout: TEST_MS }, async () => {
+test("a garbage token says the link is not valid", SKIP, async () => {
   const phone = env.phone;
-  const response = await phone.goto(`${env.kiosk.origin}/p?t=nonsense`, { waitUntil: "load", timeout: STEP_MS });
+  const response = await phone.goto(`${env.phoneOrigin}/p?t=nonsense`, { waitUntil: "load", timeout: STEP_MS });
   assert.equal(response.status(), 200);
   const r = await waitForPhoneKind("error");
   assert.match(r.title, /not valid|invalid/i);
@@ -267,10 +289,10 @@ test("a garbage token says the link is not valid", { timeout: TEST_MS }, async (
   await shot(phone, "phone-invalid-390x844");
 });
 
-test("display and phone talked to the device only, and without errors", { timeout: TEST_MS }, async () => {
-  const origin = env.kiosk.origin;
-  for (const [who, seen] of [["display", env.displaySeen], ["phone", env.phoneSeen]]) {
-    const foreign = seen.requests.filter((url) => !url.startsWith(`${origin}/`));
+test("display and phone talked to the device only, and without errors", SKIP, async () => {
+  const origin = env.phoneOrigin; // the phone's; the display's is env.kiosk.origin
+  for (const [who, seen, device] of [["display", env.displaySeen, env.kiosk.origin], ["phone", env.phoneSeen, origin]]) {
+    const foreign = seen.requests.filter((url) => !url.startsWith(`${device}/`));
     assert.deepEqual(foreign, [], `${who}: requests to hosts other than the device`);
     assert.deepEqual(seen.pageErrors, [], `${who}: page errors`);
   }
@@ -280,4 +302,11 @@ test("display and phone talked to the device only, and without errors", { timeou
     `401 POST ${origin}/api/v1/phone/checkins`,
     `403 POST ${origin}/api/v1/phone/checkins`,
   ]);
+});
+
+test("without a network address the display warns staff instead of showing a QR code", { timeout: TEST_MS, skip: !NO_NETWORK }, async () => {
+  await env.display.goto(`${env.kiosk.origin}/display`, { waitUntil: "load", timeout: STEP_MS });
+  await env.display.locator('#display[data-state="unreachable"]').waitFor({ state: "attached" });
+  assert.match(await env.display.textContent("#notice-text"), /no network address.*public_url/);
+  assert.equal(await env.display.locator("#qr svg").count(), 0);
 });

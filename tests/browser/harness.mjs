@@ -139,11 +139,13 @@ export class Kiosk {
 
   // Starts `course-kiosk serve` and resolves with its origin once it prints
   // "listening on http://127.0.0.1:PORT"; rejects if it exits first or after 20 s.
-  start({ fakeTime = IN_MORNING, trusted = true } = {}) {
+  // `listen` "0.0.0.0:0" also serves the machine's other addresses (the display's QR code
+  // then points at one of them); the origin stays 127.0.0.1.
+  start({ fakeTime = IN_MORNING, trusted = true, listen = "127.0.0.1:0" } = {}) {
     const childEnv = { ...process.env, COURSE_KIOSK_FAKE_TIME: fakeTime };
     if (trusted === null) delete childEnv.COURSE_KIOSK_CLOCK_TRUSTED;
     else childEnv.COURSE_KIOSK_CLOCK_TRUSTED = trusted ? "1" : "0";
-    const child = spawn(BIN, ["serve", "--data", this.data, "--listen", "127.0.0.1:0"], {
+    const child = spawn(BIN, ["serve", "--data", this.data, "--listen", listen], {
       env: childEnv,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -16,6 +16,8 @@ Limits that shape these tests (every request comes from 127.0.0.1):
   staff; the server listens on 127.0.0.1 only, so that refusal is not tested here.
 """
 import datetime
+import http.client
+import ipaddress
 import shutil
 import time
 import unittest
@@ -172,9 +174,18 @@ class DisplayTest(PhoneServerTest):
         self.assertEqual(body["next_session"]["id"], "d1-pm")
         self.assertEqual(body["next_session"]["window_opens_at"], "2026-11-23T13:00:00+01:00")
 
-        # The URL points at this device (the Host the display used) and the phone page.
-        self.assertRegex(body["token_url"],
-                         rf"^http://127\.0\.0\.1:{self.server.port}/p\?t={TOKEN_RE}$")
+        # The server listens on 127.0.0.1 and no public_url is set: no phone can reach it,
+        # so there is no address to send phones to and no QR code, only the path and a
+        # warning for staff (issue 14, item 1).
+        self.assertEqual(body["phone_access"]["base_url"], None)
+        self.assertEqual(body["phone_access"]["source"], "none")
+        warning = body["phone_access"]["warning"]
+        self.assertIn(f"listens on 127.0.0.1:{self.server.port} only", warning)
+        self.assertIn("public_url", warning)
+        self.assertRegex(body["token_url"], rf"^/p\?t={TOKEN_RE}$")
+        self.assertIsNone(body["qr_svg"])
+        # The device's time, for the page's clock: the fake 08:40, running on.
+        self.assertRegex(body["now"], r"^2026-11-23T08:4[0-9]:[0-9]{2}\+01:00$")
         token = token_of(body)
         slot, session_id, _ = token.split(".")
         self.assertEqual(session_id, "d1-am")
@@ -190,7 +201,16 @@ class DisplayTest(PhoneServerTest):
             self.assertEqual(again["token_url"], body["token_url"])
             self.assertLessEqual(again["rotates_in_s"], body["rotates_in_s"])
 
-        # The QR code is an inline <svg> element and reads as exactly the token URL.
+        # The newest check-ins first, by first name and initial only.
+        recent = body["recent"]
+        self.assertEqual([r["name"] for r in recent], ["Chloé D.", "Anna K."])
+        for r in recent:
+            self.assertRegex(r["local_time"], r"^08:4[0-9]$")
+        for family_name in ("Kowalska", "Dubois", "A001", "A003"):
+            self.assertNotIn(family_name, str(recent))
+
+    def assert_qr_of_token_url(self, body):
+        """The QR code is an inline <svg> element and reads as exactly the token URL."""
         svg = body["qr_svg"]
         self.assertRegex(svg, r"^<svg[\s>]")
         self.assertTrue(svg.rstrip().endswith("</svg>"), svg[-80:])
@@ -200,13 +220,39 @@ class DisplayTest(PhoneServerTest):
                 self.skipTest(tool + " is not installed")
         self.assertEqual(decode_qr_svg(svg), body["token_url"])
 
-        # The newest check-ins first, by first name and initial only.
-        recent = body["recent"]
-        self.assertEqual([r["name"] for r in recent], ["Chloé D.", "Anna K."])
-        for r in recent:
-            self.assertRegex(r["local_time"], r"^08:4[0-9]$")
-        for family_name in ("Kowalska", "Dubois", "A001", "A003"):
-            self.assertNotIn(family_name, str(recent))
+    def test_public_url_is_what_phones_get(self):
+        data = DataDir(extra_config={"public_url": "http://192.0.2.10:8080"})
+        self.addCleanup(data.cleanup)
+        body = self.display(self.serve(IN_MORNING, data))
+        self.assertEqual(body["phone_access"],
+                         {"base_url": "http://192.0.2.10:8080", "source": "public_url",
+                          "warning": None})
+        self.assertRegex(body["token_url"], rf"^http://192\.0\.2\.10:8080/p\?t={TOKEN_RE}$")
+        self.assert_qr_of_token_url(body)
+
+    def test_listening_on_every_address_sends_phones_to_an_interface_address(self):
+        server = self.serve(IN_MORNING, listen="0.0.0.0:0")
+        body = self.display(server)
+        access = body["phone_access"]
+        if access["source"] == "none":  # a machine with no network address but loopback
+            self.assertIsNone(body["qr_svg"])
+            self.assertRegex(body["token_url"], rf"^/p\?t={TOKEN_RE}$")
+            self.assertIn("no network address", access["warning"])
+            self.skipTest("this machine has no non-loopback address: " + access["warning"])
+        self.assertEqual(access["source"], "interface")
+        url = urlsplit(body["token_url"])
+        self.assertEqual(f"{url.scheme}://{url.netloc}", access["base_url"])
+        self.assertEqual(url.port, server.port)
+        host = ipaddress.ip_address(url.hostname)
+        self.assertFalse(host.is_loopback, body["token_url"])
+        self.assertFalse(host.is_link_local, body["token_url"])
+        self.assertFalse(host.is_unspecified, body["token_url"])
+        self.assert_qr_of_token_url(body)
+        # The phone page answers at that address (from this machine, as far as a test goes).
+        conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        self.addCleanup(conn.close)
+        conn.request("GET", f"{url.path}?{url.query}")
+        self.assertEqual(conn.getresponse().status, 200)
 
     def test_pages(self):
         for path in ("/display", "/p", "/p?t=" + self.fresh_token(self.server), "/p?t=junk"):

@@ -115,7 +115,9 @@ class NotifyTest(unittest.TestCase):
 class DoctorTest(unittest.TestCase):
     def setUp(self):
         self.port = free_port()
-        self.data = DataDir(extra_config={"listen": f"127.0.0.1:{self.port}"})
+        # A public_url: without it a loopback listener is a FAIL of its own (phones).
+        self.data = DataDir(extra_config={"listen": f"127.0.0.1:{self.port}",
+                                          "public_url": "http://192.0.2.10:8080"})
         self.addCleanup(self.data.cleanup)
         self.data.import_roster(ROSTER)
 
@@ -134,8 +136,10 @@ class DoctorTest(unittest.TestCase):
         proc, lines = self.doctor()
         self.assertEqual(proc.returncode, 0, proc.stdout + proc.stderr)
         self.assertEqual(lines, {"config": "ok", "data": "ok", "disk": "ok", "store": "ok",
-                                 "server": "ok", "clock": "ok", "registry": "skip"},
+                                 "server": "ok", "clock": "ok", "phones": "ok",
+                                 "registry": "skip"},
                          proc.stdout)
+        self.assertIn("sends phones to http://192.0.2.10:8080 (public_url)", proc.stdout)
         self.assertIn("3 attendees", proc.stdout)
         self.assertTrue(proc.stdout.rstrip().endswith("Ready."), proc.stdout)
 
@@ -167,6 +171,48 @@ class DoctorTest(unittest.TestCase):
         proc, lines = self.doctor(bad)
         self.assertEqual(proc.returncode, 1, proc.stdout)
         self.assertEqual(lines["config"], "FAIL", proc.stdout)
+
+    def config_with(self, name, **changes):
+        """A copy of the data dir's config with keys changed (None: removed)."""
+        with open(self.data.config_path, encoding="utf-8") as f:
+            doc = json.load(f)
+        for key, value in changes.items():
+            if value is None:
+                doc.pop(key, None)
+            else:
+                doc[key] = value
+        path = os.path.join(self.data.path, name + ".json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        return path
+
+    def test_phones_that_cannot_reach_the_device_fail(self):
+        server = Server(self.data, listen=f"127.0.0.1:{self.port}")
+        self.addCleanup(server.stop)
+        # Listening on loopback without public_url: no phone can open the QR code.
+        proc, lines = self.doctor(self.config_with("loopback", public_url=None))
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertEqual(lines["phones"], "FAIL", proc.stdout)
+        self.assertIn(f"listens on 127.0.0.1:{self.port} only", proc.stdout)
+        self.assertIn("public_url", proc.stdout)
+        self.assertNotIn("Ready.", proc.stdout)
+        # A public_url on loopback is no better.
+        proc, lines = self.doctor(self.config_with(
+            "loopback-url", public_url=f"http://127.0.0.1:{self.port}"))
+        self.assertEqual(proc.returncode, 1, proc.stdout)
+        self.assertEqual(lines["phones"], "FAIL", proc.stdout)
+        self.assertIn("loopback address", proc.stdout)
+        # Every address, no public_url: an interface address (or none on a machine that
+        # has no network address but loopback).
+        proc, lines = self.doctor(self.config_with("wildcard", public_url=None,
+                                                   listen=f"0.0.0.0:{self.port}"))
+        line = next(l for l in proc.stdout.splitlines() if l.split()[1:2] == ["phones"])
+        if lines["phones"] == "FAIL":
+            self.assertIn("no network address", line)
+        else:
+            self.assertEqual(lines["phones"], "ok", proc.stdout)
+            self.assertRegex(line, rf"sends phones to http://[^ ]+:{self.port} \(the address of ")
+            self.assertNotIn("127.0.0.1", line)
 
     def test_registry_answers_or_refuses_the_token(self):
         registry = FakeRegistry(token="right")
