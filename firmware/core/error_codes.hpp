@@ -58,6 +58,7 @@ private:
     X(storage_error, 500)                                                             \
     X(insecure_permissions, 500)                                                      \
     X(clock_not_trusted, 503)                                                         \
+    X(server_busy, 503)                                                               \
     X(storage_unavailable, 503)                                                       \
     X(sync_unavailable, 503)                                                          \
     X(store_unreadable, 503)                                                          \

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdint>
 #include <iterator>
@@ -51,6 +52,41 @@ constexpr std::size_t kDiscardMax = 1 << 20;
 // one closed again 440 MB, where the service has MemoryMax=128M.
 constexpr int kMaxJsonDepth = 32;
 
+// The bytes of request bodies held in memory by all requests at once
+// (ServerOptions::max_body_bytes_in_flight). A reservation gives its bytes back when the
+// request's handler is done with the body.
+class BodyBudget {
+public:
+    explicit BodyBudget(std::size_t limit) : limit_(limit) {}
+
+    class Reservation {
+    public:
+        explicit Reservation(BodyBudget& budget) : budget_(budget) {}
+        ~Reservation() { budget_.used_.fetch_sub(held_); }
+        Reservation(const Reservation&) = delete;
+        Reservation& operator=(const Reservation&) = delete;
+
+        // False, taking nothing, when `bytes` more would go past the budget.
+        bool take(std::size_t bytes)
+        {
+            std::size_t used = budget_.used_.load();
+            do {
+                if (bytes > budget_.limit_ - std::min(used, budget_.limit_)) return false;
+            } while (!budget_.used_.compare_exchange_weak(used, used + bytes));
+            held_ += bytes;
+            return true;
+        }
+
+    private:
+        BodyBudget& budget_;
+        std::size_t held_ = 0;
+    };
+
+private:
+    const std::size_t limit_;
+    std::atomic<std::size_t> used_{0};
+};
+
 // Follows the nesting of a JSON text chunk by chunk, as it arrives (brackets in strings do
 // not count).
 class JsonNesting {
@@ -90,10 +126,11 @@ private:
 // it is text (a CSV roster), JSON nested deeper than kMaxJsonDepth. A body not read to its
 // end closes the connection after the answer.
 Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::string& body,
-                 httplib::Response& res, bool json)
+                 httplib::Response& res, bool json, BodyBudget::Reservation& memory)
 {
     bool too_large = false;
     bool too_deep = false;
+    bool over_budget = false;
     std::size_t discarded = 0;
     JsonNesting nesting;
     bool complete = reader([&](const char* data, std::size_t length) {
@@ -106,6 +143,10 @@ Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::s
             too_deep = true;
             return false;
         }
+        if (!memory.take(length)) {
+            over_budget = true;
+            return false;
+        }
         body.append(data, length);
         return true;
     });
@@ -115,6 +156,11 @@ Status read_body(const httplib::ContentReader& reader, std::size_t limit, std::s
         return Status::error(err::payload_too_large,
                              "The request body is larger than " + std::to_string(limit) + " bytes.",
                              "Send a smaller body.");
+    }
+    if (over_budget) {
+        res.set_header("Retry-After", "5");
+        return Status::error(err::server_busy, "The device is receiving too much at once.",
+                             "Try again in a few seconds.");
     }
     if (too_deep) {
         return Status::error(
@@ -140,6 +186,7 @@ struct BodyRoute {
     std::string method;
     std::regex pattern;
     std::size_t max_body;
+    Access access;
 };
 
 void refuse(httplib::Response& res, const Status& why)
@@ -170,8 +217,12 @@ std::optional<std::uint64_t> parse_content_length(const std::string& text)
 // - it parses a multipart/form-data body with a regex per part header, whatever handler
 //   runs (a long part header crashed the server; a short one threw);
 // - it skips a Content-Length above its payload limit by reading all of it first.
+// And a staff route is authorised here, from the head: a client without a session (or, on a
+// state-changing route, without its CSRF token) is answered before any body byte is read,
+// so it cannot make the device hold uploads it would refuse anyway.
 httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& routes,
-                                               const httplib::Request& req, httplib::Response& res)
+                                               HttpContext& context, const httplib::Request& req,
+                                               httplib::Response& res)
 {
     using Answer = httplib::Server::HandlerResponse;
     if (req.path.size() > kMaxPathBytes) {
@@ -212,6 +263,12 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
         refuse(res, Status::error(err::not_found, "There is nothing at " + req.path + ".",
                                   "Check the address."));
         return Answer::Handled;
+    }
+    if (route->access == Access::staff) {
+        if (auto session = authorize_staff(context.device, req, true); !session) {
+            refuse(res, session.status());
+            return Answer::Handled;
+        }
     }
     if (lengths == 1 && *length > route->max_body) {
         refuse(res, Status::error(err::payload_too_large,
@@ -263,12 +320,14 @@ std::unique_ptr<httplib::Server> make_server(HttpContext& context, const ServerO
     for (const auto& route : route_table()) {
         if (route.method == std::string("GET")) continue;
         body_routes.push_back(BodyRoute{route.method, std::regex(route.pattern),
-                                        route.max_body != 0 ? route.max_body : default_limit});
+                                        route.max_body != 0 ? route.max_body : default_limit,
+                                        route.access});
     }
-    svr.set_pre_routing_handler([body_routes = std::move(body_routes)](const httplib::Request& req,
-                                                                       httplib::Response& res) {
-        return guard_request(body_routes, req, res);
+    svr.set_pre_routing_handler([body_routes = std::move(body_routes), &context](
+                                    const httplib::Request& req, httplib::Response& res) {
+        return guard_request(body_routes, context, req, res);
     });
+    auto budget = std::make_shared<BodyBudget>(options.max_body_bytes_in_flight);
 
     for (const auto& route : route_table()) {
         const Route* r = &route;
@@ -281,12 +340,15 @@ std::unique_ptr<httplib::Server> make_server(HttpContext& context, const ServerO
             continue;
         }
         std::size_t limit = route.max_body != 0 ? route.max_body : default_limit;
-        auto handler = [r, &context, limit](const httplib::Request& req, httplib::Response& res,
-                                            const httplib::ContentReader& reader) {
+        auto handler = [r, &context, limit, budget](const httplib::Request& req,
+                                                    httplib::Response& res,
+                                                    const httplib::ContentReader& reader) {
+            BodyBudget::Reservation memory(*budget);  // declared first: released last
             std::string body;
             bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
             bool json = req.get_header_value("Content-Type").rfind("text/", 0) != 0;
-            if (Status s = has_body ? read_body(reader, limit, body, res, json) : Status::ok();
+            if (Status s =
+                    has_body ? read_body(reader, limit, body, res, json, memory) : Status::ok();
                 !s) {
                 write_error(res, s);
                 return;

@@ -21,6 +21,11 @@ struct ServerOptions {
     // because each idle connection holds a thread (a phone's check-in, seconds later, comes
     // on a new connection either way).
     int keep_alive_seconds = 1;
+    // Bytes of request bodies all requests together may hold in memory at once; a body that
+    // would go past it is refused with 503 server_busy (Retry-After) and not read further.
+    // Unauthenticated clients cannot spend it on staff routes: those are authorised from the
+    // request head, before any body byte is read.
+    std::size_t max_body_bytes_in_flight = 24u << 20;
 };
 
 // Builds a server for `context` (which must outlive it). Guards: a GuardedServer that bounds

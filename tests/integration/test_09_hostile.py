@@ -390,6 +390,17 @@ CASES = [
     Case("no_host_in_http_1_0", b"GET /healthz HTTP/1.0\r\n\r\n", 200),
     Case("nul_in_a_header_value", get(b"/healthz", b"X-A: a\x00b"), (200, 400)),
     Case("header_without_colon", get(b"/healthz", b"NoColonHere"), 400, "malformed_request"),
+    # Issue 14, item 9: staff routes are authorised from the head, before the body is read
+    # (an upload announced and never sent is still answered at once).
+    Case("roster_upload_4_MiB_without_session_body_never_sent",
+         head(b"POST /api/v1/roster HTTP/1.1", b"Content-Type: text/csv",
+              b"Content-Length: 4194304"), 401, "unauthenticated"),
+    Case("roster_upload_with_forged_cookie_body_never_sent",
+         head(b"POST /api/v1/roster HTTP/1.1", b"Content-Type: text/csv",
+              b"Content-Length: 4194304", b"Cookie: ck_session=forged"), 401, "unauthenticated"),
+    Case("roster_upload_chunked_without_session",
+         chunked(b"/api/v1/roster", b"1000\r\n" + b"x" * 4096), 401, "unauthenticated",
+         half_close=True),
 ]
 
 

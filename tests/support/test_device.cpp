@@ -190,10 +190,10 @@ TestDevice::Answer TestDevice::call(const std::string& method, const std::string
     return {};
 }
 
-int TestDevice::serve()
+int TestDevice::serve(const ServerOptions& options)
 {
     REQUIRE_FALSE(server_);
-    server_ = make_server(*http_, ServerOptions{});
+    server_ = make_server(*http_, options);
     const int port = server_->bind_to_any_port("127.0.0.1");
     REQUIRE(port > 0);
     listener_ = std::thread([this] { server_->listen_after_bind(); });

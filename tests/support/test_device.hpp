@@ -23,6 +23,7 @@
 #include "app/clock.hpp"
 #include "app/device.hpp"
 #include "http/routes.hpp"
+#include "http/server.hpp"
 #include "sync/outbox_relay.hpp"
 
 namespace ck::test {
@@ -102,7 +103,7 @@ public:
 
     // The real server (http/server.hpp) on 127.0.0.1 and a free port, in this process;
     // stopped by the destructor. Returns the port.
-    int serve();
+    int serve(const ServerOptions& options = {});
 
 private:
     std::string dir_;

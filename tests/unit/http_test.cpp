@@ -3,6 +3,7 @@
 // a loopback port (what cpp-httplib 0.11.4 would mishandle, SECURITY.md).
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -424,4 +425,110 @@ TEST_CASE("the real server: staff routes need a session, the guard refuses what 
     auto health = client.Get("/healthz");
     REQUIRE(health);
     CHECK(health->status == 200);
+}
+
+// Issue 14, item 9: a staff route is authorised from the head. The requests below send a
+// head announcing a 4 MiB roster and no body: an answer at all proves the server did not
+// wait for the body (raw_status gives up after 10 s and returns 0).
+TEST_CASE("the real server: a staff upload without a session is refused before its body")
+{
+    TestDevice t;
+    t.add_staff("maria", "correct horse");
+    const int port = t.serve();
+    const std::string head =
+        "POST /api/v1/roster HTTP/1.1\r\nHost: kiosk\r\n"
+        "Content-Type: text/csv\r\nContent-Length: 4194304\r\n";
+    CHECK(raw_status(port, head + "\r\n") == 401);
+    CHECK(raw_status(port, head + "Cookie: ck_session=forged\r\n\r\n") == 401);
+
+    httplib::Client client("127.0.0.1", port);
+    auto login =
+        client.Post("/api/v1/session", R"({"username":"maria","password":"correct horse"})",
+                    "application/json");
+    REQUIRE(login);
+    REQUIRE(login->status == 200);
+    const std::string set_cookie = login->get_header_value("Set-Cookie");
+    const std::string cookie = "Cookie: " + set_cookie.substr(0, set_cookie.find(';')) + "\r\n";
+    // A session without the CSRF token: refused from the head too.
+    CHECK(raw_status(port, head + cookie + "\r\n") == 403);
+}
+
+// Bodies in flight share one budget (ServerOptions::max_body_bytes_in_flight): while one
+// staff upload holds most of it, another that does not fit is refused with 503
+// server_busy; once the first is done, the second goes through.
+TEST_CASE("the real server: bodies in flight share one memory budget")
+{
+    TestDevice t;
+    t.add_staff("maria", "correct horse");
+    ck::ServerOptions options;
+    options.max_body_bytes_in_flight = 64 * 1024;
+    const int port = t.serve(options);
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10);
+    auto login =
+        client.Post("/api/v1/session", R"({"username":"maria","password":"correct horse"})",
+                    "application/json");
+    REQUIRE(login);
+    REQUIRE(login->status == 200);
+    const std::string set_cookie = login->get_header_value("Set-Cookie");
+    const std::string csrf = nlohmann::json::parse(login->body)["csrf_token"];
+    const httplib::Headers session = {{"Cookie", set_cookie.substr(0, set_cookie.find(';'))},
+                                      {"X-CSRF-Token", csrf}};
+
+    // The first upload: a head for 60,000 bytes and 50,000 of them, then it pauses.
+    const std::string first =
+        "POST /api/v1/roster HTTP/1.1\r\nHost: kiosk\r\n"
+        "Content-Type: text/csv\r\nContent-Length: 60000\r\n"
+        "Cookie: " +
+        session.find("Cookie")->second + "\r\nX-CSRF-Token: " + csrf + "\r\n\r\n" +
+        std::string(50000, 'x');
+    auto start_first = [&] {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<std::uint16_t>(port));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::send(fd, first.data(), first.size(), MSG_NOSIGNAL) ==
+                static_cast<ssize_t>(first.size()));
+        return fd;
+    };
+    int fd = start_first();
+
+    // A second upload of 30,000 bytes does not fit beside it once the server has read the
+    // first body's bytes. Whichever of the two the server reads first is the one that
+    // fits: when a second upload got there first, the first is answered 503 itself and
+    // is sent again. Bounded: at most 20 s.
+    const std::string second(30000, 'y');
+    bool refused = false;
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!refused && std::chrono::steady_clock::now() < give_up) {
+        httplib::Client other("127.0.0.1", port);
+        other.set_read_timeout(10);
+        auto answer = other.Post("/api/v1/roster", session, second, "text/csv");
+        REQUIRE(answer);
+        refused = answer->status == 503;
+        if (refused) {
+            CHECK(nlohmann::json::parse(answer->body)["error"]["code"] == "server_busy");
+            CHECK(answer->get_header_value("Retry-After") == "5");
+        }
+        pollfd answered{fd, POLLIN, 0};
+        if (!refused && ::poll(&answered, 1, 0) == 1) {  // the first was refused instead
+            ::close(fd);
+            fd = start_first();
+        }
+    }
+    CHECK(refused);
+
+    // The first upload ends (a roster that is not CSV: 400); its bytes are given back.
+    const std::string rest(10000, 'x');
+    REQUIRE(::send(fd, rest.data(), rest.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(rest.size()));
+    char buffer[512];
+    CHECK(::recv(fd, buffer, sizeof buffer, 0) > 0);
+    ::close(fd);
+    auto after = client.Post("/api/v1/roster", session, second, "text/csv");
+    REQUIRE(after);
+    CHECK(after->status != 503);
 }
