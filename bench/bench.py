@@ -556,8 +556,17 @@ def write_results(r):
         f"The whole run took {r['run_seconds']:.0f} s.",
         "",
     ]
+    # The section `bench/run memory` writes (bench/memory.py) is kept.
+    kept = ""
+    try:
+        with open(RESULTS, encoding="utf-8") as f:
+            old = f.read()
+        at = old.find("\n## Big rosters")
+        kept = old[at:] if at >= 0 else ""
+    except OSError:
+        pass
     with open(RESULTS, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + kept)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 //     fresh.txt (`--fresh` attendees not in the roster, B000001, ...: every one a new write).
 //
 //   ck-bench-fill --data DIR --attendees 2000 --checkins 50000 --fresh 200000 --out DIR
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -62,8 +63,9 @@ int main(int argc, char** argv)
     ck::Device& device = **opened;
 
     std::vector<ck::Attendee> roster;
+    const int width = std::max(4, static_cast<int>(std::to_string(attendees).size()));
     for (int i = 1; i <= attendees; ++i) {
-        roster.push_back({numbered('A', i, 4), "Family" + std::to_string(i),
+        roster.push_back({numbered('A', i, width), "Family" + std::to_string(i),
                           "Given" + std::to_string(i), "", "FR"});
     }
     if (auto stats = device.store->import_roster(roster); !stats) {

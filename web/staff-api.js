@@ -14,6 +14,7 @@ import { request, text } from "/common.js";
 
 export const SESSION_URL = "/api/v1/session";
 const REQUEST_TIMEOUT_MS = 15_000;
+const KEPT_MAX = 200; // kept bodies: one per URL (each search and page is one), oldest dropped
 
 export class ApiError extends Error {
   constructor(status, code, message, hint) {
@@ -70,7 +71,14 @@ export async function api(method, url, options = {}) {
     let changed = true;
     if (options.conditional) {
       changed = last?.raw !== answer.raw;
+      kept.delete(url);
       kept.set(url, { etag: answer.headers.get("ETag"), raw: answer.raw, body: answer.body });
+      for (const oldest of kept.keys()) {
+        if (kept.size <= KEPT_MAX) {
+          break;
+        }
+        kept.delete(oldest);
+      }
     }
     return { status: answer.status, body: answer.body, changed };
   }

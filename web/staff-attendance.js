@@ -1,27 +1,35 @@
 // Attendance tab: the grid of attendees × every session of the module, searchable by
-// name or id (GET /api/v1/attendees?q=). Without a search it shows the full list every
-// tab draws from.
+// name or id (GET /api/v1/attendees?q=). The device sends the list a page at a time
+// (PAGE_SIZE attendees, in registration-number order): the grid shows the first page and
+// "Show more" adds the next. Each poll round asks again for the pages shown, each with
+// If-None-Match (a 304 while nothing changed), never for the rest of the roster.
 
 import { dateWords, el, hours, text } from "/common.js";
-import { api } from "/staff-api.js";
-import { EMPTY } from "/staff-data.js";
+import { attendeePage, EMPTY } from "/staff-data.js";
 import { $, hidden, keepFocus, personButton, report, sortedAttendees, sourceWords } from "/staff-dom.js";
 
 const SEARCH_DEBOUNCE_MS = 300;
+const PAGE_SIZE = 500; // a whole module's roster, usually: one page
 
 let shown = EMPTY; // the snapshot of the last round
 let query = ""; // the search the grid shows
-let grid = null; // the attendees body the grid shows
+let pages = []; // the bodies of the pages the grid shows, in order
+let wanted = 1; // how many pages staff asked to see
+let searchSeq = 0; // only the newest load may draw
 let searchTimer = 0;
-let searchSeq = 0; // only the newest search may draw
 
 export function wire() {
   $("search").addEventListener("input", () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {
       query = $("search").value.trim();
+      wanted = 1;
       load(shown).catch(report);
     }, SEARCH_DEBOUNCE_MS);
+  });
+  $("grid-more").addEventListener("click", () => {
+    wanted = pages.length + 1;
+    load(shown).catch(report);
   });
 }
 
@@ -31,36 +39,55 @@ export function show(snapshot) {
   return load(snapshot);
 }
 
+// The pages shown, from the first: each asked again (conditionally), up to `wanted`.
 async function load(snapshot) {
   const seq = ++searchSeq;
   const q = query;
-  let body = snapshot.attendees;
+  const loaded = [];
   let changed = false;
-  if (q !== "") {
-    ({ body, changed } = await api("GET", `/api/v1/attendees?q=${encodeURIComponent(q)}`, { conditional: true }));
+  let cursor = "";
+  while (loaded.length < wanted) {
+    const { body, changed: differs } = await attendeePage({ q, cursor, limit: PAGE_SIZE });
+    if (seq !== searchSeq) {
+      return; // a newer search owns the grid
+    }
+    changed = changed || differs || pages[loaded.length] !== body;
+    loaded.push(body);
+    cursor = text(body?.next);
+    if (cursor === "") {
+      break;
+    }
   }
-  if (seq !== searchSeq) {
-    return; // a newer search owns the grid
-  }
-  if (changed || grid !== body) {
-    grid = body;
+  if (changed || loaded.length !== pages.length) {
+    pages = loaded;
     render(q, snapshot.openId);
   }
 }
 
 function render(q, openId) {
-  const sessions = Array.isArray(grid?.sessions) ? grid.sessions : [];
-  const people = sortedAttendees(grid);
+  const first = pages[0];
+  const last = pages[pages.length - 1];
+  const sessions = Array.isArray(first?.sessions) ? first.sessions : [];
+  const rows = pages.flatMap((p) => (Array.isArray(p?.attendees) ? p.attendees : []));
+  const more = text(last?.next) !== "";
+  // By name when the whole list is here; while pages are missing, in the device's order,
+  // so that "Show more" adds rows below the ones shown.
+  const people = more ? rows : sortedAttendees({ attendees: rows });
   const head = $("grid-head");
-  const rows = $("grid-body");
+  const body = $("grid-body");
   head.replaceChildren(...gridHead(sessions, openId));
-  keepFocus(rows, () => rows.replaceChildren(...people.map((a) => gridRow(a, sessions, openId))));
+  keepFocus(body, () => body.replaceChildren(...people.map((a) => gridRow(a, sessions, openId))));
   if (people.length === 0) {
     const cell = el("td", { colspan: String(sessions.length + 2), class: "empty" }, q ? `Nobody matches “${q}”.` : "The roster is empty.");
-    rows.replaceChildren(el("tr", {}, cell));
+    body.replaceChildren(el("tr", {}, cell));
   }
-  const total = Number.isInteger(grid?.total) ? grid.total : people.length;
-  $("grid-count").textContent = q ? `${people.length} of ${total} match “${q}”` : `${total} attendees`;
+  const total = Number.isInteger(first?.total) ? first.total : people.length;
+  const matched = Number.isInteger(first?.matched) ? first.matched : people.length;
+  const showing = more ? ` · showing ${people.length}, by registration number` : "";
+  $("grid-count").textContent = (q ? `${matched} of ${total} match “${q}”` : `${total} attendees`) + showing;
+  const button = $("grid-more");
+  button.hidden = !more;
+  button.textContent = `Show ${Math.min(PAGE_SIZE, Math.max(0, matched - people.length))} more`;
 }
 
 // Two header rows: the days, then their sessions.

@@ -1,22 +1,29 @@
 // What every part of the dashboard draws from: the summary (GET /api/v1/summary: the
-// module, its sessions with today's counts, clock and sync) and the full attendee list
-// (GET /api/v1/attendees, with each one's check-ins). load() fetches both once per poll
-// round, conditionally (a 304 almost always), and hands out a Snapshot; the modules that
-// draw keep the last Snapshot they drew from and nothing else of this.
+// module, its sessions with today's counts, clock and sync). load() fetches it once per
+// poll round, conditionally (a 304 almost always), and hands out a Snapshot; the modules
+// that draw keep the last Snapshot they drew from and nothing else of this.
 //
-// This module owns the last bodies, the module's time formats (its time zone is in the
-// summary) and the offset of the device's clock from this browser's.
+// The attendees come a page at a time (attendeePage(): GET /api/v1/attendees with a limit,
+// a cursor and the filters), as each tab needs them: with 10,000 attendees the whole list
+// is megabytes, on the device and here, so no poll round loads it whole. The names of the
+// attendees of the pages loaded are kept (up to KNOWN_MAX), for the tabs that show only
+// an id (audit, completion, the detail's title).
+//
+// This module owns the last summary, the names seen, the module's time formats (its time
+// zone is in the summary) and the offset of the device's clock from this browser's.
 
 import { text, timeFormats } from "/common.js";
 import { api } from "/staff-api.js";
 
+const KNOWN_MAX = 5000;
+
 let summary = null;
-let attendees = null;
+const known = new Map(); // attendee id -> the attendee, from the pages loaded (newest last)
 let time = timeFormats(undefined); // the browser's zone until the summary names one
 let clockOffset = 0; // device clock minus this browser's clock, ms
 
-// One round. Resolves with { snapshot, changed: { summary, attendees } } (whether each
-// body differs from the last round's); rejects with the API's error.
+// One round. Resolves with { snapshot, changed: { summary } } (whether the body differs
+// from the last round's); rejects with the API's error.
 export async function load() {
   const s = await api("GET", "/api/v1/summary", { conditional: true });
   const zone = text(s.body?.module?.timezone);
@@ -29,23 +36,46 @@ export async function load() {
   if (s.changed && Number.isFinite(deviceNow)) {
     clockOffset = deviceNow - Date.now();
   }
-  const a = await api("GET", "/api/v1/attendees", { conditional: true });
-  attendees = a.body;
-  return { snapshot: new Snapshot(summary, attendees, time, clockOffset), changed: { summary: s.changed, attendees: a.changed } };
+  return { snapshot: new Snapshot(summary, time, clockOffset), changed: { summary: s.changed } };
+}
+
+// One page of the attendee list, conditionally. params: q (the search), session and
+// present (true: with a valid check-in there, false: without), cursor (the `next` of the
+// page before), limit (1-1000; the device's default is 200). Resolves with
+// { body, changed }: body {sessions, attendees, total, matched, limit, next}.
+export async function attendeePage(params = {}) {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== "") {
+      query.set(key, String(value));
+    }
+  }
+  const search = query.toString();
+  const answer = await api("GET", `/api/v1/attendees${search ? `?${search}` : ""}`, { conditional: true });
+  for (const a of Array.isArray(answer.body?.attendees) ? answer.body.attendees : []) {
+    known.delete(a.id);
+    known.set(a.id, a);
+  }
+  for (const id of known.keys()) {
+    if (known.size <= KNOWN_MAX) {
+      break;
+    }
+    known.delete(id); // the oldest first
+  }
+  return answer;
 }
 
 // After a logout: nothing of the last session is kept.
 export function reset() {
   summary = null;
-  attendees = null;
+  known.clear();
 }
 
-// The bodies of one round and what the page needs to read them. Never changed after it
-// is made; summary and attendees may be null (not loaded).
+// The summary of one round and what the page needs to read it. Never changed after it
+// is made (but for the names seen, which only grow); summary may be null (not loaded).
 export class Snapshot {
-  constructor(summaryBody, attendeesBody, timeFormatsOfModule, offsetMs) {
+  constructor(summaryBody, timeFormatsOfModule, offsetMs) {
     this.summary = summaryBody;
-    this.attendees = attendeesBody;
     this.time = timeFormatsOfModule; // common.js timeFormats() in the module's zone
     this.clockOffset = offsetMs;
     Object.freeze(this);
@@ -62,16 +92,17 @@ export class Snapshot {
 
   // Every session of the module, in order.
   sessions() {
-    const list = this.attendees?.sessions ?? this.summary?.sessions;
+    const list = this.summary?.sessions;
     return Array.isArray(list) ? list : [];
   }
 
   findSession(id) {
-    return this.sessions().find((s) => s.id === id) ?? this.summary?.sessions?.find?.((s) => s.id === id) ?? null;
+    return this.sessions().find((s) => s.id === id) ?? null;
   }
 
+  // The attendee as the last page that listed them showed them; null if none has.
   findAttendee(id) {
-    return this.attendees?.attendees?.find?.((a) => a.id === id) ?? null;
+    return known.get(id) ?? null;
   }
 
   // An RFC 3339 instant in the module's zone; style: "full" (no year) or "year".
@@ -81,4 +112,4 @@ export class Snapshot {
   }
 }
 
-export const EMPTY = new Snapshot(null, null, time, 0);
+export const EMPTY = new Snapshot(null, time, 0);

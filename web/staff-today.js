@@ -1,61 +1,70 @@
 // Today tab: a card per session of today with its counts, and for one of them (the open
 // one, or the one staff pick) who is missing and who is here. A missing attendee is
-// checked in with one click while their session is open. The lists' filter is the
-// device's search (GET /api/v1/attendees?q=), which matches names the way people type
-// them (no accents, any case, O'Brien as obrien), as the Attendance tab's does.
+// checked in with one click while their session is open. Both lists are the device's
+// (GET /api/v1/attendees?session=ID&present=false|true), at most LIST_SIZE names each,
+// asked again each poll round with If-None-Match; their filter is the device's search
+// (&q=), which matches names the way people type them (no accents, any case, O'Brien as
+// obrien), as the Attendance tab's does. With a big roster, the filter finds the rest.
 
 import { dateWords, el, hours, text } from "/common.js";
-import { api } from "/staff-api.js";
-import { EMPTY } from "/staff-data.js";
+import { attendeePage, EMPTY } from "/staff-data.js";
 import { manualCheckin } from "/staff-detail.js";
 import { $, displayName, keepFocus, listOrEmpty, personButton, report, sortedAttendees } from "/staff-dom.js";
 
 const FILTER_DEBOUNCE_MS = 300;
+const LIST_SIZE = 200;
 
 let shown = EMPTY; // the snapshot drawn last
 let pick = null; // session id chosen by staff; null: follow the open session
 let lastOpenId = null;
 let focusAfter = null; // data-focus-key to focus once the Missing list is redrawn
-let found = null; // ids of the attendees the filter finds; null: no filter
+let lists = null; // { sid, q, here, missing }: the bodies of the lists drawn; null: none yet
 let filterTimer = 0;
 let filterSeq = 0; // only the newest filter may draw
 
 export function wire() {
   $("today-filter").addEventListener("input", () => {
     clearTimeout(filterTimer);
-    filterTimer = setTimeout(() => filterAndRender(shown).catch(report), FILTER_DEBOUNCE_MS);
+    filterTimer = setTimeout(() => loadAndRender(shown).catch(report), FILTER_DEBOUNCE_MS);
   });
   $("panel-today").addEventListener("click", onClick);
 }
 
-// While the tab is open: after each poll round, and when it is selected (all changed).
+// While the tab is open: after each poll round, and when it is selected.
 export function show(snapshot, changed) {
-  if (changed.summary || changed.attendees) {
-    return filterAndRender(snapshot);
-  }
+  return loadAndRender(snapshot, changed.summary);
 }
 
-// Asks the device whom the filter finds (a 304 while nothing changed), then draws.
-async function filterAndRender(snapshot) {
+// Asks the device for the chosen session's lists (304s while nothing changed), then draws
+// what changed.
+async function loadAndRender(snapshot, summaryChanged = true) {
   const seq = ++filterSeq;
   const q = $("today-filter").value.trim();
-  let ids = null;
-  if (q !== "") {
-    const { body } = await api("GET", `/api/v1/attendees?q=${encodeURIComponent(q)}`, { conditional: true });
-    ids = new Set((Array.isArray(body?.attendees) ? body.attendees : []).map((a) => a.id));
+  const sid = chosenSession(snapshot, todaySessions(snapshot.summary));
+  let next = null;
+  let changed = summaryChanged || lists?.sid !== sid || lists?.q !== q;
+  if (sid !== null) {
+    const [here, missing] = await Promise.all(
+      ["true", "false"].map((present) => attendeePage({ q, session: sid, present, limit: LIST_SIZE })),
+    );
+    next = { sid, q, here: here.body, missing: missing.body };
+    changed = changed || here.changed || missing.changed;
   }
   if (seq !== filterSeq) {
     return; // a newer filter owns the lists
   }
-  found = ids;
-  render(snapshot);
+  lists = next;
+  if (changed || shown !== snapshot) {
+    render(snapshot);
+  }
 }
 
 function onClick(event) {
   const target = event.target.closest("[data-action]");
   if (target?.dataset.action === "pick-session") {
     pick = target.dataset.sessionId;
-    render(shown);
+    render(shown); // the cards now; the lists once loaded
+    loadAndRender(shown).catch(report);
   } else if (target?.dataset.action === "quick-checkin") {
     quickCheckin(target);
   }
@@ -143,25 +152,33 @@ function sessionCard(session, chosen, openId) {
 }
 
 function renderPeople(snapshot, session) {
-  const people = sortedAttendees(snapshot.attendees);
-  const shownPeople = found === null ? people : people.filter((a) => found.has(a.id));
   const sid = session?.id;
-  const here = shownPeople.filter((a) => a.checkins?.[sid]);
-  const missing = shownPeople.filter((a) => !a.checkins?.[sid]);
+  const loaded = lists !== null && lists.sid === sid;
+  const here = loaded ? sortedAttendees(lists.here) : [];
+  const missing = loaded ? sortedAttendees(lists.missing) : [];
+  const count = (body, list) => (Number.isInteger(body?.matched) ? body.matched : list.length);
   const canCheckIn = sid !== undefined && sid === snapshot.openId;
   const label = session ? ` for ${text(session.label)}` : "";
-  const loaded = snapshot.attendees !== null;
-  $("missing-title").textContent = `Missing${label} (${missing.length})`;
-  $("present-title").textContent = `Here${label} (${here.length})`;
+  $("missing-title").textContent = `Missing${label}${loaded ? ` (${count(lists.missing, missing)})` : ""}`;
+  $("present-title").textContent = `Here${label}${loaded ? ` (${count(lists.here, here)})` : ""}`;
   const missingList = $("missing-list");
   keepFocus(missingList, () =>
-    missingList.replaceChildren(...listOrEmpty(missing.map((a) => missingItem(a, canCheckIn)), loaded ? "Nobody." : "Loading…")),
+    missingList.replaceChildren(...listOrEmpty(missing.map((a) => missingItem(a, canCheckIn)), loaded || !session ? "Nobody." : "Loading…")),
   );
   focusAfterCheckin(missingList);
   const presentList = $("present-list");
   keepFocus(presentList, () =>
-    presentList.replaceChildren(...listOrEmpty(here.map((a) => presentItem(a, a.checkins[sid])), loaded ? "Nobody yet." : "Loading…")),
+    presentList.replaceChildren(...listOrEmpty(here.map((a) => presentItem(a, a.checkins[sid])), loaded || !session ? "Nobody yet." : "Loading…")),
   );
+  moreNote($("missing-more"), loaded ? lists.missing : null, missing.length);
+  moreNote($("present-more"), loaded ? lists.here : null, here.length);
+}
+
+// Under a list the device cut short: how many more there are, and how to find them.
+function moreNote(note, body, shownCount) {
+  const more = Number.isInteger(body?.matched) ? body.matched - shownCount : 0;
+  note.hidden = more <= 0;
+  note.textContent = more > 0 ? `and ${more} more: type a name or number in the filter to find someone.` : "";
 }
 
 function missingItem(attendee, canCheckIn) {

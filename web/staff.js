@@ -8,7 +8,7 @@
 //
 // The modules, each owning what it shows:
 //   staff-api.js     requests: CSRF token, conditional GETs, errors
-//   staff-data.js    the summary and attendee list of each poll round (a Snapshot)
+//   staff-data.js    the summary of each poll round (a Snapshot), attendee pages
 //   staff-dom.js     names, view helpers, messages
 //   staff-header.js  module, session, clock and sync badges, the clock banner
 //   staff-detail.js  the attendee dialog: history, manual check-in, void
@@ -41,7 +41,7 @@ import * as today from "/staff-today.js";
 const POLL_MS = 5000;
 const TABS = { today, attendance, roster, completion, audit, sync }; // in the tab bar's order
 const TAB_NAMES = Object.keys(TABS);
-const ALL_CHANGED = { summary: true, attendees: true };
+const ALL_CHANGED = { summary: true };
 
 let user = null; // logged-in user name, null when logged out
 let tab = "today";

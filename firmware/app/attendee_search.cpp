@@ -18,27 +18,17 @@ NameKeys search_keys(const Attendee& a)
 
 }  // namespace
 
-std::vector<Attendee> AttendeeSearch::find(std::vector<Attendee> roster, std::string_view query)
+bool AttendeeSearch::matches(const Attendee& a, const Query& query)
 {
-    const NameKeys folded = fold_variants(query);
-    if (folded.keys.empty()) return roster;
-    std::vector<Attendee> found;
+    if (query.finds_everyone()) return true;
     std::lock_guard lock(mutex_);
-    const std::uint64_t search = ++searches_;
-    for (Attendee& a : roster) {
-        Entry& entry = entries_[a.id];
-        if (entry.searched == 0 || entry.family_name != a.family_name ||
-            entry.given_name != a.given_name) {
-            entry = {a.family_name, a.given_name, search_keys(a), 0};
-        }
-        entry.searched = search;
-        if (contains_name(entry.keys, folded)) found.push_back(std::move(a));
+    auto it = entries_.find(a.id);
+    if (it == entries_.end()) {
+        it = entries_.emplace(a.id, Entry{a.family_name, a.given_name, search_keys(a)}).first;
+    } else if (it->second.family_name != a.family_name || it->second.given_name != a.given_name) {
+        it->second = {a.family_name, a.given_name, search_keys(a)};
     }
-    // Attendees no longer in the roster.
-    if (entries_.size() > roster.size()) {
-        std::erase_if(entries_, [search](const auto& e) { return e.second.searched != search; });
-    }
-    return found;
+    return contains_name(it->second.keys, query.folded);
 }
 
 }  // namespace ck

@@ -7,15 +7,15 @@
 // Folding 10,000 names with ICU takes tens of milliseconds on a laptop and several times
 // that on a Pi, for every search; so the folded keys of each attendee are kept from one
 // search to the next, by registration number, and made again only when the names change.
-// Thread-safe (one search at a time); holds the keys of the last roster searched.
+// Attendees are never removed from a roster, so the keys kept are bounded by its size.
+// Thread-safe; the roster is matched one attendee at a time (app/attendee_list.hpp reads
+// it in pieces), never as a whole list in memory.
 #pragma once
 
-#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <vector>
 
 #include "core/roster.hpp"
 #include "core/text_fold.hpp"
@@ -24,21 +24,26 @@ namespace ck {
 
 class AttendeeSearch {
 public:
-    // The attendees of `roster` (the whole roster, as the store lists it) that `query`
-    // finds, in their order. A query without a letter or digit (empty, or only spaces and
-    // punctuation, which matching ignores) finds everyone.
-    std::vector<Attendee> find(std::vector<Attendee> roster, std::string_view query);
+    // A query folded once for the whole scan of the roster.
+    struct Query {
+        NameKeys folded;
+        // Without a letter or digit (empty, or only spaces and punctuation, which matching
+        // ignores) a query finds everyone.
+        bool finds_everyone() const { return folded.keys.empty(); }
+    };
+    static Query fold(std::string_view text) { return {fold_variants(text)}; }
+
+    // Whether `query` finds `attendee`.
+    bool matches(const Attendee& attendee, const Query& query);
 
 private:
     struct Entry {
         std::string family_name;  // the names the keys were folded from
         std::string given_name;
         NameKeys keys;
-        std::uint64_t searched = 0;  // the last search that saw this attendee
     };
     std::mutex mutex_;
     std::unordered_map<std::string, Entry> entries_;  // by registration number
-    std::uint64_t searches_ = 0;
 };
 
 }  // namespace ck

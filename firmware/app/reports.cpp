@@ -1,6 +1,8 @@
 #include "app/reports.hpp"
 
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include "app/device.hpp"
 #include "core/attendance.hpp"
@@ -59,27 +61,110 @@ struct AttendeeRecord {
     std::vector<CheckinRecord> checkins;
 };
 
-// Everyone rostered, plus anyone who checked in without being on the roster.
-std::vector<AttendeeRecord> everyone(const Device& device)
-{
-    std::vector<AttendeeRecord> out;
-    std::set<std::string> seen;
-    for (auto& a : device.store->attendees()) {
-        seen.insert(a.id);
-        auto checkins = device.store->checkins_of_attendee(a.id);
-        out.push_back({std::move(a), true, std::move(checkins)});
-    }
-    for (const auto& s : device.schedule->sessions()) {
-        for (auto& c : device.store->checkins_of_session(s.spec->id)) {
-            if (seen.insert(c.attendee_id).second) {
-                Attendee a;
-                a.id = c.attendee_id;
-                out.push_back({a, false, device.store->checkins_of_attendee(a.id)});
+constexpr std::size_t kPieceAttendees = 256;
+
+// Everyone rostered (in id order), then anyone who checked in without being in the
+// roster (by session, in schedule order, then id), one record at a time. The store is
+// read kPieceAttendees at a time; only the ids of attendees not in the roster (a few, on a
+// real device) are remembered from one piece to the next.
+class Everyone {
+public:
+    explicit Everyone(const Device& device) : device_(device) {}
+
+    std::optional<AttendeeRecord> next()
+    {
+        for (;;) {
+            if (index_ < roster_.size()) {
+                Attendee& a = roster_[index_++];
+                auto checkins = device_.store->checkins_of_attendee(a.id);
+                return AttendeeRecord{std::move(a), true, std::move(checkins)};
             }
+            if (index_ < unrostered_.size() + roster_.size()) {
+                std::string& id = unrostered_[index_++ - roster_.size()];
+                if (!seen_.insert(id).second) continue;
+                Attendee a;
+                a.id = id;
+                auto checkins = device_.store->checkins_of_attendee(a.id);
+                return AttendeeRecord{std::move(a), false, std::move(checkins)};
+            }
+            if (!refill()) return std::nullopt;
         }
     }
-    return out;
-}
+
+private:
+    // The next piece; false when there is none.
+    bool refill()
+    {
+        index_ = 0;
+        unrostered_.clear();
+        if (in_roster_) {
+            roster_ = device_.store->attendees_after(after_, kPieceAttendees);
+            if (!roster_.empty()) {
+                after_ = roster_.back().id;
+                if (roster_.size() == kPieceAttendees) return true;
+            }
+            in_roster_ = false;  // the last piece of the roster
+            after_.clear();
+            if (!roster_.empty()) return true;
+        }
+        roster_.clear();
+        const auto& sessions = device_.schedule->sessions();
+        while (session_ < sessions.size()) {
+            unrostered_ = device_.store->unrostered_attendees_in_session(
+                sessions[session_].spec->id, after_, kPieceAttendees);
+            if (unrostered_.size() == kPieceAttendees) {
+                after_ = unrostered_.back();
+            } else {
+                ++session_;
+                after_.clear();
+            }
+            if (!unrostered_.empty()) return true;
+        }
+        return false;
+    }
+
+    const Device& device_;
+    bool in_roster_ = true;
+    std::vector<Attendee> roster_;
+    std::vector<std::string> unrostered_;
+    std::size_t index_ = 0;
+    std::string after_;  // the last id of the piece before
+    std::size_t session_ = 0;
+    std::set<std::string> seen_;  // attendees not in the roster, once each
+};
+
+// Collects what a report writes and hands it to the sink in pieces of about
+// kReportPieceBytes. Once the sink has refused a piece, everything else is dropped.
+class PieceWriter {
+public:
+    explicit PieceWriter(const ReportSink& sink) : sink_(sink)
+    {
+        buffer_.reserve(kReportPieceBytes * 2);
+    }
+    PieceWriter& operator<<(std::string_view text)
+    {
+        buffer_ += text;
+        if (buffer_.size() >= kReportPieceBytes) flush();
+        return *this;
+    }
+    bool ok() const { return ok_; }
+    // Sends what is left; true unless the sink stopped the report.
+    bool finish()
+    {
+        if (!buffer_.empty()) flush();
+        return ok_;
+    }
+
+private:
+    void flush()
+    {
+        if (ok_) ok_ = sink_(buffer_);
+        buffer_.clear();
+    }
+    const ReportSink& sink_;
+    std::string buffer_;
+    bool ok_ = true;
+};
 
 nlohmann::json completion_of(const Device& device, const AttendeeRecord& r)
 {
@@ -89,30 +174,29 @@ nlohmann::json completion_of(const Device& device, const AttendeeRecord& r)
 
 }  // namespace
 
-Result<std::string> render_badge_sheet(const Device& device, const std::vector<std::string>& ids)
+Status check_badge_sheet(const Device& device, const std::vector<std::string>& ids)
 {
-    std::vector<Attendee> people;
-    if (ids.empty()) {
-        people = device.store->attendees();
-    } else {
-        for (const auto& id : ids) {
-            auto a = device.store->attendee(id);
-            if (!a) {
-                return Status::error(err::not_found,
-                                     "There is no attendee " + id + " in the roster.",
-                                     "Check the ids, or import the roster first.");
-            }
-            people.push_back(std::move(*a));
+    for (const auto& id : ids) {
+        if (!device.store->attendee(id)) {
+            return Status::error(err::not_found, "There is no attendee " + id + " in the roster.",
+                                 "Check the ids, or import the roster first.");
         }
     }
     if (!device.signing_key) {
         return Status::error(err::not_found, "This device has no signing key to make badges with.",
                              "Badges come from the registry for this device.");
     }
+    return Status::ok();
+}
+
+bool write_badge_sheet(const Device& device, const std::vector<std::string>& ids,
+                       const ReportSink& sink)
+{
     const ModuleEdition& module = device.config.module;
-    std::string html = R"(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Badges )" +
-                       html_escape(module.id()) + R"(</title>
+    PieceWriter out(sink);
+    out << R"(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Badges )"
+        << html_escape(module.id()) << R"(</title>
 <style>
 @page { size: A4; margin: 0; }
 * { box-sizing: border-box; }
@@ -136,49 +220,82 @@ body { margin: 0; font-family: "DejaVu Sans", Arial, sans-serif; color: #000; }
 @media screen { body { background: #ccc; } .page { background: #fff; margin: 10mm auto; } }
 </style></head><body>
 )";
-    std::string module_line = "ECNR module " + std::to_string(module.number) + " · " +
-                              module.title + " · " + module.venue + " · " + module.cycle;
-    for (std::size_t i = 0; i < people.size(); ++i) {
-        if (i % 8 == 0) html += "<div class=\"page\">\n";
-        const Attendee& a = people[i];
+    const std::string module_line =
+        html_escape("ECNR module " + std::to_string(module.number) + " · " + module.title + " · " +
+                    module.venue + " · " + module.cycle);
+    std::size_t i = 0;
+    auto badge = [&](const Attendee& a) {
+        if (i % 8 == 0) out << "<div class=\"page\">\n";
         QrOptions qr;
-        html += "<div class=\"badge\" data-attendee-id=\"" + html_escape(a.id) +
-                "\"><span class=\"cut tl\"></span><span class=\"cut tr\"></span>"
-                "<span class=\"cut bl\"></span><span class=\"cut br\"></span><div>"
-                "<div class=\"given\">" +
-                html_escape(a.given_name) + "</div><div class=\"family\">" +
-                html_escape(a.family_name) + "</div><div class=\"country\">" +
-                html_escape(a.country) + "</div></div><div class=\"qr\">" +
-                qr_svg(device.credential_for(a.id), qr, false) + "<div class=\"id\">" +
-                html_escape(a.id) + "</div></div><div class=\"module\">" +
-                html_escape(module_line) + "</div></div>\n";
-        if (i % 8 == 7 || i + 1 == people.size()) html += "</div>\n";
+        out << "<div class=\"badge\" data-attendee-id=\"" << html_escape(a.id)
+            << "\"><span class=\"cut tl\"></span><span class=\"cut tr\"></span>"
+               "<span class=\"cut bl\"></span><span class=\"cut br\"></span><div>"
+               "<div class=\"given\">"
+            << html_escape(a.given_name) << "</div><div class=\"family\">"
+            << html_escape(a.family_name) << "</div><div class=\"country\">"
+            << html_escape(a.country) << "</div></div><div class=\"qr\">"
+            << qr_svg(device.credential_for(a.id), qr, false) << "<div class=\"id\">"
+            << html_escape(a.id) << "</div></div><div class=\"module\">" << module_line
+            << "</div></div>\n";
+        if (i % 8 == 7) out << "</div>\n";
+        ++i;
+    };
+    if (ids.empty()) {
+        std::string after;
+        for (;;) {
+            std::vector<Attendee> piece = device.store->attendees_after(after, kPieceAttendees);
+            for (const Attendee& a : piece) {
+                badge(a);
+                if (!out.ok()) return false;
+            }
+            if (piece.size() < kPieceAttendees) break;
+            after = piece.back().id;
+        }
+    } else {
+        for (const auto& id : ids) {
+            if (auto a = device.store->attendee(id)) badge(*a);
+            if (!out.ok()) return false;
+        }
     }
-    html += "</body></html>\n";
+    if (i % 8 != 0) out << "</div>\n";
+    out << "</body></html>\n";
+    return out.finish();
+}
+
+Result<std::string> render_badge_sheet(const Device& device, const std::vector<std::string>& ids)
+{
+    if (Status s = check_badge_sheet(device, ids); !s) return s;
+    std::string html;
+    write_badge_sheet(device, ids, [&](std::string_view piece) {
+        html += piece;
+        return true;
+    });
     return html;
 }
 
-std::string export_csv(const Device& device, char sep)
+bool write_export_csv(const Device& device, char sep, const ReportSink& sink)
 {
     const date::time_zone* zone = device.config.module.zone;
-    std::string out = "\xEF\xBB\xBF";  // BOM
+    PieceWriter out(sink);
+    out << "\xEF\xBB\xBF";  // BOM
     auto row = [&](std::initializer_list<std::string> fields) {
         bool first = true;
         for (const auto& f : fields) {
-            if (!first) out += sep;
+            if (!first) out << std::string_view(&sep, 1);
             first = false;
-            out += csv_field(f, sep);
+            out << csv_field(f, sep);
         }
-        out += "\r\n";
+        out << "\r\n";
     };
     row({"attendee_id", "family_name", "given_name", "country", "email", "day", "session_id",
          "session_label", "present", "checkin_time", "source", "late", "staff", "voids",
          "not_in_roster"});
-    for (const auto& r : everyone(device)) {
+    Everyone everyone(device);
+    while (auto r = everyone.next()) {
         for (const auto& s : device.schedule->sessions()) {
             const CheckinRecord* valid = nullptr;
             std::string voids;
-            for (const auto& c : r.checkins) {
+            for (const auto& c : r->checkins) {
                 if (c.session_id != s.spec->id) continue;
                 if (!c.voided) {
                     valid = &c;
@@ -188,32 +305,77 @@ std::string export_csv(const Device& device, char sep)
                 }
             }
             const auto& day = device.config.module.days[static_cast<std::size_t>(s.day_index)];
-            row({r.attendee.id, r.attendee.family_name, r.attendee.given_name, r.attendee.country,
-                 r.attendee.email, day.date_text(), s.spec->id, s.spec->label, valid ? "yes" : "no",
-                 valid ? valid->at_text : "", valid ? valid->source : "",
+            row({r->attendee.id, r->attendee.family_name, r->attendee.given_name,
+                 r->attendee.country, r->attendee.email, day.date_text(), s.spec->id, s.spec->label,
+                 valid ? "yes" : "no", valid ? valid->at_text : "", valid ? valid->source : "",
                  valid && valid->late ? "yes" : "no", valid ? valid->staff : "", voids,
-                 r.in_roster ? "no" : "yes"});
+                 r->in_roster ? "no" : "yes"});
         }
+        if (!out.ok()) return false;
     }
-    return out;
+    return out.finish();
+}
+
+std::string export_csv(const Device& device, char separator)
+{
+    std::string csv;
+    write_export_csv(device, separator, [&](std::string_view piece) {
+        csv += piece;
+        return true;
+    });
+    return csv;
+}
+
+namespace {
+
+nlohmann::json export_item(const Device& device, const AttendeeRecord& r)
+{
+    nlohmann::json checkins = nlohmann::json::array();
+    for (const auto& c : r.checkins) checkins.push_back(checkin_to_json(c));
+    nlohmann::json item =
+        r.in_roster ? attendee_to_json(r.attendee) : nlohmann::json{{"id", r.attendee.id}};
+    item["not_in_roster"] = !r.in_roster;
+    item["checkins"] = std::move(checkins);
+    item["completion"] = completion_of(device, r);
+    return item;
+}
+
+std::string compact(const nlohmann::json& json)
+{
+    return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+bool write_export_json(const Device& device, const ReportSink& sink)
+{
+    // The keys of export_json() in the order dump() writes them: attendees, exported_at,
+    // module. The time is taken first, as export_json() does.
+    const std::string exported_at = format_rfc3339(device.clock.now(), device.config.module.zone);
+    PieceWriter out(sink);
+    out << "{\"attendees\":[";
+    Everyone everyone(device);
+    bool first = true;
+    while (auto r = everyone.next()) {
+        if (!first) out << ",";
+        first = false;
+        out << compact(export_item(device, *r));
+        if (!out.ok()) return false;
+    }
+    out << "],\"exported_at\":" << compact(exported_at)
+        << ",\"module\":" << compact(module_to_json(device.config.module)) << "}";
+    return out.finish();
 }
 
 nlohmann::json export_json(const Device& device)
 {
     const date::time_zone* zone = device.config.module.zone;
+    const std::string exported_at = format_rfc3339(device.clock.now(), zone);
     nlohmann::json attendees = nlohmann::json::array();
-    for (const auto& r : everyone(device)) {
-        nlohmann::json checkins = nlohmann::json::array();
-        for (const auto& c : r.checkins) checkins.push_back(checkin_to_json(c));
-        nlohmann::json item =
-            r.in_roster ? attendee_to_json(r.attendee) : nlohmann::json{{"id", r.attendee.id}};
-        item["not_in_roster"] = !r.in_roster;
-        item["checkins"] = std::move(checkins);
-        item["completion"] = completion_of(device, r);
-        attendees.push_back(std::move(item));
-    }
+    Everyone everyone(device);
+    while (auto r = everyone.next()) attendees.push_back(export_item(device, *r));
     return {{"module", module_to_json(device.config.module)},
-            {"exported_at", format_rfc3339(device.clock.now(), zone)},
+            {"exported_at", exported_at},
             {"attendees", attendees}};
 }
 
@@ -224,7 +386,8 @@ nlohmann::json completions_json(const Device& device)
     if (closed_at) {
         for (auto& record : device.store->completions()) records.push_back(std::move(record));
     } else {
-        for (const auto& r : everyone(device)) records.push_back(completion_of(device, r));
+        Everyone everyone(device);
+        while (auto r = everyone.next()) records.push_back(completion_of(device, *r));
     }
     return {{"closed", closed_at.has_value()},
             {"closed_at", closed_at ? nlohmann::json(*closed_at) : nlohmann::json(nullptr)},

@@ -74,7 +74,10 @@ int cmd_export(const std::string& data_dir, const std::string& format)
     auto opened = open_device(data_dir);
     if (!opened) return report_failure(opened.status());
     if (format == "csv") {
-        std::cout << export_csv(**opened, ',');
+        write_export_csv(**opened, ',', [](std::string_view piece) {
+            return static_cast<bool>(
+                std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size())));
+        });
     } else if (format == "json") {
         std::cout << export_json(**opened).dump(2) << "\n";
     } else {

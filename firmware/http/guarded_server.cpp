@@ -210,7 +210,8 @@ private:
     {
         static constexpr std::string_view kRange = "range:";
         static constexpr std::string_view kHost = "host:";
-        while (end_ - begin_ < kRange.size()) {
+        static constexpr std::string_view kAcceptEncoding = "accept-encoding:";
+        while (end_ - begin_ < kAcceptEncoding.size()) {
             if (std::memchr(buffer_.data() + begin_, '\n', end_ - begin_) != nullptr) break;
             if (status = fill_head(); status <= 0) return;
         }
@@ -219,6 +220,30 @@ private:
         skipping_line_ =
             have >= kRange.size() && strncasecmp(name, kRange.data(), kRange.size()) == 0;
         if (have >= kHost.size() && strncasecmp(name, kHost.data(), kHost.size()) == 0) ++hosts_;
+        if (have >= kAcceptEncoding.size() &&
+            strncasecmp(name, kAcceptEncoding.data(), kAcceptEncoding.size()) == 0) {
+            refuse_brotli(status);
+        }
+    }
+
+    // An Accept-Encoding line is starting: once it is all buffered (it is no longer than a
+    // header line may be), "br" in it becomes "xx", so that httplib answers with gzip or
+    // nothing. Its brotli runs at quality 11: about 1 MB/s of a core, and tens of MB of
+    // encoder state per answer (four exports and a badge sheet took the server past 2 GB).
+    void refuse_brotli(ssize_t& status)
+    {
+        const auto line_end = [this] {
+            return static_cast<char*>(std::memchr(buffer_.data() + begin_, '\n', end_ - begin_));
+        };
+        while (line_end() == nullptr && end_ - begin_ <= limits_.max_header_line &&
+               end_ - begin_ + 1 < buffer_.size()) {
+            if (status = fill_head(); status <= 0) return;
+        }
+        char* last = line_end();
+        if (last == nullptr) return;  // too long: refused as it is read
+        for (char* p = buffer_.data() + begin_; p + 1 < last; ++p) {
+            if ((p[0] == 'b' || p[0] == 'B') && (p[1] == 'r' || p[1] == 'R')) p[0] = p[1] = 'x';
+        }
     }
 
     // RFC 9112 5.1-5.2 and 3.2: no whitespace before a header's colon, no line folding

@@ -13,6 +13,9 @@
 //   - Range headers never reach httplib: its Range regex is one of the crashes above, and it
 //     would slice or multiply every answer, errors included. Nothing here is served in
 //     parts, so a Range is ignored, as RFC 9110 allows;
+//   - "br" in Accept-Encoding never reaches httplib: its brotli compresses every text and
+//     JSON answer at quality 11, slowly and with tens of MB of state each, so browsers get
+//     gzip (about 256 KiB of state) instead;
 //   - the head's syntax as RFC 9112 has it, where httplib is lenient (400): no whitespace
 //     between a header's name and its colon, no folded lines, a colon in every header line,
 //     exactly one Host (none is allowed in HTTP/1.0 only).

@@ -1,7 +1,9 @@
 // Staff routes for running the day: summary, attendees, manual check-in, void.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
+#include "app/attendee_list.hpp"
 #include "app/checkin_service.hpp"
 #include "app/device.hpp"
 #include "app/sync_control.hpp"
@@ -46,6 +48,24 @@ Result<nlohmann::json> parse_object_body(const std::string& body)
                              "Send JSON such as {\"session_id\": \"d1-am\"}.");
     }
     return json;
+}
+
+// ?limit=N: 1 to kAttendeePageMax, kAttendeePageDefault when absent.
+Result<std::size_t> parse_page_limit(const httplib::Request& req)
+{
+    if (!req.has_param("limit")) return kAttendeePageDefault;
+    const std::string text = req.get_param_value("limit");
+    std::size_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value == 0 ||
+        value > kAttendeePageMax) {
+        return Status::error(
+            err::malformed_request,
+            "limit must be a whole number from 1 to " + std::to_string(kAttendeePageMax) + ".",
+            "Ask for pages of " + std::to_string(kAttendeePageDefault) +
+                " (the default), and follow each page's next with ?cursor=.");
+    }
+    return value;
 }
 
 }  // namespace
@@ -96,28 +116,54 @@ void handle_summary(const ApiRequest& request, httplib::Response& res)
 void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
 {
     Device& device = request.device;
+    const httplib::Request& http = request.http;
+    AttendeeQuery query;
+    query.text = http.get_param_value("q");
+    query.cursor = http.get_param_value("cursor");
+    if (auto limit = parse_page_limit(http); !limit) {
+        write_error(res, limit.status());
+        return;
+    } else {
+        query.limit = *limit;
+    }
+    if (http.has_param("present") || http.has_param("session")) {
+        const std::string present = http.get_param_value("present");
+        query.session_id = http.get_param_value("session");
+        if ((present != "true" && present != "false") ||
+            device.schedule->find(query.session_id) == nullptr) {
+            write_error(res, Status::error(err::malformed_request,
+                                           "present=true|false goes with session=ID, a session "
+                                           "of this module.",
+                                           "For example ?session=d1-am&present=false."));
+            return;
+        }
+        query.present = present == "true";
+    }
     const Schedule& schedule = *device.schedule;
     nlohmann::json sessions = nlohmann::json::array();
     for (const auto& s : schedule.sessions()) sessions.push_back(session_summary(schedule, s));
+    AttendeePage page = list_attendees(device, request.context.attendee_search, query);
     nlohmann::json attendees = nlohmann::json::array();
-    auto everyone = device.store->attendees();
-    const std::size_t total = everyone.size();
-    for (const auto& a : request.context.attendee_search.find(std::move(everyone),
-                                                              request.http.get_param_value("q"))) {
+    for (const auto& row : page.rows) {
         nlohmann::json checkins = nlohmann::json::object();
         int attended = 0;
-        for (const auto& c : device.store->checkins_of_attendee(a.id)) {
+        for (const auto& c : row.checkins) {
             if (c.voided) continue;
             ++attended;
             checkins[c.session_id] = checkin_to_json(c);
         }
-        nlohmann::json item = attendee_to_json(a);
+        nlohmann::json item = attendee_to_json(row.attendee);
         item["sessions_attended"] = attended;
         item["checkins"] = std::move(checkins);
         attendees.push_back(std::move(item));
     }
-    write_json_with_etag(request.http, res,
-                         {{"sessions", sessions}, {"attendees", attendees}, {"total", total}});
+    write_json_with_etag(http, res,
+                         {{"sessions", sessions},
+                          {"attendees", attendees},
+                          {"total", page.total},
+                          {"matched", page.matched},
+                          {"limit", query.limit},
+                          {"next", page.next ? nlohmann::json(*page.next) : nlohmann::json()}});
 }
 
 void handle_get_attendee(const ApiRequest& request, httplib::Response& res)

@@ -186,6 +186,20 @@ std::vector<Attendee> Store::attendees() const
     return out;
 }
 
+std::vector<Attendee> Store::attendees_after(std::string_view after, std::size_t limit) const
+{
+    std::vector<Attendee> out;
+    auto txn = read();
+    if (!txn || limit == 0) return out;
+    out.reserve(std::min<std::size_t>(limit, 1024));
+    txn->scan(attendees_, after, [&](std::string_view key, std::string_view value) {
+        if (key == after) return true;  // the last of the previous piece
+        if (auto json = parse_json(value)) out.push_back(attendee_from_json(key, *json));
+        return out.size() < limit;
+    });
+    return out;
+}
+
 std::vector<Attendee> Store::attendees_with_id_ignoring_case(std::string_view id) const
 {
     auto lower = [](char ch) {

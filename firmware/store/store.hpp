@@ -157,6 +157,10 @@ public:
     // only in case. A scan of the ids (the values of the matches alone are read).
     std::vector<Attendee> attendees_with_id_ignoring_case(std::string_view id) const;
     std::vector<Attendee> attendees() const;
+    // The roster in pieces: at most `limit` attendees whose ids sort after `after` (empty:
+    // from the first), in id order, read in one short transaction. An answer shorter than
+    // `limit` is the last piece. Memory is bounded by `limit`, not by the roster.
+    std::vector<Attendee> attendees_after(std::string_view after, std::size_t limit) const;
     std::size_t attendee_count() const;
     Result<RosterStats> import_roster(const std::vector<Attendee>& attendees);
 
@@ -184,6 +188,12 @@ public:
                                               std::string_view session_id) const;
     std::vector<CheckinRecord> checkins_of_attendee(std::string_view attendee_id) const;
     std::vector<CheckinRecord> checkins_of_session(std::string_view session_id) const;
+    // The attendees not in the roster who have a check-in (voided or not) in `session_id`:
+    // at most `limit` of their ids sorting after `after` (empty: from the first), in id
+    // order, each once. Fewer than `limit` (none included): the last piece.
+    std::vector<std::string> unrostered_attendees_in_session(std::string_view session_id,
+                                                             std::string_view after,
+                                                             std::size_t limit) const;
     std::size_t checkin_count() const;
     // Voids a check-in: marks it, appends a "void" event and an audit entry. Errors:
     // not_found, already_voided.

@@ -279,6 +279,30 @@ std::vector<CheckinRecord> Store::checkins_of_session(std::string_view session_i
     return out;
 }
 
+std::vector<std::string> Store::unrostered_attendees_in_session(std::string_view session_id,
+                                                                std::string_view after,
+                                                                std::size_t limit) const
+{
+    std::vector<std::string> out;
+    auto txn = read();
+    if (!txn || limit == 0) return out;
+    const std::string prefix = join_key({session_id, ""});
+    // Keys are session \0 attendee \0 check-in id: "\1" after the attendee skips all of
+    // `after`'s keys and nothing of a longer id that starts with it.
+    const std::string from = after.empty() ? prefix : prefix + std::string(after) + '\1';
+    std::string last;
+    txn->scan(checkin_by_session_, from, [&](std::string_view key, std::string_view) {
+        if (!starts_with(key, prefix)) return false;
+        std::string_view rest = key.substr(prefix.size());
+        std::string_view attendee = rest.substr(0, rest.find('\0'));
+        if (attendee == last) return true;
+        last = std::string(attendee);
+        if (!txn->get(attendees_, attendee)) out.push_back(last);
+        return out.size() < limit;
+    });
+    return out;
+}
+
 std::size_t Store::checkin_count() const
 {
     auto txn = read();

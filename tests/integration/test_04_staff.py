@@ -9,7 +9,10 @@ request here comes from 127.0.0.1: each class logs in once and keeps its session
 classes that need many logins have a server of their own."""
 import csv
 import datetime
+import gzip
+import http.client
 import io
+import json
 import os
 import re
 import secrets
@@ -21,7 +24,7 @@ import unittest
 import uuid
 from urllib.parse import quote
 
-from kiosk import (BETWEEN, IN_MORNING, LATE_MORNING, ROSTER, STAFF_COOKIE, DataDir, Server,
+from kiosk import (BETWEEN, BIN, IN_MORNING, LATE_MORNING, ROSTER, STAFF_COOKIE, DataDir, Server,
                    add_staff, routes, run, staff_login, validate)
 
 STAFF = "marie.dupont"
@@ -622,6 +625,189 @@ class StaffApiTest(StaffServerTest):
         self.assertEqual(sorted(re.findall(r'data-attendee-id="([^"]*)"', sheet)),
                          sorted(everyone))
         self.assertEqual(sheet.count("<svg"), len(everyone))
+
+
+BIG_ROSTER = [(f"M{i:04d}", f"Family{i}", f"Given{i}", "FR" if i % 2 else "DE")
+              for i in range(600)]
+SESSIONS = [("2026-11-23", "d1-am", "Monday morning"), ("2026-11-23", "d1-pm", "Monday afternoon"),
+            ("2026-11-24", "d2-am", "Tuesday morning")]
+
+
+def raw_get(server, path, cookie, headers=None):
+    """GET with the session cookie, unparsed: (status, headers, body bytes)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie, **(headers or {})})
+        res = conn.getresponse()
+        return res.status, {k.lower(): v for k, v in res.getheaders()}, res.read()
+    finally:
+        conn.close()
+
+
+class BigRosterTest(StaffServerTest):
+    """Issue 14, item 14: the attendee list in pages; the exports and the badge sheet
+    streamed (chunked) with their whole content, over 603 attendees."""
+
+    @classmethod
+    def prepare(cls):
+        proc = cls.data.import_roster(ROSTER + BIG_ROSTER)
+        assert proc.returncode == 0, proc.stderr
+
+    def everyone(self):
+        return sorted([r[0] for r in ROSTER] + [r[0] for r in BIG_ROSTER])
+
+    def pages(self, query, limit):
+        ids, cursor, pages = [], None, []
+        while True:
+            path = f"/api/v1/attendees?{query}&limit={limit}"
+            if cursor is not None:
+                path += "&cursor=" + quote(cursor)
+            page = self.get(path, "attendees")
+            pages.append(page)
+            self.assertLessEqual(len(page["attendees"]), limit)
+            ids += [a["id"] for a in page["attendees"]]
+            if page["next"] is None:
+                return ids, pages
+            self.assertEqual(page["next"], ids[-1])
+            cursor = page["next"]
+            self.assertLess(len(pages), 50)
+
+    def test_attendee_list_in_pages(self):
+        first = self.get("/api/v1/attendees", "attendees")
+        self.assertEqual(len(first["attendees"]), 200)  # the default limit
+        self.assertEqual((first["total"], first["matched"], first["limit"]), (603, 603, 200))
+        self.assertEqual(first["next"], first["attendees"][-1]["id"])
+        for limit, count in ((250, 3), (603, 1), (602, 2), (1000, 1)):
+            with self.subTest(limit=limit):
+                ids, pages = self.pages("q=", limit)
+                self.assertEqual(ids, self.everyone())
+                self.assertEqual(len(pages), count)
+                self.assertIsNone(pages[-1]["next"])
+        # The search, in pages: Family1, Family10-19, Family100-199 (111 of them).
+        ids, pages = self.pages("q=family1", 40)
+        self.assertEqual(len(ids), 111)
+        self.assertEqual({p["matched"] for p in pages}, {111})
+        self.assertEqual(len(pages), 3)
+        # Who is here and who is missing in d1-am.
+        for attendee in ("M0001", "M0003", "A002"):
+            self.manual_checkin(attendee, {"session_id": "d1-am"})
+        here, _ = self.pages("session=d1-am&present=true", 2)
+        self.assertEqual(here, ["A002", "M0001", "M0003"])
+        missing, pages = self.pages("session=d1-am&present=false", 300)
+        self.assertEqual(len(missing), 600)
+        self.assertNotIn("M0001", missing)
+        self.assertEqual(pages[0]["matched"], 600)
+        # An ETag per page: a poll of an unchanged page costs a 304.
+        status, headers, _ = self.staff.request("GET", "/api/v1/attendees?limit=10&cursor=M0100")
+        self.assertEqual(status, 200)
+        status, _, body = self.staff.request("GET", "/api/v1/attendees?limit=10&cursor=M0100",
+                                             headers={"If-None-Match": headers["etag"]})
+        self.assertEqual(status, 304, body)
+        for bad in ("limit=0", "limit=1001", "limit=ten", "limit=-1", "limit=",
+                    "present=yes&session=d1-am", "present=true", "session=d9&present=true"):
+            with self.subTest(bad=bad):
+                self.assert_error(self.staff.request("GET", "/api/v1/attendees?" + bad), 400,
+                                  "malformed_request")
+
+    def expected_csv(self, checkins, sep=","):
+        """The export as it must read, from the roster and the check-ins made here."""
+        people = {r[0]: r for r in ROSTER + BIG_ROSTER}
+
+        def field(text):
+            if any(c in text for c in (sep, '"', "\n", "\r")):
+                return '"' + text.replace('"', '""') + '"'
+            return text
+
+        lines = [sep.join(["attendee_id", "family_name", "given_name", "country", "email", "day",
+                           "session_id", "session_label", "present", "checkin_time", "source",
+                           "late", "staff", "voids", "not_in_roster"])]
+        for attendee_id in sorted(people):
+            _, family, given, country = people[attendee_id]
+            for day, session_id, label in SESSIONS:
+                c = checkins.get((attendee_id, session_id))
+                lines.append(sep.join(field(x) for x in [
+                    attendee_id, family, given, country, "", day, session_id, label,
+                    "yes" if c else "no", c["at"] if c else "", c["source"] if c else "",
+                    "yes" if c and c["late"] else "no", c["staff"] if c else "", "", "no"]))
+        return "\ufeff" + "".join(line + "\r\n" for line in lines)
+
+    def test_exports_streamed(self):
+        mine = {}
+        for attendee in ("M0005", "M0599", "A001"):
+            answer = self.manual_checkin(attendee, {"session_id": "d1-am"})
+            mine[(attendee, "d1-am")] = answer["checkin"]
+        # Every valid check-in, the other tests' too, from the list.
+        checkins = {}
+        for page in self.pages("q=", 1000)[1]:
+            for a in page["attendees"]:
+                for session_id, c in a["checkins"].items():
+                    checkins[(a["id"], session_id)] = c
+        for key, c in mine.items():
+            self.assertEqual(checkins[key]["id"], c["id"])
+        for path, sep in (("/api/v1/export?format=csv", ","),
+                          ("/api/v1/export?format=csv&sep=semicolon", ";")):
+            with self.subTest(path=path):
+                status, headers, body = raw_get(self.server, path, self.staff.cookie)
+                self.assertEqual(status, 200, body[:200])
+                self.assertEqual(headers.get("transfer-encoding"), "chunked", headers)
+                self.assertNotIn("content-length", headers)
+                self.assertTrue(headers.get("content-type", "").startswith("text/csv"))
+                self.assertIn("attachment", headers.get("content-disposition", ""))
+                self.assertEqual(headers.get("cache-control"), "no-store")
+                self.assertEqual(body.decode("utf-8"), self.expected_csv(checkins, sep))
+
+        status, headers, body = raw_get(self.server, "/api/v1/export?format=json",
+                                        self.staff.cookie)
+        self.assertEqual(status, 200, body[:200])
+        self.assertEqual(headers.get("transfer-encoding"), "chunked", headers)
+        export = json.loads(body)
+        validate(export, "export")
+        self.assertEqual([a["id"] for a in export["attendees"]], self.everyone())
+        self.assertEqual(export["module"]["id"], "ecnr-2026-2-m3")
+        for a in export["attendees"]:
+            c = checkins.get((a["id"], "d1-am"))
+            self.assertEqual([x["id"] for x in a["checkins"]], [c["id"]] if c else [], a["id"])
+            self.assertEqual(a["completion"]["attended_session_ids"], ["d1-am"] if c else [])
+            self.assertFalse(a["not_in_roster"])
+        m0599 = export["attendees"][-1]
+        self.assertEqual((m0599["id"], m0599["family_name"], m0599["country"]),
+                         ("M0599", "Family599", "FR"))
+        # The same bytes from the command line's export.
+        cli = subprocess.run([BIN, "export", "--data", self.data.data, "--format", "csv"],
+                             capture_output=True, check=True, timeout=60).stdout
+        self.assertEqual(cli.decode("utf-8"), self.expected_csv(checkins))
+
+    def test_badge_sheet_streamed(self):
+        status, headers, body = raw_get(self.server, "/api/v1/badges", self.staff.cookie)
+        self.assertEqual(status, 200, body[:200])
+        self.assertEqual(headers.get("transfer-encoding"), "chunked", headers)
+        self.assertNotIn("content-length", headers)
+        self.assertTrue(headers.get("content-type", "").startswith("text/html"))
+        self.assertIn("default-src 'none'", headers.get("content-security-policy", ""))
+        html = body.decode("utf-8")
+        self.assertTrue(html.startswith("<!DOCTYPE html>"), html[:40])
+        self.assertTrue(html.endswith("</div>\n</body></html>\n"), html[-60:])
+        ids = re.findall(r'data-attendee-id="([^"]*)"', html)
+        self.assertEqual(ids, self.everyone())
+        self.assertEqual(html.count("<svg"), 603)
+        self.assertEqual(html.count('<div class="page">'), 76)  # 8 a page
+        # Each badge's QR code is its own: the sheet of one equals its badge in the whole.
+        _, _, one = raw_get(self.server, "/api/v1/badges?ids=M0300", self.staff.cookie)
+        badge = re.search(r'<div class="badge" data-attendee-id="M0300">.*?\n', one.decode()).group(0)
+        self.assertIn(badge, html)
+        self.assertIn("Family300", badge)
+        self.assert_error(self.staff.request("GET", "/api/v1/badges?ids=M0300,NOPE"), 404,
+                          "not_found")
+
+    def test_browsers_get_gzip_never_brotli(self):
+        # httplib's brotli (quality 11) is slow and holds tens of MB per answer.
+        for path in ("/api/v1/badges", "/api/v1/export?format=csv", "/staff"):
+            with self.subTest(path=path):
+                status, headers, body = raw_get(self.server, path, self.staff.cookie,
+                                                {"Accept-Encoding": "gzip, deflate, br"})
+                self.assertEqual(status, 200)
+                self.assertEqual(headers.get("content-encoding"), "gzip", headers)
+                self.assertGreater(len(gzip.decompress(body)), len(body))
 
 
 class RosterLimitTest(StaffServerTest):

@@ -184,7 +184,24 @@ TestDevice::Answer TestDevice::call(const std::string& method, const std::string
                            http_->clients.of(req)};
         httplib::Response res;
         route.handler(request, res);
-        return {res.status, res.body, res.headers};
+        Answer answer{res.status, res.body, res.headers};
+        if (res.content_provider_) {
+            // A streamed answer: its pieces, as the server would write them in chunks.
+            answer.streamed = true;
+            bool done = false;
+            httplib::DataSink sink;
+            sink.write = [&](const char* data, std::size_t length) {
+                answer.body.append(data, length);
+                ++answer.pieces;
+                return true;
+            };
+            sink.done = [&] { done = true; };
+            sink.is_writable = [] { return true; };
+            while (!done) {
+                REQUIRE(res.content_provider_(answer.body.size(), 0, sink));
+            }
+        }
+        return answer;
     }
     FAIL("no route takes " << method << " " << path);
     return {};

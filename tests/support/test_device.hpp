@@ -90,6 +90,8 @@ public:
         int status = 0;
         std::string body;
         httplib::Headers headers;
+        bool streamed = false;  // written by a content provider (chunked), in `pieces`
+        std::size_t pieces = 0;
         nlohmann::json json() const;  // the body parsed; discarded when it is not JSON
         std::string code() const;     // the error envelope's code, or ""
     };

@@ -989,3 +989,48 @@ TEST_CASE("encode_u64 sorts like the numbers it encodes")
         if (i > 0) CHECK(ck::encode_u64(values[i - 1]) < ck::encode_u64(values[i]));
     }
 }
+
+TEST_CASE("the roster and a session's unrostered attendees read in pieces, in id order")
+{
+    TempDir dir;
+    auto store = open_store(dir.path());
+    // "A1" is a prefix of "A10": the piece after A1 must still start at A10.
+    std::vector<ck::Attendee> roster;
+    for (const char* id : {"A1", "A10", "A2", "B", "C7"}) roster.push_back(person(id, "F", "G"));
+    REQUIRE(store->import_roster(roster).is_ok());
+
+    auto ids = [](const std::vector<ck::Attendee>& piece) {
+        std::string out;
+        for (const auto& a : piece) out += (out.empty() ? "" : " ") + a.id;
+        return out;
+    };
+    CHECK(ids(store->attendees_after("", 2)) == "A1 A10");
+    CHECK(ids(store->attendees_after("A1", 2)) == "A10 A2");
+    CHECK(ids(store->attendees_after("A10", 2)) == "A2 B");
+    CHECK(ids(store->attendees_after("B", 2)) == "C7");
+    CHECK(ids(store->attendees_after("C7", 2)).empty());
+    CHECK(ids(store->attendees_after("", 0)).empty());
+    CHECK(ids(store->attendees_after("A", 10)) == "A1 A10 A2 B C7");  // not an id: the next
+
+    // Not in the roster: X1 twice in d1-am (a voided check-in and a new one), X10 and X2;
+    // rostered A1 is left out; d1-pm has X3 only.
+    must_record(*store, new_checkin("X1", "d1-am"), true);
+    must_record(*store, new_checkin("X10", "d1-am"), true);
+    must_record(*store, new_checkin("A1", "d1-am"), true);
+    auto first = must_record(*store, new_checkin("X2", "d1-am"), true);
+    REQUIRE(store->void_checkin("ecnr-2026-2-m3", first.id, "wrong", {"maria", instant(0), ""})
+                .is_ok());
+    must_record(*store, new_checkin("X2", "d1-am"), true);
+    must_record(*store, new_checkin("X3", "d1-pm"), true);
+    auto join = [](const std::vector<std::string>& list) {
+        std::string out;
+        for (const auto& id : list) out += (out.empty() ? "" : " ") + id;
+        return out;
+    };
+    CHECK(join(store->unrostered_attendees_in_session("d1-am", "", 10)) == "X1 X10 X2");
+    CHECK(join(store->unrostered_attendees_in_session("d1-am", "", 2)) == "X1 X10");
+    CHECK(join(store->unrostered_attendees_in_session("d1-am", "X1", 2)) == "X10 X2");
+    CHECK(join(store->unrostered_attendees_in_session("d1-am", "X2", 2)).empty());
+    CHECK(join(store->unrostered_attendees_in_session("d1-pm", "", 10)) == "X3");
+    CHECK(join(store->unrostered_attendees_in_session("d1", "", 10)).empty());  // a prefix only
+}
