@@ -19,20 +19,11 @@
 #include "core/base32.hpp"
 
 namespace ck {
-namespace {
-
-constexpr std::uint8_t kVersion = 1;
-constexpr std::size_t kMaxModuleIdLength = 32;
-constexpr std::size_t kMaxAttendeeIdLength = 64;
-constexpr std::size_t kSignatureLength = 64;
-// The domain-separation prefix (with its terminating 0x00) is signed but never sent, so a
-// signature over credential bytes cannot be replayed as a signature over anything else.
-constexpr std::string_view kSigningContext{"course-kiosk credential v1\0", 27};
-// The largest version-1 credential: 1+4+1+32+1+64+2+64 = 169 bytes = 271 base32 chars.
-// Longer texts are refused before decoding, so hostile input costs nothing to reject.
-constexpr std::size_t kMaxTextLength = 271;
-
 // --- OpenSSL ownership ---------------------------------------------------------------------
+// In a named namespace: SigningKey::Impl and CredentialVerifier::Impl hold these, and a type
+// with external linkage may not have members of an anonymous namespace's types (GCC warns in
+// a unity build, where this file is included into another).
+namespace openssl {
 
 struct PkeyFree {
     void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
@@ -50,6 +41,26 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
+
+}  // namespace openssl
+
+using openssl::BioPtr;
+using openssl::MdCtxPtr;
+using openssl::PkeyCtxPtr;
+using openssl::PkeyPtr;
+
+namespace {
+
+constexpr std::uint8_t kVersion = 1;
+constexpr std::size_t kMaxModuleIdLength = 32;
+constexpr std::size_t kMaxAttendeeIdLength = 64;
+constexpr std::size_t kSignatureLength = 64;
+// The domain-separation prefix (with its terminating 0x00) is signed but never sent, so a
+// signature over credential bytes cannot be replayed as a signature over anything else.
+constexpr std::string_view kSigningContext{"course-kiosk credential v1\0", 27};
+// The largest version-1 credential: 1+4+1+32+1+64+2+64 = 169 bytes = 271 base32 chars.
+// Longer texts are refused before decoding, so hostile input costs nothing to reject.
+constexpr std::size_t kMaxTextLength = 271;
 
 // OpenSSL failures we expect (bad PEM, bad signature) leave entries on the thread's error
 // queue; clearing them keeps later, unrelated error reports in this thread accurate.
