@@ -1,9 +1,13 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -16,6 +20,7 @@
 #include "cli/service_notify.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
+#include "log/log.hpp"
 #include "sync/outbox_relay.hpp"
 
 namespace ck {
@@ -48,6 +53,21 @@ void tune_malloc()
     mallopt(M_MMAP_THRESHOLD, 4 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 8 * 1024 * 1024);
     mallopt(M_ARENA_MAX, 2);
+}
+
+// Each waiting connection holds a file descriptor (the event loop watches thousands of them,
+// http/head_loop.hpp); the soft limit is often 1024. Raised to the hard limit (the unit sets
+// it), at most 65536.
+void raise_fd_limit()
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, 65536);
+    if (limit.rlim_cur >= wanted) return;
+    limit.rlim_cur = wanted;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+        CK_WARN("serve", "cannot raise the open-file limit: " << std::strerror(errno));
+    }
 }
 
 // The HTTP server's sizing, with overrides for measuring alternatives (bench/README.md):
@@ -83,6 +103,7 @@ Result<ServerOptions> server_options()
 int cmd_serve(ServeOptions options)
 {
     tune_malloc();
+    raise_fd_limit();
     // SIGINT/SIGTERM are taken with sigwait() below; blocked before any thread starts so
     // that no worker thread receives them.
     sigset_t stop_signals;

@@ -68,32 +68,21 @@ void ip_and_port(const sockaddr_storage& addr, socklen_t length, std::string& ip
     }
 }
 
-const char* reason_phrase(int status)
-{
-    switch (status) {
-        case 408:
-            return "Request Timeout";
-        case 414:
-            return "URI Too Long";
-        case 431:
-            return "Request Header Fields Too Large";
-        default:
-            return "Bad Request";
-    }
-}
-
 // A socket stream for httplib that keeps its read buffer across the requests of a
 // connection and applies HeadLimits to each request's head (see the header).
 class GuardedStream final : public httplib::Stream {
 public:
+    // `bytes`: what the event loop has read of the connection already.
     GuardedStream(socket_t sock, const HeadLimits& limits, milliseconds read_timeout,
-                  milliseconds write_timeout)
+                  milliseconds write_timeout, const std::string& bytes)
         : sock_(sock),
           limits_(limits),
           read_timeout_(read_timeout),
           write_timeout_(write_timeout),
-          buffer_(16 * 1024)  // on the heap: worker stacks are small
+          buffer_(std::max<std::size_t>(16 * 1024, bytes.size())),  // on the heap: worker
+          end_(bytes.size())                                        // stacks are small
     {
+        std::memcpy(buffer_.data(), bytes.data(), bytes.size());
     }
 
     // The next bytes start a request: its head is read under the limits.
@@ -328,15 +317,7 @@ private:
     // Answers with the error envelope of `code` and stops the connection.
     void refuse(const ErrorCode& code, const std::string& message, const std::string& hint)
     {
-        httplib::Response res;
-        write_error(res, Status::error(code, message, hint));
-        std::string answer = "HTTP/1.1 " + std::to_string(res.status) + " " +
-                             reason_phrase(res.status) +
-                             "\r\nContent-Type: " + res.get_header_value("Content-Type") +
-                             "\r\nContent-Length: " + std::to_string(res.body.size()) +
-                             "\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff"
-                             "\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n" +
-                             res.body;
+        const std::string answer = refusal_answer(code, message, hint);
         for (std::size_t sent = 0; sent < answer.size();) {
             const ssize_t n = write(answer.data() + sent, answer.size() - sent);
             if (n <= 0) break;
@@ -392,23 +373,111 @@ void close_connection_after_answer(httplib::Response& res)
     t_close_after_answer = true;
 }
 
+// httplib's task queue for the accepted connections: the event loop, which the accepting
+// thread hands each connection to at once, and the worker threads it passes heads to.
+class GuardedServer::Connections final : public httplib::TaskQueue {
+public:
+    explicit Connections(GuardedServer& server)
+        : server_(server),
+          pool_(server.workers_),
+          loop_(server.limits_, loop_limits(server),
+                [this](socket_t sock, std::string& bytes, std::size_t served) {
+                    return dispatch(sock, bytes, served);
+                })
+    {
+        // httplib listens with a backlog of 5: a burst of clients connecting at once (a
+        // class arriving, or a flood) waits in SYN retries of 1, 2, 4... seconds. Listening
+        // again on the bound socket raises it (the kernel caps it at net.core.somaxconn).
+        ::listen(server_.svr_sock_, SOMAXCONN);
+        server_.connections_ = this;
+    }
+    ~Connections() override
+    {
+        shutdown();
+        server_.connections_ = nullptr;
+    }
+
+    HeadLoop& loop() { return loop_; }
+
+    // httplib's accepting thread: process_and_close_socket, which only hands over.
+    void enqueue(std::function<void()> fn) override { fn(); }
+    // The listening socket is closed: no more connections come; the waiting ones are closed,
+    // the workers finish what they serve (they see the server stopping between requests).
+    void shutdown() override
+    {
+        loop_.stop();
+        pool_.shutdown();
+    }
+
+private:
+    // A connection for a worker: the head's bytes travel with it.
+    struct Job {
+        GuardedServer* server;
+        socket_t sock;
+        std::string bytes;
+        std::size_t served;
+        void operator()() { server->serve(sock, std::move(bytes), served); }
+    };
+
+    // The loop's Dispatch: the bytes are moved from only when a worker takes the job.
+    bool dispatch(socket_t sock, std::string& bytes, std::size_t served)
+    {
+        std::function<void()> job = Job{&server_, sock, std::move(bytes), served};
+        if (pool_.try_enqueue(std::move(job))) return true;
+        bytes = std::move(job.target<Job>()->bytes);
+        return false;
+    }
+
+    static HeadLoopLimits loop_limits(const GuardedServer& server)
+    {
+        HeadLoopLimits limits;
+        limits.idle_timeout = to_ms(server.keep_alive_timeout_sec_, 0);
+        return limits;
+    }
+
+    GuardedServer& server_;
+    WorkerPool pool_;
+    HeadLoop loop_;
+};
+
+GuardedServer::GuardedServer(const WorkerPoolLimits& workers, const HeadLimits& limits)
+    : workers_(workers), limits_(limits)
+{
+    new_task_queue = [this] { return new Connections(*this); };
+}
+
 bool GuardedServer::process_and_close_socket(socket_t sock)
 {
+    if (Connections* connections = connections_.load()) {
+        connections->loop().add(sock, 0);
+        return true;
+    }
+    ::close(sock);
+    return false;
+}
+
+void GuardedServer::serve(socket_t sock, std::string bytes, std::size_t served)
+{
     GuardedStream stream(sock, limits_, to_ms(read_timeout_sec_, read_timeout_usec_),
-                         to_ms(write_timeout_sec_, write_timeout_usec_));
-    const milliseconds keep_alive = to_ms(keep_alive_timeout_sec_, 0);
-    bool ok = false;
+                         to_ms(write_timeout_sec_, write_timeout_usec_), bytes);
+    std::string().swap(bytes);
     bool linger = false;
-    // As httplib's own loop: up to keep_alive_max_count_ requests, each within the
-    // keep-alive timeout of the previous answer, the last one answered "Connection: close".
-    for (std::size_t served = 0; served < keep_alive_max_count_ && svr_sock_ != INVALID_SOCKET;
-         ++served) {
-        if (!stream.has_buffered() && !wait_for(sock, POLLIN, keep_alive)) break;
+    // As httplib's own loop: up to keep_alive_max_count_ requests, the last one answered
+    // "Connection: close". A request pipelined behind the answered one is served here; else
+    // the connection waits for its next request in the event loop, holding no thread.
+    for (; served < keep_alive_max_count_ && svr_sock_ != INVALID_SOCKET; ++served) {
+        if (!stream.has_buffered()) {
+            if (Connections* connections = connections_.load()) {
+                connections->loop().add(sock, served);
+                return;
+            }
+            break;
+        }
         t_close_after_answer = false;
         stream.begin_request();
         bool connection_closed = false;
-        ok = process_request(stream, served + 1 == keep_alive_max_count_, connection_closed,
-                             nullptr);
+        const bool ok = process_request(stream, served + 1 == keep_alive_max_count_,
+                                        connection_closed, nullptr);
         linger = stream.spoiled() || t_close_after_answer;
         if (!ok || connection_closed || linger) break;
     }
@@ -416,7 +485,7 @@ bool GuardedServer::process_and_close_socket(socket_t sock)
     if (linger) drain(sock, [this] { return svr_sock_ == INVALID_SOCKET; });
     ::shutdown(sock, SHUT_RDWR);
     ::close(sock);
-    return ok;
+    if (Connections* connections = connections_.load()) connections->loop().wake();
 }
 
 }  // namespace ck

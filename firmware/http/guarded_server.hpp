@@ -20,33 +20,40 @@
 //     between a header's name and its colon, no folded lines, a colon in every header line,
 //     exactly one Host (none is allowed in HTTP/1.0 only).
 // A refused head is answered here with the error envelope, and the connection is closed.
+// The heads are read by an event loop (http/head_loop.hpp), not by a thread per connection:
+// a worker thread (http/worker_pool.hpp) takes a connection once its head has arrived and
+// gives it back after the answer.
 // SECURITY.md ("HTTP parsing: cpp-httplib 0.11.4") lists what is measured and tested.
 #pragma once
 
 #include <httplib.h>
 
-#include <chrono>
+#include <atomic>
 #include <cstddef>
+#include <string>
+
+#include "http/head_loop.hpp"
+#include "http/worker_pool.hpp"
 
 namespace ck {
 
-struct HeadLimits {
-    std::size_t max_request_line = 8192;
-    std::size_t max_header_line = 8192;
-    std::size_t max_header_lines = 100;
-    std::size_t max_head_bytes = 32 * 1024;
-    std::chrono::milliseconds head_deadline{10000};
-};
-
 class GuardedServer final : public httplib::Server {
 public:
-    explicit GuardedServer(const HeadLimits& limits = {}) : limits_(limits) {}
+    explicit GuardedServer(const WorkerPoolLimits& workers = {}, const HeadLimits& limits = {});
 
 private:
-    // Replaces httplib's own connection loop (a private virtual it provides for SSLServer).
-    bool process_and_close_socket(socket_t sock) override;
+    class Connections;
 
+    // Replaces httplib's own connection loop (a private virtual it provides for SSLServer):
+    // the accepted connection goes to the event loop, which waits for its first head.
+    bool process_and_close_socket(socket_t sock) override;
+    // On a worker thread: serves the requests of a connection whose head the loop has read
+    // (`bytes`), until nothing more is buffered; then hands it back to the loop.
+    void serve(socket_t sock, std::string bytes, std::size_t served);
+
+    const WorkerPoolLimits workers_;
     const HeadLimits limits_;
+    std::atomic<Connections*> connections_{nullptr};  // while listening
 };
 
 // Closes the connection serving the current request once `res` is written, and says so in

@@ -9,6 +9,7 @@
 #include "app/process_stats.hpp"
 #include "app/sync_control.hpp"
 #include "http/error.hpp"
+#include "http/head_loop.hpp"
 #include "http/routes.hpp"
 #include "http/worker_pool.hpp"
 
@@ -166,9 +167,22 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
               workers->queued);
         gauge("course_kiosk_http_peak_threads", "Most HTTP worker threads alive at once.",
               workers->peak_threads);
-        counter("course_kiosk_http_inline_connections_total",
-                "Connections the accepting thread served itself (every worker busy, queue full).",
-                workers->inline_runs);
+        counter("course_kiosk_http_worker_refusals_total",
+                "Requests that found every worker busy and the queue full (they wait in line).",
+                workers->refused);
+    }
+    if (auto loop = HeadLoop::serving_counts()) {
+        gauge("course_kiosk_http_waiting_connections",
+              "Connections waiting for their next request head (no thread held).", loop->waiting);
+        gauge("course_kiosk_http_ready_connections",
+              "Requests whose head has arrived, waiting in line for a worker thread.", loop->ready);
+        gauge("course_kiosk_http_head_bytes", "Bytes of request heads being read.",
+              loop->buffered_bytes);
+        counter("course_kiosk_http_busy_refusals_total",
+                "Requests answered 503 server_busy: no worker in time, or heads over budget.",
+                loop->refused_busy);
+        counter("course_kiosk_http_head_timeouts_total",
+                "Request heads not complete in time (408).", loop->timed_out);
     }
     out << "# HELP course_kiosk_session_present Valid check-ins per session.\n"
         << "# TYPE course_kiosk_session_present gauge\n";

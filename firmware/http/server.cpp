@@ -301,7 +301,7 @@ void dispatch(const Route& route, HttpContext& context, const httplib::Request& 
 
 std::unique_ptr<httplib::Server> make_server(HttpContext& context, const ServerOptions& options)
 {
-    auto server = std::make_unique<GuardedServer>();
+    auto server = std::make_unique<GuardedServer>(options.workers);
     httplib::Server& svr = *server;
     const std::size_t default_limit = context.device.config.max_body_bytes;
 
@@ -313,8 +313,6 @@ std::unique_ptr<httplib::Server> make_server(HttpContext& context, const ServerO
     svr.set_keep_alive_max_count(1000);
     svr.set_read_timeout(10);
     svr.set_write_timeout(10);
-    const WorkerPoolLimits workers = options.workers;
-    svr.new_task_queue = [workers] { return new WorkerPool(workers); };
 
     std::vector<BodyRoute> body_routes;
     for (const auto& route : route_table()) {

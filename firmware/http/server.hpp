@@ -16,11 +16,11 @@ struct HttpContext;
 // Chosen from bench/ measurements; bench/README.md gives the reasons.
 struct ServerOptions {
     WorkerPoolLimits workers;
-    // How long an idle keep-alive connection keeps its worker thread: long enough for a
-    // browser to fetch a page's files on the connection that brought the page; short,
-    // because each idle connection holds a thread (a phone's check-in, seconds later, comes
-    // on a new connection either way).
-    int keep_alive_seconds = 1;
+    // How long a connection may wait for its next request (or its first) before it is
+    // closed. A waiting connection holds no thread (the event loop watches it), only a
+    // file descriptor: long enough for a dashboard's polling and a kiosk's next scan to
+    // reuse their connection.
+    int keep_alive_seconds = 5;
     // Bytes of request bodies all requests together may hold in memory at once; a body that
     // would go past it is refused with 503 server_busy (Retry-After) and not read further.
     // Unauthenticated clients cannot spend it on staff routes: those are authorised from the

@@ -65,29 +65,32 @@ void WorkerPool::join_finished_locked(std::vector<pthread_t>& out)
     finished_.clear();
 }
 
-void WorkerPool::enqueue(std::function<void()> fn)
+bool WorkerPool::try_enqueue(std::function<void()>&& fn)
 {
     std::vector<pthread_t> exited;
-    bool run_here = false;
+    bool taken = false;
+    std::size_t refused = 0;
     {
         std::lock_guard lock(mutex_);
         join_finished_locked(exited);
-        if (idle_ > queue_.size() || (threads_ < limits_.max_threads && spawn_locked()) ||
-            queue_.size() < limits_.max_queue) {
+        if (!stopping_ &&
+            (idle_ > queue_.size() || (threads_ < limits_.max_threads && spawn_locked()) ||
+             queue_.size() < limits_.max_queue)) {
             queue_.push_back(std::move(fn));
-        } else {
-            run_here = true;
-            ++inline_runs_;
+            taken = true;
+        } else if (!stopping_) {
+            refused = ++refused_;
         }
     }
-    wake_.notify_one();
+    if (taken) wake_.notify_one();
     for (pthread_t t : exited) pthread_join(t, nullptr);
-    if (run_here) {
+    if (refused % 1000 == 1) {  // the first, and then one in a thousand
         CK_WARN("http", "all " << limits_.max_threads << " worker threads busy and "
                                << limits_.max_queue
-                               << " connections queued: serving one on the accepting thread");
-        fn();
+                               << " connections queued: requests wait for a thread (" << refused
+                               << " times so far)");
     }
+    return taken;
 }
 
 void WorkerPool::shutdown()
@@ -106,7 +109,7 @@ void WorkerPool::shutdown()
 WorkerPool::Counts WorkerPool::counts() const
 {
     std::lock_guard lock(mutex_);
-    return Counts{threads_, threads_ - idle_, queue_.size(), peak_, inline_runs_};
+    return Counts{threads_, threads_ - idle_, queue_.size(), peak_, refused_};
 }
 
 void* WorkerPool::thread_main(void* self)

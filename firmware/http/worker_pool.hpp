@@ -1,16 +1,15 @@
-// The server's worker threads. cpp-httplib gives each connection a thread for its whole
-// life, keep-alive included, so a fixed pool smaller than the number of open connections
-// makes new connections wait behind idle ones (the "keep-alive trap"). This pool grows a
-// thread whenever no idle one is waiting, up to `max_threads`, and lets threads above
-// `min_threads` go after `idle_exit` without work. Threads get small stacks (a few
-// hundred of them fit a 32-bit address space next to the LMDB map).
+// The server's worker threads. A worker serves a connection from the moment its request
+// head has arrived (the event loop, http/head_loop.hpp, waits for heads) until the answer
+// is sent and nothing more is buffered. This pool grows a thread whenever no idle one is
+// waiting, up to `max_threads`, and lets threads above `min_threads` go after `idle_exit`
+// without work. Threads get small stacks (a few hundred of them fit a 32-bit address space
+// next to the LMDB map).
 //
-// Past `max_threads`, connections wait in a queue of at most `max_queue`; past that, the
-// accepting thread serves the connection itself, so accepting stops and further clients
-// wait in the kernel's listen backlog instead of in unbounded memory.
+// Past `max_threads`, connections wait in a queue of at most `max_queue`; past that, a job
+// is refused (try_enqueue answers false) and the event loop keeps the request in line
+// until a thread is free, within its own bounds.
 #pragma once
 
-#include <httplib.h>
 #include <pthread.h>
 
 #include <chrono>
@@ -32,22 +31,25 @@ struct WorkerPoolLimits {
     std::chrono::milliseconds idle_exit{30000};
 };
 
-class WorkerPool final : public httplib::TaskQueue {
+class WorkerPool final {
 public:
     explicit WorkerPool(const WorkerPoolLimits& limits);
-    ~WorkerPool() override;
+    ~WorkerPool();
     WorkerPool(const WorkerPool&) = delete;
     WorkerPool& operator=(const WorkerPool&) = delete;
 
-    void enqueue(std::function<void()> fn) override;
-    void shutdown() override;
+    // Runs `fn` on a worker thread; false when every thread is busy and the queue is full,
+    // or the pool is shutting down: then `fn` is left as it was, for the caller to try again.
+    bool try_enqueue(std::function<void()>&& fn);
+    // Runs what is queued, then joins every thread. Idempotent.
+    void shutdown();
 
     struct Counts {
         std::size_t threads = 0;       // alive now
         std::size_t busy = 0;          // running a connection now
         std::size_t queued = 0;        // waiting for a thread now
         std::size_t peak_threads = 0;  // most alive at once
-        std::size_t inline_runs = 0;   // connections the accepting thread served itself
+        std::size_t refused = 0;       // jobs refused: every thread busy and the queue full
     };
     Counts counts() const;
     // The counts of the pool serving now (the newest one alive), for /metrics; nullopt
@@ -69,7 +71,7 @@ private:
     std::size_t threads_ = 0;
     std::size_t idle_ = 0;
     std::size_t peak_ = 0;
-    std::size_t inline_runs_ = 0;
+    std::size_t refused_ = 0;
     bool stopping_ = false;
 };
 

@@ -1083,7 +1083,10 @@ class SyncTest(StaffServerTest):
         self.assertGreaterEqual(value["course_kiosk_http_peak_threads"],
                                 value["course_kiosk_http_threads"])
         self.assertEqual(value["course_kiosk_http_queued_connections"], 0)
-        self.assertEqual(value["course_kiosk_http_inline_connections_total"], 0)
+        self.assertEqual(value["course_kiosk_http_worker_refusals_total"], 0)
+        self.assertEqual(value["course_kiosk_http_busy_refusals_total"], 0)
+        self.assertEqual(value["course_kiosk_http_ready_connections"], 0)
+        self.assertGreaterEqual(value["course_kiosk_http_waiting_connections"], 0)
         # The process figures, as every Prometheus client exports them; no -1 anywhere.
         self.assertGreater(value["process_resident_memory_bytes"], 1 << 20)
         self.assertGreater(value["process_open_fds"], 3)

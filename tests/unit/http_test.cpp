@@ -10,8 +10,12 @@
 #include <cctype>
 #include <cstdio>
 #include <cstring>
+#include <thread>
+#include <vector>
 
 #include "app/files.hpp"
+#include "http/head_loop.hpp"
+#include "http/worker_pool.hpp"
 #include "test_device.hpp"
 
 namespace {
@@ -25,8 +29,9 @@ std::string checkin_body(const std::string& credential)
     return nlohmann::json{{"credential", credential}}.dump();
 }
 
-// One raw request on a new connection; the answer's status line's code (0: none).
-int raw_status(int port, const std::string& request)
+// A new connection to the server on 127.0.0.1:`port`, whose reads give up after 10 s (a
+// bound, not a measurement: the server answers at once).
+int connect_loopback(int port)
 {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
@@ -34,9 +39,53 @@ int raw_status(int port, const std::string& request)
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    timeval timeout{10, 0};  // a bound, not a measurement: the server answers at once
+    timeval timeout{10, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    return fd;
+}
+
+void send_all(int fd, const std::string& bytes)
+{
+    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
+}
+
+// One answer's head and body (by its Content-Length) from a connection; "" when none.
+std::string read_answer(int fd)
+{
+    std::string answer;
+    char buffer[4096];
+    for (;;) {
+        const std::size_t head_end = answer.find("\r\n\r\n");
+        if (head_end != std::string::npos) {
+            const std::size_t length_at = answer.find("Content-Length: ");
+            const std::size_t length =
+                length_at < head_end ? std::stoul(answer.substr(length_at + 16)) : 0;
+            if (answer.size() >= head_end + 4 + length) return answer;
+        }
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n <= 0) return answer;
+        answer.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+// Waits, a bounded while (20 s), until `ready` holds.
+template <typename Ready>
+bool eventually(Ready ready)
+{
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (!ready()) {
+        if (std::chrono::steady_clock::now() > give_up) return false;
+        std::this_thread::sleep_for(1ms);
+    }
+    return true;
+}
+
+// One raw request on a new connection; the answer's status line's code (0: none).
+int raw_status(int port, const std::string& request)
+{
+    const int fd = connect_loopback(port);
     std::size_t sent = 0;
     while (sent < request.size()) {
         ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
@@ -483,15 +532,8 @@ TEST_CASE("the real server: bodies in flight share one memory budget")
         session.find("Cookie")->second + "\r\nX-CSRF-Token: " + csrf + "\r\n\r\n" +
         std::string(50000, 'x');
     auto start_first = [&] {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        REQUIRE(fd >= 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(static_cast<std::uint16_t>(port));
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-        REQUIRE(::send(fd, first.data(), first.size(), MSG_NOSIGNAL) ==
-                static_cast<ssize_t>(first.size()));
+        const int fd = connect_loopback(port);
+        send_all(fd, first);
         return fd;
     };
     int fd = start_first();
@@ -531,4 +573,56 @@ TEST_CASE("the real server: bodies in flight share one memory budget")
     auto after = client.Post("/api/v1/roster", session, second, "text/csv");
     REQUIRE(after);
     CHECK(after->status != 503);
+}
+
+// Issue 14, item 11: connections waiting for a request head (a slowloris trickling its
+// headers, a kept-alive connection between requests) are watched by the event loop and
+// hold no worker thread. With four threads, 300 slow clients do not keep a check-in out,
+// and each of them is answered once its head is complete.
+TEST_CASE("the real server: slow clients waiting for their heads hold no worker thread")
+{
+    TestDevice t;
+    ck::ServerOptions options;
+    options.workers = {.min_threads = 1,
+                       .max_threads = 4,
+                       .max_queue = 4,
+                       .stack_bytes = 512 * 1024,
+                       .idle_exit = 30s};
+    options.keep_alive_seconds = 60;
+    const int port = t.serve(options);
+
+    std::vector<int> slow;
+    for (int i = 0; i < 300; ++i) {
+        slow.push_back(connect_loopback(port));
+        send_all(slow.back(), "GET /healthz HTTP/1.1\r\nHost: kiosk\r\nX-Slow: ");
+    }
+    REQUIRE(eventually([] {
+        auto loop = ck::HeadLoop::serving_counts();
+        return loop && loop->waiting >= 300 && loop->buffered_bytes >= 300u * 44;
+    }));
+    CHECK(ck::WorkerPool::serving_counts()->busy == 0);
+
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10);  // a bound: before the loop, the check-in waited here
+    auto checkin =
+        client.Post("/api/v1/checkins", checkin_body(t.credential("A001")), "application/json");
+    REQUIRE(checkin);
+    CHECK(checkin->status == 201);
+
+    for (int fd : slow) send_all(fd, "1\r\n\r\n");
+    int answered = 0;
+    for (int fd : slow) {
+        answered += read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0 ? 1 : 0;
+    }
+    CHECK(answered == 300);
+
+    // Answered and kept alive, the connections wait in the loop again, not on a thread;
+    // the next request on one of them is served.
+    REQUIRE(eventually([] {
+        auto loop = ck::HeadLoop::serving_counts();
+        return loop && loop->waiting >= 300 && ck::WorkerPool::serving_counts()->busy == 0;
+    }));
+    send_all(slow.front(), "GET /healthz HTTP/1.1\r\nHost: kiosk\r\n\r\n");
+    CHECK(read_answer(slow.front()).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    for (int fd : slow) ::close(fd);
 }

@@ -50,10 +50,10 @@ TEST_CASE("the worker pool grows a thread for each connection no idle thread can
     std::atomic<int> ran{0};
     // One at a time, so that each finds the others busy (not merely not started yet).
     for (int i = 0; i < 3; ++i) {
-        pool.enqueue([&] {
+        CHECK(pool.try_enqueue([&] {
             gate.wait();
             ++ran;
-        });
+        }));
         gate.wait_for_waiting(i + 1);
     }
     // Three blocked at once: the pool grew from one thread to three.
@@ -63,24 +63,22 @@ TEST_CASE("the worker pool grows a thread for each connection no idle thread can
     CHECK(counts.peak_threads == 3);
 
     // At the limit, two more wait in the queue...
-    pool.enqueue([&] { ++ran; });
-    pool.enqueue([&] { ++ran; });
+    CHECK(pool.try_enqueue([&] { ++ran; }));
+    CHECK(pool.try_enqueue([&] { ++ran; }));
     CHECK(pool.counts().queued == 2);
     CHECK(pool.counts().threads == 3);
-    // ...and the next runs on the caller's thread (accepting stops) instead of growing it.
-    const auto caller = std::this_thread::get_id();
-    std::thread::id ran_on;
-    pool.enqueue([&] {
-        ran_on = std::this_thread::get_id();
-        ++ran;
-    });
-    CHECK(ran_on == caller);
-    CHECK(pool.counts().inline_runs == 1);
+    // ...and the next is refused (the server answers 503) instead of growing either.
+    CHECK_FALSE(pool.try_enqueue([&] { ++ran; }));
+    CHECK(pool.counts().refused == 1);
+    CHECK(pool.counts().queued == 2);
 
     gate.release();
     pool.shutdown();  // runs what is queued, then joins
-    CHECK(ran == 6);
+    CHECK(ran == 5);
     CHECK(pool.counts().threads == 0);
+    // A pool shut down takes nothing more.
+    CHECK_FALSE(pool.try_enqueue([&] { ++ran; }));
+    CHECK(ran == 5);
 }
 
 TEST_CASE("threads above the minimum leave after being idle, and come back when needed")
@@ -92,7 +90,7 @@ TEST_CASE("threads above the minimum leave after being idle, and come back when 
                          .idle_exit = std::chrono::milliseconds(1)});
     Gate gate;
     for (int i = 0; i < 4; ++i) {
-        pool.enqueue([&] { gate.wait(); });
+        CHECK(pool.try_enqueue([&] { gate.wait(); }));
         gate.wait_for_waiting(i + 1);
     }
     CHECK(pool.counts().threads == 4);
@@ -106,10 +104,10 @@ TEST_CASE("threads above the minimum leave after being idle, and come back when 
     std::atomic<int> ran{0};
     Gate again;
     for (int i = 0; i < 3; ++i) {
-        pool.enqueue([&] {
+        CHECK(pool.try_enqueue([&] {
             again.wait();
             ++ran;
-        });
+        }));
         again.wait_for_waiting(i + 1);
     }
     CHECK(pool.counts().threads >= 3);
