@@ -22,6 +22,7 @@ const FILTER_DEBOUNCE_MS = 300;
 const LIST_SIZE = 200;
 export const UNDO_MS = 8000;
 export const UNDO_REASON = "undone by staff (one-tap check-in)";
+const UNDO_RECHECK_MS = 1000;
 
 let shown = EMPTY; // the snapshot drawn last
 let pick = null; // session id chosen by staff; null: follow the open session
@@ -268,10 +269,18 @@ function showUndo(target) {
   }, UNDO_MS);
 }
 
+// Gone once its time is up, unless the keyboard focus is on it or a mouse pointer over it
+// (a touch screen's sticky :hover does not count); then it asks again each second.
 function hideUndoIfExpired() {
   const bar = $("undo-bar");
-  const held = bar.contains(document.activeElement) || bar.matches(":hover");
-  if (undoable?.expired && !held) {
+  const pointer = matchMedia("(hover: hover)").matches && bar.matches(":hover");
+  if (!undoable?.expired) {
+    return;
+  }
+  if (bar.contains(document.activeElement) || pointer) {
+    clearTimeout(undoTimer);
+    undoTimer = setTimeout(hideUndoIfExpired, UNDO_RECHECK_MS);
+  } else {
     hideUndo();
   }
 }

@@ -262,14 +262,29 @@ test("a one-tap check-in from Missing is undone with the keyboard; the person is
   assert.match(voided.text, new RegExp(`reason: ${UNDO_REASON.replace(/[()]/g, "\\$&")}`));
   assert.ok(entries.findIndex((e) => e.action === "void") < entries.findIndex((e) => e.action === "manual_checkin"));
 
-  // Left alone, the Undo goes after its time and the check-in stays.
+  // The Undo waits while the keyboard focus is on it, then goes once staff move on; the
+  // check-in stays.
   await selectTab("today");
   await page.click('#missing-list li[data-attendee-id="A002"] [data-testid="manual-checkin"]');
   await waitForValue(todayLists, (t) => t.here.includes("A002") && t.undoShown, { what: "Lukas here, with Undo" });
   await page.mouse.move(0, 0);
+  await page.locator("#undo-button").focus();
   await page.clock.runFor(UNDO_MS + 500);
-  lists = await waitForValue(todayLists, (t) => !t.undoShown, { what: "the Undo gone by itself" });
+  assert.equal((await todayLists()).undoShown, true, "kept while focused");
+  await page.locator("#today-filter").focus();
+  await page.clock.runFor(1500);
+  lists = await waitForValue(todayLists, (t) => !t.undoShown, { what: "the Undo gone once the focus left" });
   assert.ok(lists.here.includes("A002"), "the check-in stays");
+
+  // Left alone, it goes after its time.
+  await page.click('#missing-list li[data-attendee-id="A001"] [data-testid="manual-checkin"]');
+  await waitForValue(todayLists, (t) => t.here.includes("A001") && t.undoShown, { what: "Anna here, with Undo" });
+  await page.mouse.move(0, 0);
+  await page.clock.runFor(UNDO_MS - 1000);
+  assert.equal((await todayLists()).undoShown, true, "still there before its time");
+  await page.clock.runFor(1500);
+  lists = await waitForValue(todayLists, (t) => !t.undoShown, { what: "the Undo gone by itself" });
+  assert.ok(lists.here.includes("A001"), "the check-in stays");
 });
 
 test("long names without spaces never make a page scroll sideways, at 800x480, 1024x768 and 390x844", { timeout: 180_000 }, async () => {
