@@ -3,6 +3,10 @@
 // attendee like any other: their badge prints and checks in.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "test_device.hpp"
 
 namespace {
@@ -205,4 +209,26 @@ TEST_CASE("walk-in: the real server refuses it without a session or CSRF token, 
     REQUIRE(created);
     CHECK(created->status == 201);
     CHECK(t.store().attendee("W7"));
+}
+
+TEST_CASE("walk-in: the same number sent from several desks at once is added exactly once")
+{
+    TestDevice t;
+    std::atomic<int> created{0};
+    std::atomic<int> exists{0};
+    std::vector<std::thread> desks;
+    for (int i = 0; i < 8; ++i) {
+        desks.emplace_back([&, i] {
+            // Mixed case: one person to the phones and the searches.
+            const char* id = i % 2 == 0 ? "W-RACE" : "w-race";
+            auto answer = add(t, {{"id", id}, {"family_name", "Race"}, {"given_name", "Desk"}});
+            if (answer.status == 201) ++created;
+            if (answer.code() == "attendee_exists") ++exists;
+        });
+    }
+    for (std::thread& desk : desks) desk.join();
+    CHECK(created == 1);
+    CHECK(exists == 7);
+    CHECK(t.store().attendee_count() == 4);
+    CHECK(t.store().attendees_with_id_ignoring_case("W-RACE").size() == 1);
 }
