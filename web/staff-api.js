@@ -17,11 +17,13 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const KEPT_MAX = 200; // kept bodies: one per URL (each search and page is one), oldest dropped
 
 export class ApiError extends Error {
-  constructor(status, code, message, hint) {
+  // details: the envelope's machine-readable context (e.g. the field that failed), or {}.
+  constructor(status, code, message, hint, details = {}) {
     super(message);
     this.status = status;
     this.code = code;
     this.hint = hint;
+    this.details = details;
   }
 }
 
@@ -83,7 +85,14 @@ export async function api(method, url, options = {}) {
     return { status: answer.status, body: answer.body, changed };
   }
   const code = answer.code || (answer.status === 401 ? "unauthenticated" : `http_${answer.status}`);
-  const error = new ApiError(answer.status, code, answer.message || `The server answered HTTP ${answer.status}.`, answer.hint);
+  const details = answer.body?.error?.details;
+  const error = new ApiError(
+    answer.status,
+    code,
+    answer.message || `The server answered HTTP ${answer.status}.`,
+    answer.hint,
+    details !== null && typeof details === "object" ? details : {},
+  );
   if (code === "csrf_failed" && !options.retried && (await renewCsrf())) {
     return api(method, url, { ...options, retried: true });
   }

@@ -16,6 +16,7 @@ const ACTIONS = {
   manual_checkin: "checked in an attendee manually",
   void: "voided a check-in",
   roster_import: "imported the roster",
+  walk_in: "added a walk-in attendee",
   close_module: "closed the module",
   set_clock: "set the device clock",
   staff_add: "added a staff account",

@@ -176,14 +176,15 @@ async function onCheckin(event) {
 
 // POST /api/v1/attendees/{id}/checkins; reports the outcome and refreshes what shows it.
 // `snapshot` names the attendee and session; `reason` (optional) says why staff chose a
-// session that is over, and is audited. Resolves with whether the attendee is now checked
-// in. A session that has not started is refused by the device (session_not_started).
+// session that is over, and is audited. Resolves with the device's answer when the
+// attendee is now checked in (status checked_in, already_checked_in or held), else null.
+// A session that has not started is refused by the device (session_not_started).
 export async function manualCheckin(snapshot, attendeeId, sessionId, reason = "") {
   const json = sessionId ? { session_id: sessionId } : {};
   if (reason !== "") {
     json.reason = reason;
   }
-  let done = false;
+  let done = null;
   try {
     const { body } = await api("POST", `/api/v1/attendees/${encodeURIComponent(attendeeId)}/checkins`, { json });
     const who = displayName(snapshot.findAttendee(attendeeId)) || text(body?.attendee?.display_name) || attendeeId;
@@ -196,7 +197,7 @@ export async function manualCheckin(snapshot, attendeeId, sessionId, reason = ""
     } else {
       notify("ok", `${who} is checked in for ${label} at ${at}${body?.checkin?.late ? " (late)" : ""}.`);
     }
-    done = true;
+    done = body ?? {};
   } catch (error) {
     report(error);
   }

@@ -5,14 +5,24 @@
 // asked again each poll round with If-None-Match; their filter is the device's search
 // (&q=), which matches names the way people type them (no accents, any case, O'Brien as
 // obrien), as the Attendance tab's does. With a big roster, the filter finds the rest.
+//
+// After a one-tap check-in, an Undo button stays for UNDO_MS (longer while it has the
+// keyboard focus or the pointer): it voids that check-in (POST
+// /api/v1/checkins/{id}/void, with UNDO_REASON, audited like any void) and the person is
+// back in Missing. Only the latest one-tap check-in can be undone this way; any other is
+// voided from the attendee's detail.
 
 import { dateWords, el, hours, text } from "/common.js";
 import { attendeePage, EMPTY } from "/staff-data.js";
+import { api } from "/staff-api.js";
 import { manualCheckin } from "/staff-detail.js";
-import { $, displayName, keepFocus, listOrEmpty, personButton, report, sortedAttendees } from "/staff-dom.js";
+import { $, displayName, keepFocus, listOrEmpty, notify, personButton, report, sortedAttendees } from "/staff-dom.js";
 
 const FILTER_DEBOUNCE_MS = 300;
 const LIST_SIZE = 200;
+export const UNDO_MS = 8000;
+export const UNDO_REASON = "undone by staff (one-tap check-in)";
+const UNDO_RECHECK_MS = 1000;
 
 let shown = EMPTY; // the snapshot drawn last
 let pick = null; // session id chosen by staff; null: follow the open session
@@ -21,13 +31,25 @@ let focusAfter = null; // data-focus-key to focus once the Missing list is redra
 let lists = null; // { sid, q, here, missing }: the bodies of the lists drawn; null: none yet
 let filterTimer = 0;
 let filterSeq = 0; // only the newest filter may draw
+// The one-tap check-in that can still be undone: { checkinId, attendeeId, who, expired }.
+let undoable = null;
+let undoTimer = 0;
+let pollSoon = () => {};
 
-export function wire() {
+// hooks: pollSoon() (refresh everything now).
+export function wire(hooks) {
+  pollSoon = hooks?.pollSoon ?? pollSoon;
   $("today-filter").addEventListener("input", () => {
     clearTimeout(filterTimer);
     filterTimer = setTimeout(() => loadAndRender(shown).catch(report), FILTER_DEBOUNCE_MS);
   });
   $("panel-today").addEventListener("click", onClick);
+  $("undo-button").addEventListener("click", () => undo().catch(report));
+  // Time runs out only while staff are not on the button (WCAG 2.2.1): then it goes.
+  const bar = $("undo-bar");
+  for (const leave of ["focusout", "pointerleave"]) {
+    bar.addEventListener(leave, () => setTimeout(hideUndoIfExpired));
+  }
 }
 
 // While the tab is open: after each poll round, and when it is selected.
@@ -217,13 +239,83 @@ async function quickCheckin(button) {
   const nextButton = next?.querySelector('[data-action="quick-checkin"]');
   focusAfter = nextButton ? nextButton.dataset.focusKey : null;
   button.disabled = true;
+  const attendeeId = button.dataset.attendeeId;
+  const who = displayName(shown.findAttendee(attendeeId)) || item?.querySelector(".name")?.textContent || attendeeId;
   try {
-    if (!(await manualCheckin(shown, button.dataset.attendeeId, shown.openId))) {
+    const answer = await manualCheckin(shown, attendeeId, shown.openId);
+    if (!answer) {
       focusAfter = null;
+    } else if (answer.status === "checked_in" && answer.checkin?.id) {
+      showUndo({ checkinId: String(answer.checkin.id), attendeeId, who });
     }
   } finally {
     button.disabled = false;
   }
+}
+
+// ---- undo of a one-tap check-in -----------------------------------------------------
+
+function showUndo(target) {
+  undoable = { ...target, expired: false };
+  $("undo-text").textContent = `${target.who} is checked in.`;
+  $("undo-button").setAttribute("aria-label", `Undo the check-in of ${target.who}`);
+  $("undo-bar").hidden = false;
+  clearTimeout(undoTimer);
+  undoTimer = setTimeout(() => {
+    if (undoable) {
+      undoable.expired = true;
+    }
+    hideUndoIfExpired();
+  }, UNDO_MS);
+}
+
+// Gone once its time is up, unless the keyboard focus is on it or a mouse pointer over it
+// (a touch screen's sticky :hover does not count); then it asks again each second.
+function hideUndoIfExpired() {
+  const bar = $("undo-bar");
+  const pointer = matchMedia("(hover: hover)").matches && bar.matches(":hover");
+  if (!undoable?.expired) {
+    return;
+  }
+  if (bar.contains(document.activeElement) || pointer) {
+    clearTimeout(undoTimer);
+    undoTimer = setTimeout(hideUndoIfExpired, UNDO_RECHECK_MS);
+  } else {
+    hideUndo();
+  }
+}
+
+function hideUndo() {
+  clearTimeout(undoTimer);
+  undoable = null;
+  $("undo-bar").hidden = true;
+  $("undo-text").textContent = "";
+}
+
+// Voids the latest one-tap check-in; the person is back in Missing, with the focus on
+// their Check in button.
+async function undo() {
+  const target = undoable;
+  if (!target) {
+    return;
+  }
+  const button = $("undo-button");
+  button.disabled = true;
+  try {
+    await api("POST", `/api/v1/checkins/${encodeURIComponent(target.checkinId)}/void`, { json: { reason: UNDO_REASON } });
+    hideUndo();
+    focusAfter = `in-${target.attendeeId}`;
+    notify("ok", `Undone: ${target.who} is not checked in.`);
+  } catch (error) {
+    if (error.code === "already_voided") {
+      hideUndo();
+    }
+    report(error);
+  } finally {
+    button.disabled = false;
+  }
+  pollSoon();
+  await loadAndRender(shown);
 }
 
 // Only when the focus was lost with the removed button, never away from where staff went.

@@ -12,6 +12,7 @@
 //   staff-dom.js     names, view helpers, messages
 //   staff-header.js  module, session, clock and sync badges, the clock banner
 //   staff-detail.js  the attendee dialog: history, manual check-in, void
+//   staff-walkin.js  the walk-in form (Roster tab): add someone, print their badge
 //   staff-today.js, staff-attendance.js, staff-roster.js, staff-completion.js,
 //   staff-audit.js, staff-sync.js: one per tab, each with wire(hooks) and
 //   show(snapshot, changed), called while the tab is open.
@@ -37,6 +38,7 @@ import * as header from "/staff-header.js";
 import * as roster from "/staff-roster.js";
 import * as sync from "/staff-sync.js";
 import * as today from "/staff-today.js";
+import * as walkin from "/staff-walkin.js";
 
 const POLL_MS = 5000;
 const TABS = { today, attendance, roster, completion, audit, sync }; // in the tab bar's order
@@ -226,7 +228,7 @@ function onTabKey(event) {
 
 function wire() {
   const hooks = { pollSoon, selectTab };
-  for (const part of [header, detail, ...Object.values(TABS)]) {
+  for (const part of [header, detail, walkin, ...Object.values(TABS)]) {
     part.wire(hooks);
   }
   onSessionLost(sessionLost);

@@ -42,12 +42,14 @@ private:
     X(no_open_session, 409)                                                           \
     X(session_not_started, 409)                                                       \
     X(already_voided, 409)                                                            \
+    X(attendee_exists, 409)                                                           \
     X(module_closed, 409)                                                             \
     X(sync_not_configured, 409)                                                       \
     X(payload_too_large, 413)                                                         \
     X(uri_too_long, 414)                                                              \
     X(unsupported_media_type, 415)                                                    \
     X(identity_not_found, 422)                                                        \
+    X(invalid_attendee, 422)                                                          \
     X(reason_required, 422)                                                           \
     X(invalid_credential, 422)                                                        \
     X(wrong_module, 422)                                                              \

@@ -178,8 +178,9 @@ public:
         }
         for (const FieldRule& rule : kFields) {
             auto [code, message] = check_field(rule, attendee.*rule.member);
-            if (!code.empty())
-                return reject(line, attendee.id, std::move(code), std::move(message));
+            if (!code.empty()) {
+                return reject(line, attendee.id, std::move(code), std::move(message), rule.name);
+            }
         }
         if (!seen_ids_.insert(attendee.id).second) {
             return reject(
@@ -190,7 +191,8 @@ public:
         import_.accepted.push_back(std::move(attendee));
     }
 
-    void reject(int line, std::string_view id, std::string code, std::string message)
+    void reject(int line, std::string_view id, std::string code, std::string message,
+                std::string_view field = {})
     {
         ++import_.rows_total;
         RosterRowProblem problem;
@@ -200,6 +202,7 @@ public:
         if (utf8_length(id) >= 0) problem.id = std::string(utf8_prefix(id, 64));
         problem.code = std::move(code);
         problem.message = std::move(message);
+        problem.field = std::string(field);
         import_.rejected.push_back(std::move(problem));
     }
 
@@ -389,6 +392,34 @@ RosterImport parse_csv(std::string_view text)
 
 // ---- JSON ---------------------------------------------------------------------------------
 
+// One element of a JSON roster: an object whose attendee fields are strings (null or
+// absent: empty).
+void add_json_entry(RosterBuilder& builder, int line, const json& element)
+{
+    if (!element.is_object()) {
+        builder.reject(line, {}, "wrong_type", "This entry is not a JSON object.");
+        return;
+    }
+    Attendee attendee;
+    const FieldRule* wrong_type = nullptr;
+    for (const FieldRule& rule : kFields) {
+        const auto it = element.find(rule.name);
+        if (it == element.end() || it->is_null()) continue;  // null = absent
+        if (it->is_string()) {
+            attendee.*rule.member = it->get<std::string>();
+        } else if (wrong_type == nullptr) {
+            wrong_type = &rule;
+        }
+    }
+    if (wrong_type != nullptr) {
+        builder.reject(line, attendee.id, "wrong_type",
+                       "The " + std::string(wrong_type->name) + " field must be a string.",
+                       wrong_type->name);
+    } else {
+        builder.add(line, std::move(attendee));
+    }
+}
+
 RosterImport parse_json(std::string_view text)
 {
     json document;
@@ -413,30 +444,7 @@ RosterImport parse_json(std::string_view text)
 
     RosterBuilder builder;
     int line = 0;
-    for (const json& element : *attendees) {
-        ++line;
-        if (!element.is_object()) {
-            builder.reject(line, {}, "wrong_type", "This entry is not a JSON object.");
-            continue;
-        }
-        Attendee attendee;
-        const FieldRule* wrong_type = nullptr;
-        for (const FieldRule& rule : kFields) {
-            const auto it = element.find(rule.name);
-            if (it == element.end() || it->is_null()) continue;  // null = absent
-            if (it->is_string()) {
-                attendee.*rule.member = it->get<std::string>();
-            } else if (wrong_type == nullptr) {
-                wrong_type = &rule;
-            }
-        }
-        if (wrong_type != nullptr) {
-            builder.reject(line, attendee.id, "wrong_type",
-                           "The " + std::string(wrong_type->name) + " field must be a string.");
-        } else {
-            builder.add(line, std::move(attendee));
-        }
-    }
+    for (const json& element : *attendees) add_json_entry(builder, ++line, element);
     return builder.finish();
 }
 
@@ -481,6 +489,17 @@ nlohmann::json attendee_to_json(const Attendee& attendee)
 RosterImport parse_roster_csv(std::string_view text) { return guarded(parse_csv, text); }
 
 RosterImport parse_roster_json(std::string_view text) { return guarded(parse_json, text); }
+
+RosterImport parse_roster_entry(const nlohmann::json& entry)
+{
+    try {
+        RosterBuilder builder;
+        add_json_entry(builder, 1, entry);
+        return builder.finish();
+    } catch (const std::exception&) {
+        return file_error("The attendee could not be read.");
+    }
+}
 
 nlohmann::json roster_import_report_to_json(const RosterImport& import)
 {

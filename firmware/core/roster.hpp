@@ -27,6 +27,7 @@ struct RosterRowProblem {
     std::string id;       // the row's id if it had one
     std::string code;     // stable, e.g. "missing_field", "invalid_id", "duplicate_id"
     std::string message;  // human-readable, names the field
+    std::string field;    // the field the problem is with ("id", "email"...); empty: the row
 };
 
 struct RosterImport {
@@ -45,6 +46,11 @@ struct RosterImport {
 RosterImport parse_roster_csv(std::string_view text);
 // JSON: an array of attendee objects, or {"attendees": [...]} (schemas/roster.schema.json).
 RosterImport parse_roster_json(std::string_view text);
+
+// One attendee object with the fields of a JSON roster's element (a walk-in added at the
+// registration desk, POST /api/v1/attendees): the same rules as a roster row, so the
+// result holds one accepted attendee or one rejected row (line 1), never both.
+RosterImport parse_roster_entry(const nlohmann::json& entry);
 
 nlohmann::json roster_import_report_to_json(const RosterImport& import);
 

@@ -1,4 +1,4 @@
-// Staff routes for running the day: summary, attendees, manual check-in, void.
+// Staff routes for running the day: summary, attendees, a walk-in, manual check-in, void.
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -7,6 +7,7 @@
 #include "app/checkin_service.hpp"
 #include "app/device.hpp"
 #include "app/sync_control.hpp"
+#include "app/walk_in.hpp"
 #include "core/attendance.hpp"
 #include "core/password.hpp"
 #include "http/api_json.hpp"
@@ -191,6 +192,40 @@ void handle_get_attendee(const ApiRequest& request, httplib::Response& res)
                   {"sessions_total", completion.sessions_total},
                   {"attendance_complete", completion.attendance_complete},
                   {"cme_credits", completion.cme_credits}}}});
+}
+
+// POST /api/v1/attendees: a walk-in (app/walk_in.hpp). 201 with the attendee and the
+// address of their badge; 422 invalid_attendee with {"field","problem"}, the roster
+// import's row code; 409 attendee_exists with {"existing_id"}.
+void handle_add_attendee(const ApiRequest& request, httplib::Response& res)
+{
+    auto body = parse_object_body(request.body);
+    if (!body) {
+        write_error(res, body.status());
+        return;
+    }
+    WalkInResult added = add_walk_in(request.device, *body, request.staff);
+    if (added.status.code() == err::invalid_attendee.name()) {
+        const auto optional = [](const std::string& s) {
+            return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+        };
+        write_error(
+            res, added.status,
+            {{"field", optional(added.problem.field)}, {"problem", optional(added.problem.code)}});
+        return;
+    }
+    if (added.status.code() == err::attendee_exists.name()) {
+        write_error(res, added.status, {{"existing_id", added.existing.id}});
+        return;
+    }
+    if (!added.status) {
+        write_error(res, added.status);
+        return;
+    }
+    write_json(res, 201,
+               {{"status", "created"},
+                {"attendee", attendee_to_json(added.attendee)},
+                {"badge_url", "/api/v1/badges?ids=" + added.attendee.id}});
 }
 
 void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)

@@ -71,6 +71,7 @@ const std::vector<Route>& route_table()
         {"DELETE", "/api/v1/session", handle_logout, Access::staff, 0},
         {"GET", "/api/v1/summary", handle_summary, Access::staff, 0},
         {"GET", "/api/v1/attendees", handle_list_attendees, Access::staff, 0},
+        {"POST", "/api/v1/attendees", handle_add_attendee, Access::staff, kAttendeeMaxBytes},
         {"GET", R"(/api/v1/attendees/([A-Za-z0-9._-]{1,64}))", handle_get_attendee, Access::staff,
          0},
         {"POST", R"(/api/v1/attendees/([A-Za-z0-9._-]{1,64})/checkins)", handle_manual_checkin,

@@ -77,6 +77,9 @@ struct Route {
 // Roster uploads may be larger than other bodies: 2,000 attendees fit well in 4 MiB.
 inline constexpr std::size_t kRosterMaxBytes = 4u << 20;
 
+// A walk-in's body: one attendee (at most about 600 bytes of fields) and room to spare.
+inline constexpr std::size_t kAttendeeMaxBytes = 4096;
+
 const std::vector<Route>& route_table();
 
 // Handlers, grouped by file (handle_*.cpp).
@@ -96,6 +99,7 @@ void handle_logout(const ApiRequest& request, httplib::Response& response);
 void handle_summary(const ApiRequest& request, httplib::Response& response);
 void handle_list_attendees(const ApiRequest& request, httplib::Response& response);
 void handle_get_attendee(const ApiRequest& request, httplib::Response& response);
+void handle_add_attendee(const ApiRequest& request, httplib::Response& response);
 void handle_manual_checkin(const ApiRequest& request, httplib::Response& response);
 void handle_void_checkin(const ApiRequest& request, httplib::Response& response);
 // handle_roster.cpp

@@ -254,6 +254,40 @@ Result<RosterStats> Store::import_roster(const std::vector<Attendee>& attendees)
     return stats;
 }
 
+Status Store::add_attendee(const Attendee& attendee, const Actor& actor, Attendee* existing)
+{
+    auto lower = [](char ch) {
+        return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
+    };
+    return writes_->run([&](Txn& txn) -> Status {
+        std::optional<Attendee> found;
+        txn.scan(attendees_, "", [&](std::string_view key, std::string_view value) {
+            if (std::equal(key.begin(), key.end(), attendee.id.begin(), attendee.id.end(),
+                           [&](char a, char b) { return lower(a) == lower(b); })) {
+                auto json = parse_json(value);
+                found = json ? attendee_from_json(key, *json) : Attendee{};
+                found->id = std::string(key);
+                return false;
+            }
+            return true;
+        });
+        if (found) {
+            if (existing != nullptr) *existing = *found;
+            return Status::error(err::attendee_exists,
+                                 "The registration number " + found->id +
+                                     " is already in the roster (" + found->display_name() + ").",
+                                 "Search for them on the Attendance tab to check them in or "
+                                 "print their badge; a different person needs their own number.");
+        }
+        RosterStats stats;
+        if (Status up = upsert_attendees(txn, {attendee}, stats); !up) return up;
+        return append_audit(txn, actor, "walk_in",
+                            {{"attendee_id", attendee.id},
+                             {"family_name", attendee.family_name},
+                             {"given_name", attendee.given_name}});
+    });
+}
+
 Result<RosterStats> Store::apply_registry_roster(const RegistryRoster& roster,
                                                  std::string_view etag)
 {

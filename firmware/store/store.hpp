@@ -163,6 +163,13 @@ public:
     std::vector<Attendee> attendees_after(std::string_view after, std::size_t limit) const;
     std::size_t attendee_count() const;
     Result<RosterStats> import_roster(const std::vector<Attendee>& attendees);
+    // Adds one attendee who is not in the roster (a walk-in registered at the desk) by the
+    // roster import's write path, with an audit entry "walk_in" by `actor` (`details`, the
+    // attendee's id and names added) in the same transaction. attendee_exists when the
+    // roster holds the id in any case of its letters: ECNR-77 and ecnr-77 are one person to
+    // the phones and the searches, so a second one is never made. Returns the roster's
+    // entry of that id on attendee_exists in `existing` when it is not null.
+    Status add_attendee(const Attendee& attendee, const Actor& actor, Attendee* existing = nullptr);
 
     // --- check-ins
     // Records a check-in unless the attendee already has a valid one in that session;

@@ -829,6 +829,74 @@ class RosterLimitTest(StaffServerTest):
                           413, "payload_too_large")
 
 
+class WalkInTest(StaffServerTest):
+    """POST /api/v1/attendees against the real binary: a walk-in is added, refused with a
+    code for a taken or missing number and for bad fields, audited, and their badge prints
+    and checks in."""
+
+    def add(self, body, status, code=None):
+        """The answer's body: validated against walk-in-response, or the error envelope
+        with `code`."""
+        answer = self.staff.request("POST", "/api/v1/attendees", body)
+        if status >= 400:
+            return self.assert_error(answer, status, code)
+        return self.assert_json(answer, status, "walk-in-response")
+
+    def test_walk_in_added_audited_and_checked_in(self):
+        request = {"id": "W-300", "family_name": "Ó Súilleabháin", "given_name": "Aoife",
+                   "email": "aoife@example.org", "country": None}
+        validate(request, "walk-in-request")
+        body = self.add(request, 201)
+        self.assertEqual(body["attendee"], {**request, "country": None})
+        self.assertEqual(body["badge_url"], "/api/v1/badges?ids=W-300")
+        detail = self.get("/api/v1/attendees/W-300", "attendee")
+        self.assertEqual(detail["attendee"]["family_name"], "Ó Súilleabháin")
+        self.assertEqual(detail["checkins"], [])
+        self.assertIn("W-300", {a["id"] for a in
+                                self.get("/api/v1/attendees?q=osuilleabhain", "attendees")
+                                ["attendees"]})
+
+        status, _, sheet = self.staff.request("GET", body["badge_url"])
+        self.assertEqual(status, 200, sheet)
+        self.assertEqual(re.findall(r'data-attendee-id="([^"]*)"', sheet), ["W-300"])
+        self.assertIn("Aoife", sheet)
+        checkin = self.badge_checkin("W-300")
+        self.assertEqual(checkin["status"], "checked_in")
+        self.assertFalse(checkin["checkin"].get("not_in_roster", False))
+
+        [entry] = [e for e in audit_entries(self.staff) if e["action"] == "walk_in"]
+        self.assertEqual(entry["actor"], STAFF)
+        self.assertEqual(entry["details"], {"attendee_id": "W-300",
+                                            "family_name": "Ó Súilleabháin",
+                                            "given_name": "Aoife"})
+
+    def test_walk_in_refusals(self):
+        audited = [e for e in audit_entries(self.staff) if e["action"] == "walk_in"]
+        taken = self.add({"id": "a001", "family_name": "X", "given_name": "Y"}, 409,
+                         "attendee_exists")
+        self.assertEqual(taken["error"]["details"], {"existing_id": "A001"})
+        cases = [({"family_name": "No", "given_name": "Number"}, "id", "missing_field"),
+                 ({"id": "W 1", "family_name": "F", "given_name": "G"}, "id", "invalid_id"),
+                 ({"id": "W1", "given_name": "G"}, "family_name", "missing_field"),
+                 ({"id": "W1", "family_name": "F", "given_name": 3}, "given_name", "wrong_type"),
+                 ({"id": "W1", "family_name": "F", "given_name": "G", "email": "nope"}, "email",
+                  "invalid_email")]
+        for body, field, problem in cases:
+            with self.subTest(body=body):
+                with self.assertRaises(Exception):
+                    validate(body, "walk-in-request")  # the schema refuses them too
+                refused = self.add(body, 422, "invalid_attendee")
+                self.assertEqual(refused["error"]["details"], {"field": field, "problem": problem})
+        self.add([], 400, "malformed_request")
+        self.add({"id": "W2", "family_name": "F" * 5000, "given_name": "G"}, 413,
+                 "payload_too_large")
+        for attendee_id in ("W1", "W2", "a001"):
+            self.assert_error(self.staff.request("GET", f"/api/v1/attendees/{attendee_id}"),
+                              404, "not_found")
+        self.assertEqual([e for e in audit_entries(self.staff) if e["action"] == "walk_in"],
+                         audited)
+
+
 class NoOpenSessionTest(StaffServerTest):
     FAKE_TIME = BETWEEN  # 12:45: d1-am closed at 12:30, d1-pm opens at 13:00
 

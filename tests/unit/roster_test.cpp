@@ -621,3 +621,36 @@ TEST_CASE("large inputs are read in one pass")
     const ck::RosterImport import = ck::parse_roster_csv(open_quote);
     CHECK(rejections(import) == std::vector<Rejection>{{2, "unterminated_quote"}});
 }
+
+TEST_CASE("parse_roster_entry: one attendee by the rules of a JSON roster's row")
+{
+    ck::RosterImport ok = ck::parse_roster_entry(
+        json{{"id", " W1 "}, {"family_name", "Novák"}, {"given_name", "Tomáš"}, {"x", 1}});
+    REQUIRE(ok.accepted.size() == 1);
+    CHECK(ok.rejected.empty());
+    CHECK(ok.accepted[0].id == "W1");
+    CHECK(ok.accepted[0].family_name == "Novák");
+
+    struct Case {
+        json entry;
+        const char* code;
+        const char* field;
+    };
+    const Case cases[] = {
+        {json::array(), "wrong_type", ""},
+        {json{{"family_name", "F"}, {"given_name", "G"}}, "missing_field", "id"},
+        {json{{"id", "W 1"}, {"family_name", "F"}, {"given_name", "G"}}, "invalid_id", "id"},
+        {json{{"id", "W1"}, {"family_name", 5}, {"given_name", "G"}}, "wrong_type", "family_name"},
+        {json{{"id", "W1"}, {"family_name", "F"}, {"given_name", "G"}, {"email", "a b"}},
+         "invalid_email", "email"},
+    };
+    for (const Case& c : cases) {
+        CAPTURE(c.entry.dump());
+        ck::RosterImport bad = ck::parse_roster_entry(c.entry);
+        CHECK(bad.accepted.empty());
+        REQUIRE(bad.rejected.size() == 1);
+        CHECK(bad.rejected[0].line == 1);
+        CHECK(bad.rejected[0].code == c.code);
+        CHECK(bad.rejected[0].field == c.field);
+    }
+}
