@@ -556,17 +556,39 @@ def write_results(r):
         f"The whole run took {r['run_seconds']:.0f} s.",
         "",
     ]
-    # The section `bench/run memory` writes (bench/memory.py) is kept.
+    # The sections `bench/run memory` and `bench/run slow` write are kept.
     kept = ""
     try:
         with open(RESULTS, encoding="utf-8") as f:
             old = f.read()
-        at = old.find("\n## Big rosters")
+        at = old.find("\n## ")
         kept = old[at:] if at >= 0 else ""
     except OSError:
         pass
     with open(RESULTS, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + kept)
+
+
+def write_section(section, head, label, row):
+    """Writes `section` of RESULTS.md: its `head` lines (the table's header included), the
+    rows of other labels it held, and `row` for `label`, then when and where it ran."""
+    with open(RESULTS, encoding="utf-8") as f:
+        text = f.read()
+    rows = {}
+    if section in text:
+        before, _, rest = text.partition(section)
+        body, sep, after = rest.partition("\n## ")
+        after = sep.lstrip("\n") + after if sep else ""
+        for line in body.splitlines():
+            m = re.match(r"^\| ([^|]+?) \|", line)
+            if m and not line.startswith("|---") and line not in head:
+                rows[m.group(1)] = line
+        text = before.rstrip("\n") + "\n\n" + ("\n" + after if after else "")
+    rows[label] = row
+    stamp = (f"Measured {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}, "
+             f"{os.cpu_count()} cores ({cpu_model()}), commit {source_commit()}.")
+    with open(RESULTS, "w", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + "\n\n" + "\n".join(head + list(rows.values()) + ["", stamp, ""]))
 
 
 if __name__ == "__main__":

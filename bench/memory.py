@@ -17,11 +17,9 @@ its peak, 2 s after it (the server idle), and before and after the polling. Writ
     python3 bench/memory.py --bin OLD/course-kiosk --label before
 """
 import argparse
-import datetime
 import http.client
 import json
 import os
-import re
 import shutil
 import subprocess
 import threading
@@ -229,9 +227,7 @@ def row(label, r):
 
 
 def write_section(label, r):
-    """Replaces this label's row in the Big rosters section of RESULTS.md (kept by bench/run)."""
-    with open(bench.RESULTS, encoding="utf-8") as f:
-        text = f.read()
+    """Replaces this label's row in the Big rosters section of RESULTS.md."""
     head = [
         SECTION,
         "",
@@ -254,22 +250,7 @@ def write_section(label, r):
         "store's map at the peak | the load |",
         "|---|---|---|---|---|---|---|",
     ]
-    rows = {}
-    if SECTION in text:
-        before, _, rest = text.partition(SECTION)
-        body, sep, after = rest.partition("\n## ")
-        after = sep.lstrip("\n") + after if sep else ""
-        for line in body.splitlines():
-            m = re.match(r"^\| ([^|]+?) \| [0-9.]+ \|", line)
-            if m:
-                rows[m.group(1)] = line
-        text = before.rstrip("\n") + "\n\n" + ("\n" + after if after else "")
-    rows[label] = row(label, r)
-    stamp = (f"Measured {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}, "
-             f"{os.cpu_count()} cores ({bench.cpu_model()}), commit {bench.source_commit()}.")
-    section = "\n".join(head + list(rows.values()) + ["", stamp, ""])
-    with open(bench.RESULTS, "w", encoding="utf-8") as f:
-        f.write(text.rstrip("\n") + "\n\n" + section)
+    bench.write_section(SECTION, head, label, row(label, r))
 
 
 def main():
