@@ -242,8 +242,10 @@ class PageCacheTest(unittest.TestCase):
     304 without the body while the file is unchanged, the new file as soon as it is not.
     API answers stay no-store."""
 
-    PATHS = ("/", "/staff", "/display", "/p", "/common.js", "/common.css", "/kiosk.js",
-             "/staff.js", "/staff-api.js", "/staff-today.js", "/staff.css")
+    # The pages and every script and style sheet of web/ (all of them are embedded).
+    PATHS = ("/", "/staff", "/display", "/p") + tuple(
+        "/" + name for name in sorted(os.listdir(os.path.join(SOURCE_DIR, "web")))
+        if name.endswith((".js", ".css")))
 
     def setUp(self):
         self.data = DataDir()
