@@ -30,12 +30,6 @@ constexpr std::int64_t kIdentifyGraceSlots = 20;
 
 std::int64_t unix_of(Instant t) { return t.time_since_epoch().count(); }
 
-bool loopback(const std::string& address)
-{
-    return address == "127.0.0.1" || address == "::1" || address.rfind("127.", 0) == 0 ||
-           address == "::ffff:127.0.0.1";
-}
-
 // The session a fresh, genuine token names, if check-in to it is still allowed.
 Result<const ResolvedSession*> session_of_token(Device& device, const nlohmann::json& body,
                                                 std::int64_t grace_slots = kTokenGraceSlots)
@@ -85,7 +79,7 @@ void handle_display_state(const ApiRequest& request, httplib::Response& res)
     Device& device = request.device;
     // The token lets someone check in without being at the entrance, so only the device's
     // own screen or a logged-in staff browser may see it.
-    if (!loopback(request.client) && !find_staff_session(device, request.http)) {
+    if (!is_loopback_host(request.client) && !find_staff_session(device, request.http)) {
         write_error(res, Status::error(err::unauthenticated,
                                        "The display needs a staff login or must run on the kiosk.",
                                        "Log in on /staff in this browser first."));
