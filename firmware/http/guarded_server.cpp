@@ -31,6 +31,11 @@ constexpr milliseconds kDrainIdle{1000};
 constexpr milliseconds kDrainTime{10000};
 constexpr std::size_t kDrainBytes = 16 << 20;
 
+// After an answer, a worker waits this long for the connection's next request before
+// handing it back to the event loop: a client that sends it at once (a browser fetching a
+// page's files, a kiosk's burst of scans, a load test) is served without the hand-over.
+constexpr milliseconds kNextRequestWait{2};
+
 // Waits up to `timeout` for `events`; true when the socket is ready (or failed: the next
 // recv/send reports it).
 bool wait_for(socket_t sock, short events, milliseconds timeout)
@@ -95,6 +100,41 @@ public:
         version_tail_.clear();
     }
     bool has_buffered() const { return begin_ < end_; }
+    // True when the bytes buffered hold a whole request head (or more than the limits
+    // allow, which the head's reading refuses).
+    bool head_ready() const
+    {
+        HeadScan scan(limits_);
+        return scan.feed(std::string_view(buffer_.data() + begin_, end_ - begin_));
+    }
+    // Reads what the client has sent already, without waiting, up to one byte past the
+    // head limit: the next request's head, when it came at once.
+    void read_available()
+    {
+        while (end_ - begin_ <= limits_.max_head_bytes) {
+            if (begin_ == end_) begin_ = end_ = 0;
+            if (end_ == buffer_.size()) {
+                std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+                end_ -= begin_;
+                begin_ = 0;
+            }
+            const std::size_t room =
+                std::min(buffer_.size() - end_, limits_.max_head_bytes + 1 - (end_ - begin_));
+            const ssize_t n = ::recv(sock_, buffer_.data() + end_, room, MSG_DONTWAIT);
+            if (n > 0) {
+                end_ += static_cast<std::size_t>(n);
+            } else if (n == 0 || errno != EINTR) {
+                return;
+            }
+        }
+    }
+    // The bytes buffered, handed over to the event loop with the connection.
+    std::string take_buffered()
+    {
+        std::string bytes(buffer_.data() + begin_, end_ - begin_);
+        begin_ = end_ = 0;
+        return bytes;
+    }
     // True when the connection must end after this request: the stream answered it itself,
     // or its body could not be read to the end.
     bool spoiled() const { return refused_ || body_failed_; }
@@ -463,12 +503,17 @@ void GuardedServer::serve(socket_t sock, std::string bytes, std::size_t served)
     std::string().swap(bytes);
     bool linger = false;
     // As httplib's own loop: up to keep_alive_max_count_ requests, the last one answered
-    // "Connection: close". A request pipelined behind the answered one is served here; else
-    // the connection waits for its next request in the event loop, holding no thread.
+    // "Connection: close". A next request whose head is here within kNextRequestWait is
+    // served on this thread; else the connection waits for the rest in the event loop,
+    // holding no thread, with what has arrived of it.
     for (; served < keep_alive_max_count_ && svr_sock_ != INVALID_SOCKET; ++served) {
-        if (!stream.has_buffered()) {
+        if (!stream.head_ready()) {
+            if (!stream.has_buffered()) wait_for(sock, POLLIN, kNextRequestWait);
+            stream.read_available();
+        }
+        if (!stream.head_ready()) {
             if (Connections* connections = connections_.load()) {
-                connections->loop().add(sock, served);
+                connections->loop().add(sock, served, stream.take_buffered());
                 return;
             }
             break;

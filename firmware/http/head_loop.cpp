@@ -55,6 +55,26 @@ const HeadLoop* serving_loop = nullptr;  // with serving_loop_mutex held
 
 }  // namespace
 
+bool HeadScan::feed(std::string_view bytes)
+{
+    for (const char ch : bytes) {
+        if (ready_) break;
+        ++bytes_;
+        if (ch == '\n') {
+            const bool blank = line_bytes_ == 1 && last_ == '\r';
+            ready_ = blank || ++lines_ > limits_->max_header_lines + 1;
+            line_bytes_ = 0;
+        } else {
+            ++line_bytes_;
+            ready_ =
+                line_bytes_ > (lines_ == 0 ? limits_->max_request_line : limits_->max_header_line);
+        }
+        last_ = ch;
+        ready_ = ready_ || bytes_ > limits_->max_head_bytes;
+    }
+    return ready_;
+}
+
 std::string refusal_answer(const ErrorCode& code, const std::string& message,
                            const std::string& hint)
 {
@@ -79,14 +99,12 @@ struct HeadLoop::Impl {
     };
 
     struct Connection {
+        explicit Connection(const HeadLimits& limits) : scan(limits) {}
         Phase phase = Phase::idle;
         std::size_t served = 0;
         std::string bytes;
         Clock::time_point deadline{};
-        // Where the head's scan stands: bytes of the current line, lines completed.
-        std::size_t line_bytes = 0;
-        std::size_t lines = 0;
-        char last = 0;
+        HeadScan scan;
         std::size_t drained = 0;
     };
 
@@ -97,13 +115,12 @@ struct HeadLoop::Impl {
 
     void run();
     void take_inbox(bool& stop);
-    void watch(socket_t sock, std::size_t served);
+    void watch(socket_t sock, std::size_t served, std::string bytes);
     void readable(socket_t sock);
     void read_head(socket_t sock, Connection& c);
     void hand_over(socket_t sock, Connection& c);  // to a worker, or in line for one
     void dispatch_ready();                         // the ones in line, in order
     void refuse_busy(socket_t sock, Connection& c);
-    bool scan(Connection& c, std::size_t from) const;
     void expire();
     void refuse(socket_t sock, Connection& c, const ErrorCode& code, const std::string& message,
                 const std::string& hint);
@@ -120,9 +137,14 @@ struct HeadLoop::Impl {
     std::thread thread;
 
     std::mutex mutex;
-    std::vector<std::pair<socket_t, std::size_t>> inbox;  // with mutex held
-    bool stopping = false;                                // with mutex held
-    std::atomic<std::size_t> held{0};                     // connections in the inbox or the loop
+    struct Arrival {
+        socket_t sock;
+        std::size_t served;
+        std::string bytes;
+    };
+    std::vector<Arrival> inbox;        // with mutex held
+    bool stopping = false;             // with mutex held
+    std::atomic<std::size_t> held{0};  // connections in the inbox or the loop
 
     // The loop's thread only.
     std::unordered_map<socket_t, Connection> connections;
@@ -170,13 +192,13 @@ HeadLoop::~HeadLoop()
     ::close(impl_->wake_fd);
 }
 
-void HeadLoop::add(socket_t sock, std::size_t served)
+void HeadLoop::add(socket_t sock, std::size_t served, std::string bytes)
 {
     bool taken = false;
     {
         std::lock_guard lock(impl_->mutex);
         if (!impl_->stopping && impl_->held.load() < impl_->limits.max_connections) {
-            impl_->inbox.emplace_back(sock, served);
+            impl_->inbox.push_back({sock, served, std::move(bytes)});
             ++impl_->held;
             taken = true;
         }
@@ -252,7 +274,7 @@ void HeadLoop::Impl::run()
     connections.clear();
     deadlines.clear();
     std::lock_guard lock(mutex);
-    for (const auto& [sock, served] : inbox) ::close(sock);
+    for (const Arrival& a : inbox) ::close(a.sock);
     held -= inbox.size();
     inbox.clear();
     ready.clear();
@@ -263,16 +285,16 @@ void HeadLoop::Impl::take_inbox(bool& stop)
 {
     std::uint64_t count = 0;
     [[maybe_unused]] const ssize_t n = ::read(wake_fd, &count, sizeof(count));
-    std::vector<std::pair<socket_t, std::size_t>> arrived;
+    std::vector<Arrival> arrived;
     {
         std::lock_guard lock(mutex);
         stop = stopping;
         arrived.swap(inbox);
     }
-    for (const auto& [sock, served] : arrived) watch(sock, served);
+    for (Arrival& a : arrived) watch(a.sock, a.served, std::move(a.bytes));
 }
 
-void HeadLoop::Impl::watch(socket_t sock, std::size_t served)
+void HeadLoop::Impl::watch(socket_t sock, std::size_t served, std::string bytes)
 {
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -282,9 +304,18 @@ void HeadLoop::Impl::watch(socket_t sock, std::size_t served)
         --held;
         return;
     }
-    Connection& c = connections[sock];
+    Connection& c = connections.try_emplace(sock, head).first->second;
     c.served = served;
-    set_deadline(sock, c, Clock::now() + limits.idle_timeout);
+    if (bytes.empty()) {
+        set_deadline(sock, c, Clock::now() + limits.idle_timeout);
+        return;
+    }
+    // The start of the next head, read by the worker that served the last request.
+    c.phase = Phase::head;
+    buffered += bytes.size();
+    c.bytes = std::move(bytes);
+    set_deadline(sock, c, Clock::now() + head.head_deadline);
+    if (c.scan.feed(c.bytes) || c.bytes.size() > head.max_head_bytes) hand_over(sock, c);
 }
 
 void HeadLoop::Impl::readable(socket_t sock)
@@ -331,7 +362,7 @@ void HeadLoop::Impl::read_head(socket_t sock, Connection& c)
             refuse_busy(sock, c);
             return;
         }
-        if (scan(c, old) || c.bytes.size() >= cap) {
+        if (c.scan.feed(std::string_view(c.bytes).substr(old)) || c.bytes.size() >= cap) {
             hand_over(sock, c);
             return;
         }
@@ -367,27 +398,6 @@ void HeadLoop::Impl::refuse_busy(socket_t sock, Connection& c)
 {
     ++refused_busy;
     refuse(sock, c, err::server_busy, "The device is busy.", "Try again in a moment.");
-}
-
-// Scans the bytes from `from` on: true once the head is complete (an empty line), or once
-// it breaks a limit the worker refuses (so that the client gets 414 or 431, not 408).
-bool HeadLoop::Impl::scan(Connection& c, std::size_t from) const
-{
-    for (std::size_t i = from; i < c.bytes.size(); ++i) {
-        const char ch = c.bytes[i];
-        if (ch == '\n') {
-            const bool blank = c.line_bytes == 1 && c.last == '\r';
-            c.last = ch;
-            if (blank || ++c.lines > head.max_header_lines + 1) return true;
-            c.line_bytes = 0;
-            continue;
-        }
-        c.last = ch;
-        ++c.line_bytes;
-        const std::size_t line_limit = c.lines == 0 ? head.max_request_line : head.max_header_line;
-        if (c.line_bytes > line_limit) return true;
-    }
-    return c.bytes.size() > head.max_head_bytes;
 }
 
 void HeadLoop::Impl::expire()

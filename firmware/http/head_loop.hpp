@@ -31,6 +31,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error_codes.hpp"
 
@@ -48,6 +49,24 @@ struct HeadLoopLimits {
     std::size_t max_connections = 8192;
     std::size_t max_buffered_bytes = 8u << 20;
     std::chrono::milliseconds idle_timeout{5000};
+};
+
+// Where a request head stands as its bytes arrive, fed piece by piece: ready once it is
+// complete (its empty line) or past one of the limits (the worker then refuses it, 414 or
+// 431), so that the client is answered for what it sent, never 408 for a head too long.
+class HeadScan {
+public:
+    explicit HeadScan(const HeadLimits& limits) : limits_(&limits) {}
+    // Feeds the head's next bytes; true once it is ready (later bytes are not looked at).
+    bool feed(std::string_view bytes);
+
+private:
+    const HeadLimits* limits_;
+    std::size_t bytes_ = 0;
+    std::size_t line_bytes_ = 0;  // of the current line
+    std::size_t lines_ = 0;       // completed, the request line included
+    char last_ = 0;
+    bool ready_ = false;
 };
 
 // A complete answer refusing a request: the status line, the error envelope of `code` and
@@ -69,8 +88,9 @@ public:
     HeadLoop& operator=(const HeadLoop&) = delete;
 
     // Waits for the next request on `sock` (from any thread; the loop owns it from now on
-    // and closes it). A stopped or full loop closes it at once.
-    void add(socket_t sock, std::size_t served);
+    // and closes it), of which `bytes` have been read already. A stopped or full loop
+    // closes it at once.
+    void add(socket_t sock, std::size_t served, std::string bytes = {});
     // A worker has finished a connection: the loop hands it the next head in line, if any.
     void wake();
     // Ends the loop's thread and closes every connection it holds. Idempotent.

@@ -45,13 +45,13 @@ public:
         for (int fd : clients_) ::close(fd);
     }
 
-    // A new connection in the loop: the client's end.
-    int connect(std::size_t served = 0)
+    // A new connection in the loop, of which `bytes` were read already: the client's end.
+    int connect(std::size_t served = 0, std::string bytes = {})
     {
         int fds[2];
         REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
         clients_.push_back(fds[0]);
-        loop_.add(fds[1], served);
+        loop_.add(fds[1], served, std::move(bytes));
         return fds[0];
     }
     static void send(int fd, const std::string& bytes)
@@ -122,6 +122,20 @@ TEST_CASE("the head loop hands a connection over once its head is complete, byte
           "GET /healthz HTTP/1.1\r\nHost: kiosk\r\nX-Part: 1\r\n\r\nGET / HTTP/1.1\r\n");
     CHECK(handed.served == 3);
     CHECK(h.handed_count() == 0);
+}
+
+TEST_CASE("a connection handed back with the start of its next head is served once it is whole")
+{
+    Harness h;
+    // A worker read this much of the next request with the answer to the last one.
+    const int partial = h.connect(7, "GET /next HTTP/1.1\r\nHo");
+    Harness::send(partial, "st: kiosk\r\n\r\n");
+    const Handed handed = h.next();
+    CHECK(handed.bytes == "GET /next HTTP/1.1\r\nHost: kiosk\r\n\r\n");
+    CHECK(handed.served == 7);
+    // A whole head handed back is passed on at once.
+    h.connect(8, "GET /whole HTTP/1.1\r\nHost: kiosk\r\n\r\n");
+    CHECK(h.next().bytes.rfind("GET /whole ", 0) == 0);
 }
 
 TEST_CASE("a head past a limit is handed over at once, for the worker to refuse (414, 431)")

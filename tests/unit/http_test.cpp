@@ -626,3 +626,46 @@ TEST_CASE("the real server: slow clients waiting for their heads hold no worker 
     CHECK(read_answer(slow.front()).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
     for (int fd : slow) ::close(fd);
 }
+
+// A request with the start of the next one behind it, the rest of which never comes: the
+// worker answers the first and gives the connection back to the event loop with what it
+// read of the second, so these too hold no thread.
+TEST_CASE("the real server: a half-sent next request waits in the event loop, not on a thread")
+{
+    TestDevice t;
+    ck::ServerOptions options;
+    options.workers = {.min_threads = 1,
+                       .max_threads = 2,
+                       .max_queue = 2,
+                       .stack_bytes = 512 * 1024,
+                       .idle_exit = 30s};
+    const int port = t.serve(options);
+    std::vector<int> clients;
+    for (int i = 0; i < 40; ++i) {
+        clients.push_back(connect_loopback(port));
+        send_all(clients.back(),
+                 "GET /healthz HTTP/1.1\r\nHost: kiosk\r\n\r\nGET /healthz HTTP/1.1\r\nHo");
+    }
+    int answered = 0;
+    for (int fd : clients) {
+        answered += read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0 ? 1 : 0;
+    }
+    CHECK(answered == 40);
+    REQUIRE(eventually([] {
+        auto loop = ck::HeadLoop::serving_counts();
+        return loop && loop->waiting >= 40 && ck::WorkerPool::serving_counts()->busy == 0;
+    }));
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10);
+    auto checkin =
+        client.Post("/api/v1/checkins", checkin_body(t.credential("A001")), "application/json");
+    REQUIRE(checkin);
+    CHECK(checkin->status == 201);
+    for (int fd : clients) send_all(fd, "st: kiosk\r\n\r\n");
+    answered = 0;
+    for (int fd : clients) {
+        answered += read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0 ? 1 : 0;
+        ::close(fd);
+    }
+    CHECK(answered == 40);
+}

@@ -97,7 +97,8 @@ TEST_CASE("walk-in: a registration number already in the roster, in any case, is
     // Nothing was changed, nothing audited.
     CHECK(t.store().attendee("A001")->family_name == "Kowalska");
     CHECK_FALSE(t.store().attendee("a001"));
-    for (const auto& entry : t.call("GET", "/api/v1/audit", "", "maria").json()["entries"]) {
+    const nlohmann::json audit = t.call("GET", "/api/v1/audit", "", "maria").json();
+    for (const auto& entry : audit["entries"]) {
         CHECK(entry["action"] != "walk_in");
     }
     // A walk-in added twice (a double click) is the same case.
