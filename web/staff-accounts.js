@@ -1,0 +1,1 @@
+// Staff accounts tab (admins only).
