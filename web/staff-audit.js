@@ -21,6 +21,10 @@ const ACTIONS = {
   set_clock: "set the device clock",
   staff_add: "added a staff account",
   staff_password_reset: "reset a staff password",
+  staff_disable: "disabled a staff account",
+  staff_enable: "enabled a staff account",
+  staff_role: "changed a staff account's role",
+  staff_access: "changed a staff account's role and state",
 };
 
 let shown = EMPTY; // the snapshot of the last round

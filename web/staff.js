@@ -14,8 +14,9 @@
 //   staff-detail.js  the attendee dialog: history, manual check-in, void
 //   staff-walkin.js  the walk-in form (Roster tab): add someone, print their badge
 //   staff-today.js, staff-attendance.js, staff-roster.js, staff-completion.js,
-//   staff-audit.js, staff-sync.js: one per tab, each with wire(hooks) and
-//   show(snapshot, changed), called while the tab is open.
+//   staff-audit.js, staff-sync.js, staff-accounts.js: one per tab, each with wire(hooks)
+//   and show(snapshot, changed), called while the tab is open. The Staff accounts tab is
+//   shown to admins only (the session's role); the API refuses everyone else anyway.
 //
 // Contracts kept here:
 // - Server data reaches the page through textContent (via el()) only, never innerHTML.
@@ -28,6 +29,7 @@
 
 import { text } from "/common.js";
 import { api, ApiError, forget, onSessionLost, SESSION_URL, useSession } from "/staff-api.js";
+import * as accounts from "/staff-accounts.js";
 import * as attendance from "/staff-attendance.js";
 import * as audit from "/staff-audit.js";
 import * as completion from "/staff-completion.js";
@@ -41,11 +43,13 @@ import * as today from "/staff-today.js";
 import * as walkin from "/staff-walkin.js";
 
 const POLL_MS = 5000;
-const TABS = { today, attendance, roster, completion, audit, sync }; // in the tab bar's order
+const TABS = { today, attendance, roster, completion, audit, sync, accounts }; // in the tab bar's order
 const TAB_NAMES = Object.keys(TABS);
+const ADMIN_TABS = ["accounts"];
 const ALL_CHANGED = { summary: true };
 
 let user = null; // logged-in user name, null when logged out
+let admin = false; // the session's role is admin: the Staff accounts tab is shown
 let tab = "today";
 let latest = null; // the last poll round's Snapshot, null before the first
 const poller = { timer: 0, running: false, again: false };
@@ -96,8 +100,13 @@ async function onLogin(event) {
 
 function signedIn(body) {
   user = text(body?.username) || "staff";
+  admin = body?.role === "admin";
   useSession(body);
   $("user-name").textContent = user;
+  for (const name of ADMIN_TABS) {
+    $(`tab-${name}`).hidden = !admin;
+  }
+  accounts.useUser(user);
   $("login-view").hidden = true;
   $("app").hidden = false;
   selectTab(tabFromHash(), false);
@@ -126,6 +135,7 @@ function sessionLost() {
 
 function resetSession() {
   user = null;
+  admin = false;
   latest = null;
   forget();
   data.reset();
@@ -187,12 +197,20 @@ function setConnection(kind, words) {
 
 // ---- tabs ---------------------------------------------------------------------------
 
+// The tabs this user sees: the admin's tabs only for admins.
+function visibleTabs() {
+  return TAB_NAMES.filter((name) => admin || !ADMIN_TABS.includes(name));
+}
+
 function tabFromHash() {
   const name = location.hash.slice(1);
-  return TAB_NAMES.includes(name) ? name : tab;
+  return visibleTabs().includes(name) ? name : tab;
 }
 
 function selectTab(name, focus) {
+  if (!visibleTabs().includes(name)) {
+    name = "today";
+  }
   tab = name;
   for (const other of TAB_NAMES) {
     const button = $(`tab-${other}`);
@@ -214,14 +232,15 @@ function selectTab(name, focus) {
 
 // Arrow keys, Home and End move between tabs (the WAI-ARIA tabs pattern).
 function onTabKey(event) {
-  const index = TAB_NAMES.indexOf(tab);
-  const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: TAB_NAMES.length - 1 };
+  const names = visibleTabs();
+  const index = names.indexOf(tab);
+  const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: names.length - 1 };
   if (!(event.key in moves)) {
     return;
   }
   event.preventDefault();
-  const next = (moves[event.key] + TAB_NAMES.length) % TAB_NAMES.length;
-  selectTab(TAB_NAMES[next], true);
+  const next = (moves[event.key] + names.length) % names.length;
+  selectTab(names[next], true);
 }
 
 // ---- start --------------------------------------------------------------------------

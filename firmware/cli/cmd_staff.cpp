@@ -5,18 +5,28 @@
 #include "app/device.hpp"
 #include "app/files.hpp"
 #include "app/reports.hpp"
+#include "app/staff_accounts.hpp"
 #include "cli/commands.hpp"
 #include "core/password.hpp"
 #include "sync/outbox_relay.hpp"
 
 namespace ck {
 
-int cmd_staff_add(const std::string& data_dir, const std::string& name)
+int cmd_staff_add(const std::string& data_dir, const std::string& name,
+                  const std::string& role_text)
 {
     static const std::regex pattern("[A-Za-z0-9._-]{1,64}");
     if (!std::regex_match(name, pattern)) {
         std::cerr << "course-kiosk: a staff name is 1-64 letters, digits, '.', '_' or '-'\n";
         return kExitUsage;
+    }
+    std::optional<StaffRole> role;
+    if (!role_text.empty()) {
+        role = parse_staff_role(role_text);
+        if (!role) {
+            std::cerr << "course-kiosk: --role must be admin or staff\n";
+            return kExitUsage;
+        }
     }
     auto opened = open_device(data_dir);
     if (!opened) return report_failure(opened.status());
@@ -24,21 +34,18 @@ int cmd_staff_add(const std::string& data_dir, const std::string& name)
     std::string password;
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (password.size() < 8) {
+    if (password.size() < kMinPasswordLength) {
         return report_failure(Status::error(err::malformed_request,
                                             "the password must have at least 8 characters",
                                             "Pipe it in: printf '%s\\n' \"$PASSWORD\" | "
                                             "course-kiosk staff add --data DIR NAME"));
     }
     Device& device = **opened;
-    bool existed = device.store->staff(name).has_value();
-    StaffAccount account;
-    account.username = name;
-    account.password_hash = hash_password(password);
-    if (Status s = device.store->put_staff(account); !s) return report_failure(s);
-    device.store->audit(device.actor("command line"),
-                        existed ? "staff_password_reset" : "staff_add", {{"username", name}});
-    std::cout << "Staff account " << name << (existed ? " updated" : " created") << "\n";
+    bool existed = false;
+    auto account = put_staff_from_command_line(device, name, password, role, existed);
+    if (!account) return report_failure(account.status());
+    std::cout << "Staff account " << name << (existed ? " updated" : " created") << " ("
+              << staff_role_name(account->role) << (account->disabled ? ", disabled" : "") << ")\n";
     return kExitOk;
 }
 

@@ -34,7 +34,10 @@ int cmd_routes();
 int cmd_sync_once(const std::string& data_dir);
 // Checks config, data directory, disk, store, server, clock and registry; one line each.
 int cmd_doctor(const std::string& data_dir, std::string config_path);
-int cmd_staff_add(const std::string& data_dir, const std::string& name);
+// Creates a staff account (role `role`: "admin", the default when empty, or "staff") or
+// resets its password (its role changed only when `role` is given).
+int cmd_staff_add(const std::string& data_dir, const std::string& name,
+                  const std::string& role = "");
 int cmd_badges(const std::string& data_dir, const std::string& out_path);
 int cmd_export(const std::string& data_dir, const std::string& format);
 // Prints credentials; with `reissue`, first revokes each named attendee's current badge.

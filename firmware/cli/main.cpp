@@ -52,6 +52,12 @@ int main(int argc, char** argv)
         "add", "Create a staff account, or reset its password (read from standard input)");
     staff_add_cmd->add_option("--data", data_dir, "Data directory")->required();
     staff_add_cmd->add_option("NAME", staff_name, "Login name")->required();
+    std::string staff_role;
+    staff_add_cmd
+        ->add_option("--role", staff_role,
+                     "admin (manages staff accounts; the default for a new account) or staff; "
+                     "for an existing account, its role is kept unless given")
+        ->check(CLI::IsMember({"admin", "staff"}));
 
     std::string out_path;
     auto* badges_cmd = app.add_subcommand("badges", "Write the printable A4 badge sheet");
@@ -102,7 +108,7 @@ int main(int argc, char** argv)
     if (*credential_cmd) return cmd_credential(data_dir, svg, reissue, ids);
     if (*sync_cmd) return cmd_sync_once(data_dir);
     if (*doctor_cmd) return cmd_doctor(doctor_data, config_path);
-    if (*staff_add_cmd) return cmd_staff_add(data_dir, staff_name);
+    if (*staff_add_cmd) return cmd_staff_add(data_dir, staff_name, staff_role);
     if (*badges_cmd) return cmd_badges(data_dir, out_path);
     if (*export_cmd) return cmd_export(data_dir, format);
     return kExitUsage;

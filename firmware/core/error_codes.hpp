@@ -34,6 +34,7 @@ private:
     X(bad_credentials, 401)                                                           \
     X(phone_not_identified, 401)                                                      \
     X(csrf_failed, 403)                                                               \
+    X(forbidden, 403)                                                                 \
     X(invalid_token, 403)                                                             \
     X(token_expired, 403)                                                             \
     X(not_found, 404)                                                                 \
@@ -45,12 +46,17 @@ private:
     X(attendee_exists, 409)                                                           \
     X(module_closed, 409)                                                             \
     X(sync_not_configured, 409)                                                       \
+    X(staff_exists, 409)                                                              \
+    X(last_admin, 409)                                                                \
+    X(own_account, 409)                                                               \
     X(payload_too_large, 413)                                                         \
     X(uri_too_long, 414)                                                              \
     X(unsupported_media_type, 415)                                                    \
     X(identity_not_found, 422)                                                        \
     X(invalid_attendee, 422)                                                          \
     X(reason_required, 422)                                                           \
+    X(weak_password, 422)                                                             \
+    X(invalid_staff, 422)                                                             \
     X(invalid_credential, 422)                                                        \
     X(wrong_module, 422)                                                              \
     X(revoked, 422)                                                                   \

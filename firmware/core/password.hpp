@@ -4,10 +4,15 @@
 // later without breaking existing accounts.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
 namespace ck {
+
+// The one rule for a new password (the command line's and the dashboard's): at least this
+// many characters (bytes of UTF-8). Length, not character classes, is what resists guessing.
+inline constexpr std::size_t kMinPasswordLength = 8;
 
 struct ScryptCost {
     int log2_n = 14;  // N = 16384: 16 MiB with r = 8, well under a second on a Pi 3

@@ -88,6 +88,12 @@ const std::vector<Route>& route_table()
         {"PUT", "/api/v1/clock", handle_set_clock, Access::staff, 0},
         {"GET", "/api/v1/held", handle_list_held, Access::staff, 0},
         {"POST", R"(/api/v1/held/([0-9a-f-]{36})/file)", handle_file_held, Access::staff, 0},
+        // Staff accounts: the use cases answer 403 forbidden to anyone but an admin.
+        {"GET", "/api/v1/staff", handle_list_staff, Access::staff, 0},
+        {"POST", "/api/v1/staff", handle_add_staff, Access::staff, 0},
+        {"PUT", R"(/api/v1/staff/([A-Za-z0-9._-]{1,64})/password)", handle_reset_staff_password,
+         Access::staff, 0},
+        {"PUT", R"(/api/v1/staff/([A-Za-z0-9._-]{1,64}))", handle_change_staff, Access::staff, 0},
         {"GET", "/metrics", handle_metrics, Access::scrape, 0},
     };
     return routes;

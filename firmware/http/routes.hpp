@@ -102,6 +102,11 @@ void handle_get_attendee(const ApiRequest& request, httplib::Response& response)
 void handle_add_attendee(const ApiRequest& request, httplib::Response& response);
 void handle_manual_checkin(const ApiRequest& request, httplib::Response& response);
 void handle_void_checkin(const ApiRequest& request, httplib::Response& response);
+// handle_staff_accounts.cpp (an admin's)
+void handle_list_staff(const ApiRequest& request, httplib::Response& response);
+void handle_add_staff(const ApiRequest& request, httplib::Response& response);
+void handle_reset_staff_password(const ApiRequest& request, httplib::Response& response);
+void handle_change_staff(const ApiRequest& request, httplib::Response& response);
 // handle_roster.cpp
 void handle_import_roster(const ApiRequest& request, httplib::Response& response);
 // handle_reports.cpp

@@ -66,8 +66,11 @@ std::optional<StaffSession> find_staff_session(Device& device, const httplib::Re
     if (!session) return std::nullopt;
     if (session->value("expires", std::int64_t{0}) <= unix_now(device)) return std::nullopt;
     std::string username = session->value("username", "");
-    if (!device.store->staff(username)) return std::nullopt;  // account removed
-    return StaffSession{username, session->value("csrf", "")};
+    auto account = device.store->staff(username);
+    // Disabling ends the sessions; this also covers a session written while it happened.
+    if (!account || account->disabled) return std::nullopt;
+    return StaffSession{username, session->value("csrf", ""),
+                        std::string(staff_role_name(account->role))};
 }
 
 Result<StaffSession> authorize_staff(Device& device, const httplib::Request& req,
@@ -97,7 +100,10 @@ void handle_get_session(const ApiRequest& request, httplib::Response& res)
                                        "Log in on the staff page."));
         return;
     }
-    write_json(res, 200, {{"username", session->username}, {"csrf_token", session->csrf_token}});
+    write_json(res, 200,
+               {{"username", session->username},
+                {"csrf_token", session->csrf_token},
+                {"role", session->role}});
 }
 
 LoginThrottle::LoginThrottle()
@@ -172,13 +178,16 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
     // Unknown users cost the same scrypt work, so timing does not reveal who exists.
     static const std::string dummy = hash_password("not a password");
     bool ok = verify_password(password, account ? account->password_hash : dummy) && account;
-    if (!ok) {
+    // A disabled account answers as a wrong password does: the answer reveals nothing.
+    const bool disabled = ok && account->disabled;
+    if (!ok || disabled) {
         throttle.failed(username, client, now);
         std::string shown = username.substr(0, 64);
         CK_WARN("auth", "failed login as " << shown << " from " << client);
-        device.store->audit(
-            device.actor("unauthenticated"), "login_failed",
-            {{"username", shown}, {"client", client}, {"known", account.has_value()}});
+        nlohmann::json details = {
+            {"username", shown}, {"client", client}, {"known", account.has_value()}};
+        if (disabled) details["disabled"] = true;
+        device.store->audit(device.actor("unauthenticated"), "login_failed", std::move(details));
         write_error(res, Status::error(err::bad_credentials, "Wrong username or password.",
                                        "Check both and try again."));
         return;
@@ -189,14 +198,18 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
     nlohmann::json session = {
         {"username", username}, {"csrf", csrf}, {"expires", now + kStaffSessionSeconds}};
     Status saved = device.store->put_staff_session(sha256_hex(token), session);
-    if (saved) saved = device.store->audit(device.actor(username), "login", {{"client", client}});
+    const Actor actor = device.actor(username);
+    if (saved) saved = device.store->audit(actor, "login", {{"client", client}});
     if (!saved) {
         write_error(res, saved);
         return;
     }
-    device.store->purge_staff_sessions(now);  // best effort: keeps the table small
+    device.store->purge_staff_sessions(now);                  // best effort: keeps the table small
+    device.store->note_staff_login(username, actor.at_text);  // best effort too
     res.set_header("Set-Cookie", session_cookie(token, kStaffSessionSeconds));
-    write_json(res, 200, {{"username", username}, {"csrf_token", csrf}});
+    write_json(
+        res, 200,
+        {{"username", username}, {"csrf_token", csrf}, {"role", staff_role_name(account->role)}});
 }
 
 void handle_logout(const ApiRequest& request, httplib::Response& res)

@@ -21,6 +21,7 @@ class Device;
 struct StaffSession {
     std::string username;
     std::string csrf_token;
+    std::string role;  // "admin" or "staff" (store/store.hpp StaffRole), for the dashboard
 };
 
 // Growing delays after wrong passwords, kept in memory, for known and unknown user names
@@ -54,7 +55,8 @@ inline constexpr int kStaffSessionSeconds = 12 * 3600;
 // The value of cookie `name` in the request's Cookie headers.
 std::optional<std::string> cookie_value(const httplib::Request& req, std::string_view name);
 
-// The session of the request's cookie, if it is valid and not expired.
+// The session of the request's cookie, if it is valid and not expired and its account
+// exists and is not disabled.
 std::optional<StaffSession> find_staff_session(Device& device, const httplib::Request& req);
 // The access check of the route table: unauthenticated (401) or csrf_failed (403).
 Result<StaffSession> authorize_staff(Device& device, const httplib::Request& req,

@@ -133,7 +133,12 @@ Status Store::open_databases()
             return Status::error(err::store_unreadable, "the store's schema version is invalid",
                                  "Use a new data directory and restore from an export.");
         }
-        // Versions 1..kStoreSchemaVersion: no migration exists yet (only version 1).
+        if (found < 2) {
+            if (Status s = migrate_staff_roles(*txn); !s) return s;
+            if (Status s = txn->put(meta_, "schema_version", std::to_string(kStoreSchemaVersion));
+                !s)
+                return s;
+        }
     }
     return txn->commit();
 }

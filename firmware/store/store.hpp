@@ -33,7 +33,8 @@
 
 namespace ck {
 
-inline constexpr int kStoreSchemaVersion = 1;
+// 2: staff accounts carry a role (version 1 accounts become admins when opened).
+inline constexpr int kStoreSchemaVersion = 2;
 
 struct StoreOptions {
     std::string dir;
@@ -133,9 +134,19 @@ struct SessionCount {
     int late = 0;     // of which late
 };
 
+// An admin also manages the staff accounts (app/staff_accounts.hpp); staff run the day.
+enum class StaffRole { admin, staff };
+std::string_view staff_role_name(StaffRole role);
+std::optional<StaffRole> parse_staff_role(std::string_view text);  // "admin" or "staff"
+
 struct StaffAccount {
     std::string username;
     std::string password_hash;  // core/password.hpp format
+    // Accounts stored before roles existed are admins (they could do everything).
+    StaffRole role = StaffRole::admin;
+    bool disabled = false;   // cannot log in; has no sessions
+    std::string created;     // RFC 3339 in the module's zone; empty when not known
+    std::string last_login;  // RFC 3339; empty before the first login (since roles)
 };
 
 class Store {
@@ -225,6 +236,18 @@ public:
     // Writes the account (new, or with a new password) and ends every browser session of
     // that user name, in one transaction: a reset password locks out a stolen cookie too.
     Status put_staff(const StaffAccount& account);
+    // Every account, by user name.
+    std::vector<StaffAccount> staff_accounts() const;
+    // One change to the staff accounts, decided and written in one write transaction (two
+    // admins at once cannot both disable the other of the last two admins): `decide` gets
+    // every account as stored and returns the account to write, or an error to write
+    // nothing. The account is written, its browser sessions end (as put_staff), and the
+    // audit entry (`action`, `details`, by `actor`) is appended in the same transaction.
+    using StaffDecision = std::function<Result<StaffAccount>(const std::vector<StaffAccount>&)>;
+    Status change_staff(const StaffDecision& decide, const Actor& actor, std::string_view action,
+                        nlohmann::json details);
+    // Notes a login's time on the account, keeping its sessions (best effort).
+    Status note_staff_login(std::string_view username, std::string_view at_text);
     // Browser sessions, keyed by a hash of the cookie's token.
     Status put_staff_session(std::string_view token_hash, const nlohmann::json& session);
     std::optional<nlohmann::json> staff_session(std::string_view token_hash) const;
@@ -276,6 +299,10 @@ public:
 private:
     Store() = default;
     Status open_databases();
+    // Writes a staff account and ends its browser sessions.
+    Status write_staff(Txn& txn, const StaffAccount& account);
+    // Schema 1 to 2: every account stored without a role is written as an admin.
+    Status migrate_staff_roles(Txn& txn);
     Status append_event(Txn& txn, nlohmann::json event, std::uint64_t* seq_out = nullptr);
     Status append_audit(Txn& txn, const Actor& actor, std::string_view action,
                         nlohmann::json details);

@@ -123,9 +123,11 @@ export class Kiosk {
     return runBin(["roster", "import", "--data", this.data, rosterPath]);
   }
 
-  // `course-kiosk staff add --data D NAME` with the password on standard input.
-  addStaff(name, password) {
-    return runBin(["staff", "add", "--data", this.data, name], { input: password + "\n" });
+  // `course-kiosk staff add --data D [--role ROLE] NAME` with the password on standard
+  // input (an admin unless `role` says otherwise).
+  addStaff(name, password, { role } = {}) {
+    const roleArgs = role ? ["--role", role] : [];
+    return runBin(["staff", "add", "--data", this.data, ...roleArgs, name], { input: password + "\n" });
   }
 
   // `course-kiosk credential --data D ID`: the attendee's QR text (also while serving).

@@ -95,7 +95,9 @@ FuzzDevice::FuzzDevice()
     }
     // A cheap scrypt cost, so that logging in as this account costs nothing; unknown
     // accounts still cost the real default (the server does that on purpose).
-    StaffAccount staff{kStaff, hash_password("fuzz password", {10, 1, 1})};
+    StaffAccount staff;
+    staff.username = kStaff;
+    staff.password_hash = hash_password("fuzz password", {10, 1, 1});
     if (Status s = device_->store->put_staff(staff); !s) setup_failed(s.message());
 }
 

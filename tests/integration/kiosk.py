@@ -219,9 +219,11 @@ def routes():
     return json.loads(run("routes").stdout)
 
 
-def add_staff(data_dir, name, password, check=True):
-    """`course-kiosk staff add --data D NAME` with the password on standard input."""
-    return run("staff", "add", "--data", data_dir.data, name, input=password + "\n",
+def add_staff(data_dir, name, password, check=True, role=None):
+    """`course-kiosk staff add --data D NAME [--role ROLE]` with the password on standard
+    input."""
+    extra = ("--role", role) if role else ()
+    return run("staff", "add", "--data", data_dir.data, *extra, name, input=password + "\n",
                check=check)
 
 

@@ -41,6 +41,7 @@ GET_SCHEMAS = {
     "/api/v1/held": "held",
     "/api/v1/audit": "audit",
     "/api/v1/sync": "sync-status",
+    "/api/v1/staff": "staff-accounts",
 }
 
 
@@ -222,6 +223,91 @@ class RouteWalkTest(StaffServerTest):
                                   api(path))
 
 
+class StaffAccountsTest(StaffServerTest):
+    """Roles and accounts: `staff add --role`, the /api/v1/staff routes for admins only,
+    refusals, a disabled account's session and login, and the audit (issue 14, item 6)."""
+
+    @classmethod
+    def prepare(cls):
+        made = add_staff(cls.data, "desk", PASSWORD, role="staff")
+        assert "(staff)" in made.stdout, made.stdout
+
+    def account(self, name):
+        body = self.get("/api/v1/staff", "staff-accounts")
+        [found] = [a for a in body["accounts"] if a["username"] == name]
+        return found
+
+    def test_cli_role(self):
+        refused = add_staff(self.data, "other", PASSWORD, role="boss", check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("role", refused.stderr)
+        self.assertEqual(self.account(STAFF)["role"], "admin")  # the default
+        self.assertEqual(self.account("desk")["role"], "staff")
+        self.assertNotIn("hash", json.dumps(self.get("/api/v1/staff", "staff-accounts")))
+
+    def test_admin_manages_accounts_and_staff_are_refused(self):
+        desk = staff_login(self.server, "desk", PASSWORD)
+        session = self.assert_json(desk.request("GET", "/api/v1/session"), 200, "session")
+        self.assertEqual(session["role"], "staff")
+        mine = self.assert_json(self.staff.request("GET", "/api/v1/session"), 200, "session")
+        self.assertEqual(mine["role"], "admin")
+        for method, path, body in (
+                ("GET", "/api/v1/staff", None),
+                ("POST", "/api/v1/staff", {"username": "x1", "password": PASSWORD,
+                                           "role": "admin"}),
+                ("PUT", "/api/v1/staff/desk", {"role": "admin"}),
+                ("PUT", f"/api/v1/staff/{STAFF}/password", {"password": PASSWORD})):
+            with self.subTest(method=method, path=path):
+                self.assert_error(desk.request(method, path, body), 403, "forbidden")
+
+        new = {"username": "anna.k", "password": "three unrelated words", "role": "staff"}
+        validate(new, "staff-add-request")
+        added = self.assert_json(self.staff.request("POST", "/api/v1/staff", new), 201,
+                                 "staff-account-response")
+        self.assertEqual(added["account"]["role"], "staff")
+        self.assertIsNotNone(added["account"]["created"])
+        self.assert_error(self.staff.request("POST", "/api/v1/staff", new), 409, "staff_exists")
+        self.assert_error(self.staff.request("POST", "/api/v1/staff",
+                                             dict(new, username="b", password="short")),
+                          422, "weak_password")
+
+        # Disabling ends desk's open session at once; its right password then fails as a
+        # wrong one does.
+        change = {"disabled": True}
+        validate(change, "staff-access-request")
+        body = self.assert_json(self.staff.request("PUT", "/api/v1/staff/desk", change), 200,
+                                "staff-account-response")
+        self.assertTrue(body["account"]["disabled"])
+        self.assert_error(desk.request("GET", "/api/v1/summary"), 401, "unauthenticated")
+        self.assert_error(self.server.request("POST", "/api/v1/session",
+                                              {"username": "desk", "password": PASSWORD}),
+                          401, "bad_credentials")
+
+        # Nobody disables or demotes themselves.
+        self.assert_error(self.staff.request("PUT", f"/api/v1/staff/{STAFF}",
+                                             {"disabled": True}), 409, "own_account")
+        self.assert_error(self.staff.request("PUT", f"/api/v1/staff/{STAFF}",
+                                             {"role": "staff"}), 409, "own_account")
+
+        # A reset by the admin: the new password works, the old one does not.
+        anna = staff_login(self.server, "anna.k", "three unrelated words")
+        reset = {"password": "a different phrase"}
+        validate(reset, "staff-password-request")
+        self.assert_json(self.staff.request("PUT", "/api/v1/staff/anna.k/password", reset),
+                         200, "staff-account-response")
+        self.assert_error(anna.request("GET", "/api/v1/summary"), 401, "unauthenticated")
+        staff_login(self.server, "anna.k", "a different phrase")
+
+        entries = audit_entries(self.staff)
+        actions = [(e["action"], e["actor"], e["details"].get("username")) for e in entries]
+        self.assertIn(("staff_add", STAFF, "anna.k"), actions)
+        self.assertIn(("staff_disable", STAFF, "desk"), actions)
+        self.assertIn(("staff_password_reset", STAFF, "anna.k"), actions)
+        text = json.dumps(entries)
+        for password in ("three unrelated words", "a different phrase"):
+            self.assertNotIn(password, text)
+
+
 class LoginTest(StaffServerTest):
     def test_login_answers_and_cookie(self):
         bad = self.assert_error(
@@ -257,7 +343,8 @@ class LoginTest(StaffServerTest):
             "GET", "/api/v1/session", headers={"Cookie": STAFF_COOKIE + "=" + token})
         self.assertEqual(status, 200, again)
         validate(again, "session")
-        self.assertEqual(again, {"username": STAFF, "csrf_token": body["csrf_token"]})
+        self.assertEqual(again, {"username": STAFF, "csrf_token": body["csrf_token"],
+                                 "role": "admin"})
         # The session cookie is found among others.
         status, _, mixed = self.server.request(
             "GET", "/api/v1/session",

@@ -142,9 +142,12 @@ std::string TestDevice::credential(const std::string& attendee_id) const
     return device_->credential_for(attendee_id);
 }
 
-void TestDevice::add_staff(const std::string& name, const std::string& password)
+void TestDevice::add_staff(const std::string& name, const std::string& password, StaffRole role)
 {
-    StaffAccount account{name, hash_password(password, {10, 1, 1})};
+    StaffAccount account;
+    account.username = name;
+    account.password_hash = hash_password(password, {10, 1, 1});
+    account.role = role;
     REQUIRE(device_->store->put_staff(account).is_ok());
 }
 

@@ -83,8 +83,10 @@ public:
     const std::string& dir() const { return dir_; }
 
     std::string credential(const std::string& attendee_id) const;
-    // A staff account with a cheap password hash (for the real login route).
-    void add_staff(const std::string& name, const std::string& password);
+    // A staff account with a cheap password hash (for the real login route); an admin
+    // unless `role` says otherwise.
+    void add_staff(const std::string& name, const std::string& password,
+                   StaffRole role = StaffRole::admin);
 
     struct Answer {
         int status = 0;

@@ -136,12 +136,12 @@ std::optional<std::string> read_test_db(const ck::LmdbEnv& env, MDB_dbi dbi, con
 
 }  // namespace
 
-TEST_CASE("a new store has schema version 1 and is empty")
+TEST_CASE("a new store has schema version 2 and is empty")
 {
     TempDir dir;
     auto store = open_store(dir.path());
-    CHECK(store->schema_version() == 1);
-    CHECK(store->meta("schema_version") == "1");
+    CHECK(store->schema_version() == 2);
+    CHECK(store->meta("schema_version") == "2");
     CHECK(store->last_seq() == 0);
     CHECK(store->events_from(0, 10).empty());
     CHECK(store->attendee_count() == 0);
@@ -173,7 +173,7 @@ TEST_CASE("a reopened store keeps attendees, check-ins, events, keys, revocation
         REQUIRE(store->revoke("ECNR-2", 1, "re-issued"));
     }
     auto store = open_store(dir.path());
-    CHECK(store->schema_version() == 1);
+    CHECK(store->schema_version() == 2);
     CHECK(store->meta("device_id") == "lille-hall-a");
     CHECK(store->attendee_count() == 2);
     const auto curie = store->attendee("ECNR-1");
@@ -212,7 +212,7 @@ TEST_CASE("a store of a newer schema is refused")
     CHECK(refused.status().code() == "store_too_new");
     CAPTURE(refused.status().message());
     CHECK(refused.status().message().find("99") != std::string::npos);
-    CHECK(refused.status().message().find('1') != std::string::npos);
+    CHECK(refused.status().message().find('2') != std::string::npos);
     CHECK_FALSE(refused.status().hint().empty());
     // Refusing must not rewrite the version: the store stays refused.
     const auto still = ck::Store::open({.dir = dir.path(), .map_size = kTestMapSize});
@@ -1033,4 +1033,48 @@ TEST_CASE("the roster and a session's unrostered attendees read in pieces, in id
     CHECK(join(store->unrostered_attendees_in_session("d1-am", "X2", 2)).empty());
     CHECK(join(store->unrostered_attendees_in_session("d1-pm", "", 10)) == "X3");
     CHECK(join(store->unrostered_attendees_in_session("d1", "", 10)).empty());  // a prefix only
+}
+
+TEST_CASE("a schema 1 store opens as schema 2: its staff accounts become enabled admins")
+{
+    TempDir dir;
+    {
+        auto store = open_store(dir.path());
+    }
+    {
+        // What version 1 wrote: an account without a role, and version "1".
+        ck::LmdbEnv env;
+        REQUIRE(env.open(dir.path(), kTestMapSize, 32));
+        auto txn = ck::Txn::begin(env, ck::Txn::Mode::read_write);
+        REQUIRE(txn.is_ok());
+        MDB_dbi staff = 0;
+        MDB_dbi meta = 0;
+        REQUIRE(mdb_dbi_open(txn->get(), "staff", 0, &staff) == MDB_SUCCESS);
+        REQUIRE(mdb_dbi_open(txn->get(), "meta", 0, &meta) == MDB_SUCCESS);
+        REQUIRE(txn->put(staff, "maria", R"({"password_hash":"scrypt$x"})"));
+        REQUIRE(txn->put(meta, "schema_version", "1"));
+        REQUIRE(txn->commit());
+    }
+    auto store = open_store(dir.path());
+    CHECK(store->schema_version() == 2);
+    auto maria = store->staff("maria");
+    REQUIRE(maria.has_value());
+    CHECK(maria->role == ck::StaffRole::admin);
+    CHECK_FALSE(maria->disabled);
+    CHECK(maria->password_hash == "scrypt$x");
+    CHECK(maria->created.empty());
+    // An account written now keeps its role and flag through a reopen.
+    ck::StaffAccount desk;
+    desk.username = "desk";
+    desk.password_hash = "scrypt$y";
+    desk.role = ck::StaffRole::staff;
+    desk.disabled = true;
+    REQUIRE(store->put_staff(desk));
+    store.reset();
+    store = open_store(dir.path());
+    auto back = store->staff("desk");
+    REQUIRE(back.has_value());
+    CHECK(back->role == ck::StaffRole::staff);
+    CHECK(back->disabled);
+    CHECK(store->staff("maria")->role == ck::StaffRole::admin);
 }
