@@ -274,6 +274,15 @@ export function watchContext(context) {
   return seen;
 }
 
+// Opens the staff dashboard at `origin` on `page` and logs in; resolves once it shows.
+export async function loginStaff(page, origin, username, password) {
+  await page.goto(`${origin}/staff`, { waitUntil: "load", timeout: STEP_MS });
+  await page.fill("#login-username", username);
+  await page.fill("#login-password", password);
+  await page.click("#login-submit");
+  await page.locator("#app").waitFor({ state: "visible", timeout: STEP_MS });
+}
+
 // Closes the browser (bounded) and cleans up the kiosks; throws one error naming every
 // problem, after having tried everything.
 export async function teardown(browser, ...kiosks) {

@@ -18,6 +18,7 @@ import {
   TEST_MS,
   VIEWPORTS,
   launchBrowser,
+  loginStaff,
   shot,
   teardown,
   waitForValue,
@@ -142,11 +143,7 @@ before(async () => {
   env.seen = watchContext(env.context);
   env.page = await env.context.newPage();
   await env.page.clock.install({ time: new Date(IN_MORNING) });
-  await env.page.goto(`${env.kiosk.origin}/staff`, { waitUntil: "load", timeout: STEP_MS });
-  await env.page.fill("#login-username", STAFF);
-  await env.page.fill("#login-password", PASSWORD);
-  await env.page.click("#login-submit");
-  await env.page.locator("#app").waitFor({ state: "visible" });
+  await loginStaff(env.page, env.kiosk.origin, STAFF, PASSWORD);
 }, { timeout: 90_000 });
 
 after(async () => {

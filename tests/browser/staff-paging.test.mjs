@@ -9,7 +9,7 @@
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { IN_MORNING, Kiosk, STEP_MS, VIEWPORTS, launchBrowser, teardown, waitForValue, watchContext } from "./harness.mjs";
+import { IN_MORNING, Kiosk, STEP_MS, VIEWPORTS, launchBrowser, loginStaff, teardown, waitForValue, watchContext } from "./harness.mjs";
 
 const STAFF = "desk";
 const PASSWORD = "correct horse battery";
@@ -58,11 +58,7 @@ before(async () => {
   context.setDefaultTimeout(STEP_MS);
   env.seen = watchContext(context);
   env.page = await context.newPage();
-  await env.page.goto(`${env.kiosk.origin}/staff`, { waitUntil: "load", timeout: STEP_MS });
-  await env.page.fill("#login-username", STAFF);
-  await env.page.fill("#login-password", PASSWORD);
-  await env.page.click("#login-submit");
-  await env.page.locator("#app").waitFor({ state: "visible" });
+  await loginStaff(env.page, env.kiosk.origin, STAFF, PASSWORD);
 }, { timeout: 90_000 });
 
 after(async () => {

@@ -82,6 +82,46 @@ bool eventually(Ready ready)
     return true;
 }
 
+// How many of `fds` answer their next request with 200 OK.
+int answered_ok(const std::vector<int>& fds)
+{
+    int answered = 0;
+    for (int fd : fds) answered += read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0 ? 1 : 0;
+    return answered;
+}
+
+// True once at least `n` connections wait in the event loop and no worker is busy.
+bool waiting_without_threads(std::size_t n)
+{
+    return eventually([n] {
+        auto loop = ck::HeadLoop::serving_counts();
+        return loop && loop->waiting >= n && ck::WorkerPool::serving_counts()->busy == 0;
+    });
+}
+
+// A badge check-in over a new connection (a bound of 10 s): its HTTP status, 0 for none.
+int checkin_status(TestDevice& t, int port)
+{
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(10);
+    auto answer =
+        client.Post("/api/v1/checkins", checkin_body(t.credential("A001")), "application/json");
+    return answer ? answer->status : 0;
+}
+
+// A server with few worker threads and a long keep-alive, for the event loop's tests.
+int serve_with_threads(TestDevice& t, std::size_t threads)
+{
+    ck::ServerOptions options;
+    options.workers = {.min_threads = 1,
+                       .max_threads = threads,
+                       .max_queue = threads,
+                       .stack_bytes = 512 * 1024,
+                       .idle_exit = 30s};
+    options.keep_alive_seconds = 60;
+    return t.serve(options);
+}
+
 // One raw request on a new connection; the answer's status line's code (0: none).
 int raw_status(int port, const std::string& request)
 {
@@ -582,14 +622,7 @@ TEST_CASE("the real server: bodies in flight share one memory budget")
 TEST_CASE("the real server: slow clients waiting for their heads hold no worker thread")
 {
     TestDevice t;
-    ck::ServerOptions options;
-    options.workers = {.min_threads = 1,
-                       .max_threads = 4,
-                       .max_queue = 4,
-                       .stack_bytes = 512 * 1024,
-                       .idle_exit = 30s};
-    options.keep_alive_seconds = 60;
-    const int port = t.serve(options);
+    const int port = serve_with_threads(t, 4);
 
     std::vector<int> slow;
     for (int i = 0; i < 300; ++i) {
@@ -601,27 +634,15 @@ TEST_CASE("the real server: slow clients waiting for their heads hold no worker 
         return loop && loop->waiting >= 300 && loop->buffered_bytes >= 300u * 44;
     }));
     CHECK(ck::WorkerPool::serving_counts()->busy == 0);
-
-    httplib::Client client("127.0.0.1", port);
-    client.set_read_timeout(10);  // a bound: before the loop, the check-in waited here
-    auto checkin =
-        client.Post("/api/v1/checkins", checkin_body(t.credential("A001")), "application/json");
-    REQUIRE(checkin);
-    CHECK(checkin->status == 201);
+    // Before the loop, the check-in waited behind them past its 10 s bound.
+    CHECK(checkin_status(t, port) == 201);
 
     for (int fd : slow) send_all(fd, "1\r\n\r\n");
-    int answered = 0;
-    for (int fd : slow) {
-        answered += read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0 ? 1 : 0;
-    }
-    CHECK(answered == 300);
+    CHECK(answered_ok(slow) == 300);
 
     // Answered and kept alive, the connections wait in the loop again, not on a thread;
     // the next request on one of them is served.
-    REQUIRE(eventually([] {
-        auto loop = ck::HeadLoop::serving_counts();
-        return loop && loop->waiting >= 300 && ck::WorkerPool::serving_counts()->busy == 0;
-    }));
+    REQUIRE(waiting_without_threads(300));
     send_all(slow.front(), "GET /healthz HTTP/1.1\r\nHost: kiosk\r\n\r\n");
     CHECK(read_answer(slow.front()).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
     for (int fd : slow) ::close(fd);
@@ -633,39 +654,17 @@ TEST_CASE("the real server: slow clients waiting for their heads hold no worker 
 TEST_CASE("the real server: a half-sent next request waits in the event loop, not on a thread")
 {
     TestDevice t;
-    ck::ServerOptions options;
-    options.workers = {.min_threads = 1,
-                       .max_threads = 2,
-                       .max_queue = 2,
-                       .stack_bytes = 512 * 1024,
-                       .idle_exit = 30s};
-    const int port = t.serve(options);
+    const int port = serve_with_threads(t, 2);
     std::vector<int> clients;
     for (int i = 0; i < 40; ++i) {
         clients.push_back(connect_loopback(port));
         send_all(clients.back(),
                  "GET /healthz HTTP/1.1\r\nHost: kiosk\r\n\r\nGET /healthz HTTP/1.1\r\nHo");
     }
-    int answered = 0;
-    for (int fd : clients) {
-        answered += read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0 ? 1 : 0;
-    }
-    CHECK(answered == 40);
-    REQUIRE(eventually([] {
-        auto loop = ck::HeadLoop::serving_counts();
-        return loop && loop->waiting >= 40 && ck::WorkerPool::serving_counts()->busy == 0;
-    }));
-    httplib::Client client("127.0.0.1", port);
-    client.set_read_timeout(10);
-    auto checkin =
-        client.Post("/api/v1/checkins", checkin_body(t.credential("A001")), "application/json");
-    REQUIRE(checkin);
-    CHECK(checkin->status == 201);
+    CHECK(answered_ok(clients) == 40);
+    REQUIRE(waiting_without_threads(40));
+    CHECK(checkin_status(t, port) == 201);
     for (int fd : clients) send_all(fd, "st: kiosk\r\n\r\n");
-    answered = 0;
-    for (int fd : clients) {
-        answered += read_answer(fd).rfind("HTTP/1.1 200 OK\r\n", 0) == 0 ? 1 : 0;
-        ::close(fd);
-    }
-    CHECK(answered == 40);
+    CHECK(answered_ok(clients) == 40);
+    for (int fd : clients) ::close(fd);
 }
