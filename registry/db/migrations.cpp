@@ -1,0 +1,136 @@
+#include "db/migrations.hpp"
+
+#include <array>
+#include <string>
+
+namespace ck::registry {
+
+namespace {
+
+// Version 1: the issuing side (editions, rosters, devices) and the event log with the
+// dedup rules of docs/sync.md section 3 as constraints: one event per (device, seq), one
+// event per id across all devices. Two registry processes on one database therefore
+// cannot store an event twice, whatever order their transactions commit in.
+constexpr std::string_view kSchema1 = R"sql(
+CREATE TABLE module_editions (
+    id          text PRIMARY KEY,
+    cycle       text NOT NULL,
+    number      integer NOT NULL CHECK (number BETWEEN 1 AND 4),
+    venue       text NOT NULL,
+    config      jsonb NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE attendees (
+    id           text PRIMARY KEY,
+    family_name  text NOT NULL,
+    given_name   text NOT NULL,
+    email        text,
+    country      text
+);
+CREATE TABLE roster_entries (
+    module_id    text NOT NULL REFERENCES module_editions (id),
+    attendee_id  text NOT NULL REFERENCES attendees (id),
+    PRIMARY KEY (module_id, attendee_id)
+);
+CREATE INDEX roster_entries_attendee ON roster_entries (attendee_id);
+CREATE TABLE devices (
+    id           text PRIMARY KEY,
+    module_id    text NOT NULL REFERENCES module_editions (id),
+    token_hash   bytea NOT NULL UNIQUE,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    revoked_at   timestamptz,
+    last_contact timestamptz
+);
+CREATE TABLE events (
+    device_id    text NOT NULL REFERENCES devices (id),
+    seq          bigint NOT NULL CHECK (seq >= 1),
+    id           uuid NOT NULL UNIQUE,
+    type         text NOT NULL,
+    at           timestamptz NOT NULL,
+    module_id    text NOT NULL,
+    attendee_id  text NOT NULL,
+    body         jsonb NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (device_id, seq)
+);
+CREATE INDEX events_attendee ON events (attendee_id, module_id);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, "editions, rosters, devices and the event log", kSchema1},
+}};
+
+// Any constant: the registry's migrations hold this advisory lock while they run.
+constexpr std::string_view kMigrationLock = "7204315586211";
+
+constexpr std::string_view kVersionTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     integer PRIMARY KEY,
+    name        text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+))sql";
+
+Result<int> read_version(Database& db)
+{
+    auto rows = db.exec("SELECT coalesce(max(version), 0) FROM schema_migrations");
+    if (!rows) return rows.status();
+    return std::stoi(rows->text(0, 0));
+}
+
+Status too_new(int found)
+{
+    return Status::error(err::store_too_new,
+                         "the database's schema is at version " + std::to_string(found) +
+                             ", newer than this course-registry knows (" +
+                             std::to_string(latest_schema_version()) + ")",
+                         "Run the course-registry that migrated it, or a newer one.");
+}
+
+}  // namespace
+
+std::span<const Migration> migrations() { return kMigrations; }
+
+int latest_schema_version() { return kMigrations.back().version; }
+
+Result<int> schema_version(Database& db)
+{
+    auto exists = db.exec("SELECT to_regclass('schema_migrations') IS NOT NULL");
+    if (!exists) return exists.status();
+    if (exists->text(0, 0) != "t") return 0;
+    return read_version(db);
+}
+
+Result<MigrateOutcome> migrate(Database& db)
+{
+    if (Status s = db.exec_script("BEGIN"); !s) return s;
+    auto fail = [&db](Status s) -> Result<MigrateOutcome> {
+        (void)db.exec_script("ROLLBACK");
+        return s;
+    };
+    if (auto r = db.exec("SELECT pg_advisory_xact_lock($1::bigint)", {std::string(kMigrationLock)});
+        !r) {
+        return fail(r.status());
+    }
+    if (Status s = db.exec_script(std::string(kVersionTable)); !s) return fail(s);
+    auto found = read_version(db);
+    if (!found) return fail(found.status());
+    MigrateOutcome outcome{*found, *found};
+    if (*found > latest_schema_version()) return fail(too_new(*found));
+    for (const Migration& m : kMigrations) {
+        if (m.version <= *found) continue;
+        if (Status s = db.exec_script(std::string(m.sql)); !s) {
+            return fail(Status::error(err::storage_error, "migration " + std::to_string(m.version) +
+                                                              " failed: " + s.message()));
+        }
+        if (auto r = db.exec("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                             {std::to_string(m.version), std::string(m.name)});
+            !r) {
+            return fail(r.status());
+        }
+        outcome.to_version = m.version;
+    }
+    if (Status s = db.exec_script("COMMIT"); !s) return s;
+    return outcome;
+}
+
+}  // namespace ck::registry

@@ -1,0 +1,54 @@
+// PostgreSQL through libpq: one connection, parameterised statements, errors as Status.
+//
+// The registry keeps no state of its own (SPEC section 9): everything is in PostgreSQL,
+// reached only through this seam. Statements always go with their parameters as text
+// (PQexecParams), never spliced into the SQL.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace ck::registry {
+
+// The rows of one statement's answer, as text; NULL is an empty optional.
+class Rows {
+public:
+    explicit Rows(pg_result* result);
+    int count() const;
+    std::optional<std::string> get(int row, int column) const;
+    std::string text(int row, int column) const;  // NULL as ""
+
+private:
+    std::shared_ptr<pg_result> result_;
+};
+
+class Database {
+public:
+    // `conninfo`: a libpq connection string or URI. A database that cannot be reached is
+    // Status storage_unavailable, with libpq's reason.
+    static Result<Database> connect(const std::string& conninfo);
+
+    // One statement with text parameters ($1, $2, ...; nullopt is NULL).
+    Result<Rows> exec(const std::string& sql,
+                      const std::vector<std::optional<std::string>>& params = {});
+
+    // Several statements without parameters (migrations), in the current transaction.
+    Status exec_script(const std::string& sql);
+
+private:
+    explicit Database(pg_conn* conn);
+    std::shared_ptr<pg_conn> conn_;
+};
+
+// The connection string the commands use when --db is not given: $COURSE_REGISTRY_DB,
+// else postgresql:///course_registry (SPEC section 9).
+std::string default_conninfo();
+
+}  // namespace ck::registry
