@@ -9,6 +9,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/device_id.hpp"
+
 namespace ck {
 namespace {
 
@@ -48,8 +50,7 @@ const std::vector<ConfigKey>& config_keys()
     static const std::vector<ConfigKey> keys = {
         {"/device_id", "Name of this device at the registry; lower case, digits and '-'.",
          [](const nlohmann::json& v, Config& c) {
-             static const std::regex pattern("[a-z0-9][a-z0-9-]{0,62}");
-             if (!v.is_string() || !std::regex_match(v.get<std::string>(), pattern))
+             if (!v.is_string() || !is_device_id(v.get<std::string>()))
                  return invalid("device_id", "must be lower-case letters, digits and '-'");
              c.device_id = v.get<std::string>();
              return Status::ok();

@@ -9,7 +9,9 @@
 
 #include "db/migrations.hpp"
 #include "db/pg.hpp"
+#include "model/devices.hpp"
 #include "model/editions.hpp"
+#include "model/rosters.hpp"
 
 namespace {
 
@@ -92,6 +94,47 @@ int cmd_module_add(const std::string& conninfo, const std::string& file)
     return kExitOk;
 }
 
+int cmd_roster_import(const std::string& conninfo, const std::string& module_id,
+                      const std::string& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return report_failure(Status::error(err::not_found, "cannot read " + file));
+    std::stringstream text;
+    text << in.rdbuf();
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    auto import = import_roster(*db, module_id, file, text.str());
+    if (!import) return report_failure(import.status());
+    for (const auto& problem : import->rejected) {
+        std::cerr << file << ":" << problem.line << ": rejected"
+                  << (problem.id.empty() ? "" : " " + problem.id) << ": " << problem.message << " ["
+                  << problem.code << "]\n";
+    }
+    std::cout << "Imported " << import->accepted.size() << " of " << import->rows_total
+              << " rows into " << module_id << " (" << import->rejected.size() << " rejected)\n";
+    return import->rejected.empty() ? kExitOk : kExitFailure;
+}
+
+int cmd_device_add(const std::string& conninfo, const std::string& device_id,
+                   const std::string& module_id)
+{
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    auto token = add_device(*db, device_id, module_id);
+    if (!token) return report_failure(token.status());
+    std::cout << *token << "\n";  // alone, so that `> token` makes the device's token_file
+    return kExitOk;
+}
+
+int cmd_device_revoke(const std::string& conninfo, const std::string& device_id)
+{
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    if (Status s = revoke_device(*db, device_id); !s) return report_failure(s);
+    std::cout << "Revoked the token of device " << device_id << "\n";
+    return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -118,6 +161,28 @@ int main(int argc, char** argv)
     db_option(module_add_cmd);
     module_add_cmd->add_option("FILE", module_file, "FILE.json")->required();
 
+    auto* roster_cmd = app.add_subcommand("roster", "Manage rosters");
+    roster_cmd->require_subcommand(1);
+    std::string module_id;
+    std::string roster_file;
+    auto* roster_import_cmd = roster_cmd->add_subcommand(
+        "import", "Import a module edition's attendees (CSV or JSON, as on the device)");
+    db_option(roster_import_cmd);
+    roster_import_cmd->add_option("MODULE_ID", module_id, "Module edition")->required();
+    roster_import_cmd->add_option("FILE", roster_file, "FILE.csv or FILE.json")->required();
+
+    auto* device_cmd = app.add_subcommand("device", "Manage devices and their tokens");
+    device_cmd->require_subcommand(1);
+    std::string device_id;
+    auto* device_add_cmd = device_cmd->add_subcommand(
+        "add", "Add a device of a module edition (prints its token, once)");
+    db_option(device_add_cmd);
+    device_add_cmd->add_option("DEVICE_ID", device_id, "The device's config device_id")->required();
+    device_add_cmd->add_option("--module", module_id, "Module edition")->required();
+    auto* device_revoke_cmd = device_cmd->add_subcommand("revoke", "Revoke a device's token");
+    db_option(device_revoke_cmd);
+    device_revoke_cmd->add_option("DEVICE_ID", device_id, "Device")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -130,5 +195,8 @@ int main(int argc, char** argv)
     }
     if (*migrate_cmd) return cmd_migrate(conninfo);
     if (*module_add_cmd) return cmd_module_add(conninfo, module_file);
+    if (*roster_import_cmd) return cmd_roster_import(conninfo, module_id, roster_file);
+    if (*device_add_cmd) return cmd_device_add(conninfo, device_id, module_id);
+    if (*device_revoke_cmd) return cmd_device_revoke(conninfo, device_id);
     return kExitFailure;
 }

@@ -1,6 +1,7 @@
 """course-registry (SPEC section 9) against its own PostgreSQL cluster: the schema's
 migrations, module editions, and the dedup constraints of docs/sync.md section 3 held by
 the database itself."""
+import hashlib
 import json
 import os
 import shutil
@@ -128,6 +129,77 @@ class RegistryDatabaseTest(unittest.TestCase):
                                                   self.write("tz.json", bad["bad time zone"]),
                                                   check=False).stderr)
         self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM module_editions"), "1")
+
+    def test_roster_import_shares_attendees_across_editions(self):
+        registry("migrate", "--db", self.db)
+        registry("module", "add", "--db", self.db, self.write("m3.json", MODULE))
+        registry("module", "add", "--db", self.db,
+                 self.write("m4.json", dict(MODULE, number=4)))
+        csv = self.write("m3.csv", "\ufeffid;family_name;given_name;email;country\r\n"
+                                   "A-001;Müller;Anna;anna@example.de;DE\r\n"
+                                   "A-002;Ñúñez;José;;ES\r\n"
+                                   "A-003;Dubois;Chloé;;FR\r\n")
+        proc = registry("roster", "import", "--db", self.db, MODULE_ID, csv)
+        rows = 3
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM attendees"), "3")
+        self.assertIn(f"Imported {rows} of {rows} rows into {MODULE_ID} (0 rejected)",
+                      proc.stdout)
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT given_name || ' ' || family_name || "
+                                                  "'|' || coalesce(email, 'NULL') FROM "
+                                                  "attendees WHERE id = 'A-002'"),
+                         "José Ñúñez|NULL")
+        # The same person in module 4, renamed, with one bad row beside.
+        path = self.write("m4.json.csv", "id,family_name,given_name\nA-002,Nunez,Jose\n"
+                                          "bad id!,X,Y\n")
+        proc = registry("roster", "import", "--db", self.db, "ecnr-2026-2-m4", path,
+                        check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("Imported 1 of 2 rows", proc.stdout)
+        self.assertRegex(proc.stderr, r":3: rejected .*\[invalid_id\]")
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM attendees"), str(rows))
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT string_agg(module_id, ',' ORDER BY "
+                                                  "module_id) FROM roster_entries WHERE "
+                                                  "attendee_id = 'A-002'"),
+                         f"{MODULE_ID},ecnr-2026-2-m4")
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT family_name FROM attendees "
+                                                  "WHERE id = 'A-002'"), "Nunez")
+        proc = registry("roster", "import", "--db", self.db, "ecnr-2030-1-m1", csv,
+                        check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn("no module edition ecnr-2030-1-m1", proc.stderr)
+        proc = registry("roster", "import", "--db", self.db, MODULE_ID,
+                        self.write("empty.csv", ""), check=False)
+        self.assertEqual(proc.returncode, 1)
+
+    def test_device_tokens_are_shown_once_and_stored_hashed(self):
+        registry("migrate", "--db", self.db)
+        registry("module", "add", "--db", self.db, self.write("m.json", MODULE))
+        token = registry("device", "add", "--db", self.db, "lille-hall-a", "--module",
+                         MODULE_ID).stdout
+        self.assertRegex(token, r"^[0-9a-f]{64}\n$")
+        token = token.strip()
+        stored = self.pg.sql(self.dbname, "SELECT encode(token_hash, 'hex') || '|' || module_id "
+                                          "|| '|' || (revoked_at IS NULL) FROM devices")
+        self.assertEqual(stored, hashlib.sha256(token.encode()).hexdigest() + f"|{MODULE_ID}|true")
+        self.assertNotIn(token, self.pg.sql(self.dbname, "SELECT row_to_json(d)::text "
+                                                         "FROM devices d"))
+        # Adding it again replaces the token: the old one stops at once.
+        again = registry("device", "add", "--db", self.db, "lille-hall-a", "--module",
+                         MODULE_ID).stdout.strip()
+        self.assertNotEqual(again, token)
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM devices"), "1")
+        self.assertIn("Revoked", registry("device", "revoke", "--db", self.db,
+                                          "lille-hall-a").stdout)
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT revoked_at IS NOT NULL FROM devices"),
+                         "t")
+        for args, message in {("add", "Bad_Id", "--module", MODULE_ID): "is not valid",
+                              ("add", "hall-b", "--module", "ecnr-2030-1-m1"):
+                                  "no module edition",
+                              ("revoke", "nobody"): "no device nobody"}.items():
+            with self.subTest(args):
+                proc = registry("device", args[0], "--db", self.db, *args[1:], check=False)
+                self.assertEqual((proc.returncode, proc.stdout), (1, ""))
+                self.assertIn(message, proc.stderr)
 
     def test_the_event_log_holds_each_event_once_by_seq_and_by_id(self):
         """docs/sync.md section 3's dedup rules are the database's constraints, so that two

@@ -1,0 +1,53 @@
+#include "model/rosters.hpp"
+
+#include <optional>
+
+namespace ck::registry {
+
+namespace {
+
+std::optional<std::string> or_null(const std::string& text)
+{
+    if (text.empty()) return std::nullopt;
+    return text;
+}
+
+}  // namespace
+
+Result<RosterImport> import_roster(Database& db, const std::string& module_id,
+                                   std::string_view file_name, std::string_view text)
+{
+    bool json = file_name.size() >= 5 && file_name.substr(file_name.size() - 5) == ".json";
+    RosterImport import = json ? parse_roster_json(text) : parse_roster_csv(text);
+    if (!import.file_error.empty()) {
+        return Status::error(err::bad_roster, std::string(file_name) + ": " + import.file_error);
+    }
+    auto edition = db.exec("SELECT 1 FROM module_editions WHERE id = $1", {module_id});
+    if (!edition) return edition.status();
+    if (edition->count() == 0) {
+        return Status::error(err::not_found, "no module edition " + module_id,
+                             "Add it first: course-registry module add FILE.json");
+    }
+    if (Status s = db.exec_script("BEGIN"); !s) return s;
+    for (const Attendee& a : import.accepted) {
+        auto person = db.exec(
+            "INSERT INTO attendees (id, family_name, given_name, email, country) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO UPDATE SET "
+            "family_name = excluded.family_name, given_name = excluded.given_name, "
+            "email = excluded.email, country = excluded.country",
+            {a.id, a.family_name, a.given_name, or_null(a.email), or_null(a.country)});
+        auto entry = person ? db.exec(
+                                  "INSERT INTO roster_entries (module_id, attendee_id) "
+                                  "VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                                  {module_id, a.id})
+                            : person;
+        if (!entry) {
+            (void)db.exec_script("ROLLBACK");
+            return entry.status();
+        }
+    }
+    if (Status s = db.exec_script("COMMIT"); !s) return s;
+    return import;
+}
+
+}  // namespace ck::registry
