@@ -35,9 +35,12 @@ private:
     X(phone_not_identified, 401)                                                      \
     X(csrf_failed, 403)                                                               \
     X(forbidden, 403)                                                                 \
+    X(device_not_allowed, 403)                                                        \
+    X(module_not_allowed, 403)                                                        \
     X(invalid_token, 403)                                                             \
     X(token_expired, 403)                                                             \
     X(not_found, 404)                                                                 \
+    X(unknown_module, 404)                                                            \
     X(method_not_allowed, 405)                                                        \
     X(request_timeout, 408)                                                           \
     X(no_open_session, 409)                                                           \
@@ -45,6 +48,9 @@ private:
     X(already_voided, 409)                                                            \
     X(attendee_exists, 409)                                                           \
     X(module_closed, 409)                                                             \
+    X(gap, 409)                                                                       \
+    X(seq_conflict, 409)                                                              \
+    X(event_id_conflict, 409)                                                         \
     X(sync_not_configured, 409)                                                       \
     X(staff_exists, 409)                                                              \
     X(last_admin, 409)                                                                \
@@ -52,6 +58,7 @@ private:
     X(payload_too_large, 413)                                                         \
     X(uri_too_long, 414)                                                              \
     X(unsupported_media_type, 415)                                                    \
+    X(unsupported_encoding, 415)                                                      \
     X(identity_not_found, 422)                                                        \
     X(invalid_attendee, 422)                                                          \
     X(reason_required, 422)                                                           \

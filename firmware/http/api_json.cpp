@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "http/error.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 namespace {

@@ -8,10 +8,10 @@
 #include "app/device.hpp"
 #include "app/process_stats.hpp"
 #include "app/sync_control.hpp"
-#include "http/error.hpp"
-#include "http/head_loop.hpp"
+#include "net/error.hpp"
+#include "net/head_loop.hpp"
 #include "http/routes.hpp"
-#include "http/worker_pool.hpp"
+#include "net/worker_pool.hpp"
 
 namespace ck {
 

@@ -7,7 +7,7 @@
 #include "app/checkin_service.hpp"
 #include "app/device.hpp"
 #include "http/api_json.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "http/routes.hpp"
 
 namespace ck {

@@ -15,7 +15,7 @@
 #include "core/phone_token.hpp"
 #include "core/qr.hpp"
 #include "http/api_json.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "http/routes.hpp"
 #include "http/staff_auth.hpp"
 

@@ -3,7 +3,7 @@
 
 #include "app/device.hpp"
 #include "http/api_json.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "http/routes.hpp"
 #include "http/web_assets.hpp"
 

@@ -7,7 +7,7 @@
 
 #include "app/device.hpp"
 #include "app/reports.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "http/routes.hpp"
 #include "log/log.hpp"
 

@@ -1,7 +1,7 @@
 // POST /api/v1/roster: roster import by upload, CSV or JSON, with the per-row report.
 #include "app/device.hpp"
 #include "core/roster.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "http/routes.hpp"
 
 namespace ck {

@@ -11,7 +11,7 @@
 #include "core/attendance.hpp"
 #include "core/password.hpp"
 #include "http/api_json.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "http/routes.hpp"
 #include "http/web_assets.hpp"
 

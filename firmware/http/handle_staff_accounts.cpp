@@ -3,7 +3,7 @@
 // PUT /api/v1/staff/{name} (role, disabled). Bodies: schemas/staff-*.schema.json.
 #include "app/device.hpp"
 #include "app/staff_accounts.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "http/routes.hpp"
 
 namespace ck {

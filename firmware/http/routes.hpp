@@ -9,9 +9,9 @@
 
 #include "app/attendee_search.hpp"
 #include "app/config.hpp"
-#include "http/client_address.hpp"
-#include "http/failure_throttle.hpp"
-#include "http/rate_limit.hpp"
+#include "net/client_address.hpp"
+#include "net/failure_throttle.hpp"
+#include "net/rate_limit.hpp"
 #include "http/staff_auth.hpp"
 
 namespace ck {

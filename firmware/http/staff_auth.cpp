@@ -7,8 +7,8 @@
 
 #include "app/device.hpp"
 #include "core/password.hpp"
-#include "http/error.hpp"
-#include "http/rate_limit.hpp"
+#include "net/error.hpp"
+#include "net/rate_limit.hpp"
 #include "http/routes.hpp"
 #include "log/log.hpp"
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/status.hpp"
-#include "http/failure_throttle.hpp"
+#include "net/failure_throttle.hpp"
 
 namespace ck {
 

@@ -20,7 +20,7 @@ logouts never fail.
 
 SECURITY.md, "HTTP parsing: cpp-httplib 0.11.4", says which case shows which weakness of the
 HTTP library and what the server does about it. Cases commented "crashed" below killed the
-server (SIGSEGV) before the guards in firmware/http/guarded_server.cpp and server.cpp."""
+server (SIGSEGV) before the guards in firmware/net/guarded_server.cpp and server.cpp."""
 import collections
 import http.client
 import json
@@ -210,7 +210,7 @@ CODE_OF_STATUS = {408: "request_timeout", 413: "payload_too_large", 414: "uri_to
                   415: "unsupported_media_type", 431: "headers_too_large"}
 
 CASES = [
-    # Heads: sizes and counts (HeadLimits in firmware/http/guarded_server.hpp).
+    # Heads: sizes and counts (HeadLimits in firmware/net/guarded_server.hpp).
     Case("header_value_20_KiB", get(b"/healthz", b"X-Big: " + b"a" * 20000), 431),
     Case("header_line_1_MiB_without_end", b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * (1 << 20),
          431, drop_ok=True),

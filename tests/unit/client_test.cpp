@@ -3,7 +3,7 @@
 // failures only, so that people sharing one address do not use each other up.
 #include <doctest/doctest.h>
 
-#include "http/client_address.hpp"
+#include "net/client_address.hpp"
 #include "test_device.hpp"
 
 namespace {

@@ -1,6 +1,6 @@
 // The event loop that reads request heads (http/head_loop.hpp), on socket pairs: what it
 // hands to a worker, and what it answers itself.
-#include "http/head_loop.hpp"
+#include "net/head_loop.hpp"
 
 #include <doctest/doctest.h>
 #include <poll.h>

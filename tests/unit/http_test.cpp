@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "app/files.hpp"
-#include "http/head_loop.hpp"
-#include "http/worker_pool.hpp"
+#include "net/head_loop.hpp"
+#include "net/worker_pool.hpp"
 #include "test_device.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "http/failure_throttle.hpp"
+#include "net/failure_throttle.hpp"
 #include "http/staff_auth.hpp"
 #include "test_device.hpp"
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <thread>
 
-#include "http/worker_pool.hpp"
+#include "net/worker_pool.hpp"
 
 namespace {
 

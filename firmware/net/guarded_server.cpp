@@ -1,4 +1,4 @@
-#include "http/guarded_server.hpp"
+#include "net/guarded_server.hpp"
 
 #include <netdb.h>
 #include <poll.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "http/error.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 namespace {

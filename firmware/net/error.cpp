@@ -1,4 +1,4 @@
-#include "http/error.hpp"
+#include "net/error.hpp"
 
 #include <utility>
 

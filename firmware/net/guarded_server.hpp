@@ -32,8 +32,8 @@
 #include <cstddef>
 #include <string>
 
-#include "http/head_loop.hpp"
-#include "http/worker_pool.hpp"
+#include "net/head_loop.hpp"
+#include "net/worker_pool.hpp"
 
 namespace ck {
 

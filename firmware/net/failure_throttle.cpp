@@ -1,4 +1,4 @@
-#include "http/failure_throttle.hpp"
+#include "net/failure_throttle.hpp"
 
 #include <algorithm>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "http/client_address.hpp"
+#include "net/client_address.hpp"
 
 #include <arpa/inet.h>
 

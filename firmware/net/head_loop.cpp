@@ -1,4 +1,4 @@
-#include "http/head_loop.hpp"
+#include "net/head_loop.hpp"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "core/status.hpp"
-#include "http/error.hpp"
+#include "net/error.hpp"
 #include "log/log.hpp"
 
 namespace ck {

@@ -1,4 +1,4 @@
-#include "http/rate_limit.hpp"
+#include "net/rate_limit.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "http/worker_pool.hpp"
+#include "net/worker_pool.hpp"
 
 #include <stdexcept>
 
