@@ -180,26 +180,6 @@ const date::time_zone* lookup_system_zone(std::string_view name)
     }
 }
 
-std::optional<ListenAddress> parse_listen(std::string_view text)
-{
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
-    ListenAddress a;
-    a.host = std::string(text.substr(0, colon));
-    if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']')
-        a.host = a.host.substr(1, a.host.size() - 2);
-    auto port = text.substr(colon + 1);
-    if (port.empty() || port.size() > 5) return std::nullopt;
-    int p = 0;
-    for (char ch : port) {
-        if (ch < '0' || ch > '9') return std::nullopt;
-        p = p * 10 + (ch - '0');
-    }
-    if (p > 65535) return std::nullopt;
-    a.port = p;
-    return a;
-}
-
 Result<Config> parse_config(const nlohmann::json& json, const ZoneLookup& lookup)
 {
     if (!json.is_object()) return invalid("(top level)", "must be a JSON object");

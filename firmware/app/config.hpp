@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/listen_address.hpp"
 #include "core/module.hpp"
 #include "core/status.hpp"
 
@@ -51,12 +52,5 @@ nlohmann::json config_to_json(const Config& config);
 
 // The production zone lookup: the system's IANA database (/usr/share/zoneinfo).
 const date::time_zone* lookup_system_zone(std::string_view name);
-
-// "HOST:PORT" -> host and port; nullopt when malformed. Port 0 means any free port.
-struct ListenAddress {
-    std::string host;
-    int port = 0;
-};
-std::optional<ListenAddress> parse_listen(std::string_view text);
 
 }  // namespace ck

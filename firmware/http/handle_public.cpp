@@ -5,7 +5,7 @@
 #include "http/api_json.hpp"
 #include "net/error.hpp"
 #include "http/routes.hpp"
-#include "http/web_assets.hpp"
+#include "net/web_assets.hpp"
 
 namespace ck {
 

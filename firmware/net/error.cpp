@@ -11,12 +11,17 @@ void write_json(httplib::Response& res, int http_status, const nlohmann::json& b
                     "application/json");
 }
 
-void write_error(httplib::Response& res, const Status& status, const nlohmann::json& details)
+nlohmann::json error_envelope(const Status& status, const nlohmann::json& details)
 {
     nlohmann::json error = {
         {"code", status.code()}, {"message", status.message()}, {"hint", status.hint()}};
     if (!details.is_null()) error["details"] = details;
-    write_json(res, status.http_status(), {{"error", std::move(error)}});
+    return {{"error", std::move(error)}};
+}
+
+void write_error(httplib::Response& res, const Status& status, const nlohmann::json& details)
+{
+    write_json(res, status.http_status(), error_envelope(status, details));
 }
 
 }  // namespace ck

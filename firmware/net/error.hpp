@@ -12,6 +12,8 @@
 
 namespace ck {
 
+// {"error": {...}} for `status` (which must be an error), for answers that add members.
+nlohmann::json error_envelope(const Status& status, const nlohmann::json& details = nullptr);
 // Writes `status` (which must be an error) as the envelope, with the mapped HTTP status.
 void write_error(httplib::Response& res, const Status& status,
                  const nlohmann::json& details = nullptr);

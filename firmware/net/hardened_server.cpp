@@ -312,7 +312,8 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
 
 std::unique_ptr<httplib::Server> make_guarded_server(const std::vector<GuardedRoute>& routes,
                                                      std::size_t default_max_body,
-                                                     const ServerOptions& options)
+                                                     const ServerOptions& options,
+                                                     AnswerHook on_answer)
 {
     auto server = std::make_unique<GuardedServer>(options.workers);
     httplib::Server& svr = *server;
@@ -376,7 +377,11 @@ std::unique_ptr<httplib::Server> make_guarded_server(const std::vector<GuardedRo
     }
 
     // Runs for every answer, errors included (httplib calls it after the error handler).
-    svr.set_post_routing_handler(add_common_headers);
+    svr.set_post_routing_handler([on_answer = std::move(on_answer)](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+        add_common_headers(req, res);
+        if (on_answer) on_answer(req, res);
+    });
     // Statuses httplib sets by itself (404, 413 for a long Content-Length, 400...) get the
     // envelope too; answers that already have a body are left alone.
     svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

@@ -54,11 +54,15 @@ struct GuardedRoute {
     Handler handler;  // gets the whole body, within the limits
 };
 
+// Runs on every answer, refusals of the guards included, after the common headers.
+using AnswerHook = std::function<void(const httplib::Request&, httplib::Response&)>;
+
 // Builds the server; `default_max_body` is the limit of routes that name none. A request
 // body may be identity or gzip (Content-Encoding); anything else is 415 unsupported_encoding.
 std::unique_ptr<httplib::Server> make_guarded_server(const std::vector<GuardedRoute>& routes,
                                                      std::size_t default_max_body,
-                                                     const ServerOptions& options);
+                                                     const ServerOptions& options,
+                                                     AnswerHook on_answer = {});
 
 // True when a server listening on `host`:`port` answers GET /healthz with 200 within a few
 // seconds (a wildcard host is asked on loopback). The systemd watchdog asks this.

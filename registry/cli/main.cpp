@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/registry_cli.hpp"
 #include "db/migrations.hpp"
 #include "db/pg.hpp"
 #include "model/devices.hpp"
@@ -17,10 +18,6 @@ namespace {
 
 using namespace ck;
 using namespace ck::registry;
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
 
 int report_failure(const Status& status)
 {
@@ -150,6 +147,12 @@ int main(int argc, char** argv)
     };
 
     auto* version_cmd = app.add_subcommand("version", "Print the version");
+    auto* serve_cmd = app.add_subcommand(
+        "serve", "Serve the device protocol (migrates the database first)");
+    db_option(serve_cmd);
+    std::string listen = kDefaultListen;
+    serve_cmd->add_option("--listen", listen,
+                          std::string("HOST:PORT to listen on (default ") + kDefaultListen + ")");
     auto* migrate_cmd = app.add_subcommand("migrate", "Create or upgrade the database schema");
     db_option(migrate_cmd);
 
@@ -193,6 +196,7 @@ int main(int argc, char** argv)
         std::cout << "course-registry " << COURSE_KIOSK_VERSION << "\n";
         return kExitOk;
     }
+    if (*serve_cmd) return cmd_serve(conninfo, listen);
     if (*migrate_cmd) return cmd_migrate(conninfo);
     if (*module_add_cmd) return cmd_module_add(conninfo, module_file);
     if (*roster_import_cmd) return cmd_roster_import(conninfo, module_id, roster_file);

@@ -18,7 +18,7 @@ std::string one_line(std::string_view text)
     return out;
 }
 
-Status statement_failed(pg_conn* conn, pg_result* result)
+Status statement_failed(pg_conn* conn, const pg_result* result)
 {
     std::string why = one_line(result ? PQresultErrorMessage(result) : PQerrorMessage(conn));
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -70,11 +70,8 @@ Result<Rows> Database::exec(const std::string& sql,
     pg_result* result = PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()),
                                      nullptr, values.data(), nullptr, nullptr, 0);
     ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        Status s = statement_failed(conn_.get(), result);
-        if (result) PQclear(result);
-        return s;
-    }
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return failed(result);
+    last_sqlstate_.clear();
     return Rows(result);
 }
 
@@ -82,10 +79,29 @@ Status Database::exec_script(const std::string& sql)
 {
     pg_result* result = PQexec(conn_.get(), sql.c_str());
     ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
-    Status s = (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
-                   ? Status::ok()
-                   : statement_failed(conn_.get(), result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) return failed(result);
+    last_sqlstate_.clear();
+    PQclear(result);
+    return Status::ok();
+}
+
+Status Database::failed(pg_result* result)
+{
+    const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+    last_sqlstate_ = state ? state : "";
+    Status s = statement_failed(conn_.get(), result);
     if (result) PQclear(result);
+    return s;
+}
+
+bool Database::healthy() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+
+Status in_transaction(Database& db, const std::function<Status()>& body)
+{
+    if (Status s = db.exec_script("BEGIN"); !s) return s;
+    Status s = body();
+    if (s) s = db.exec_script("COMMIT");
+    if (!s && db.healthy()) (void)db.exec_script("ROLLBACK");
     return s;
 }
 

@@ -5,6 +5,7 @@
 // (PQexecParams), never spliced into the SQL.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,10 +43,20 @@ public:
     // Several statements without parameters (migrations), in the current transaction.
     Status exec_script(const std::string& sql);
 
+    // False once the connection is lost (a PostgreSQL restart): it is not used again.
+    bool healthy() const;
+    // The SQLSTATE of the last failed statement ("23505": a unique constraint), else "".
+    const std::string& last_sqlstate() const { return last_sqlstate_; }
+
 private:
     explicit Database(pg_conn* conn);
+    Status failed(pg_result* result);
     std::shared_ptr<pg_conn> conn_;
+    std::string last_sqlstate_;
 };
+
+// Runs `body` between BEGIN and COMMIT; an error from it (or from COMMIT) rolls back.
+Status in_transaction(Database& db, const std::function<Status()>& body);
 
 // The connection string the commands use when --db is not given: $COURSE_REGISTRY_DB,
 // else postgresql:///course_registry (SPEC section 9).

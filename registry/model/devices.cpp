@@ -29,6 +29,20 @@ Result<std::string> add_device(Database& db, const std::string& device_id,
     return token;
 }
 
+Result<DeviceGrant> authenticate_device(Database& db, const std::string& token)
+{
+    auto rows = db.exec(
+        "SELECT id, module_id FROM devices "
+        "WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL",
+        {sha256_hex(token)});
+    if (!rows) return rows.status();
+    if (rows->count() == 0) {
+        return Status::error(err::unauthenticated, "The registry does not know this token.",
+                             "Check registry.token_file on the device.");
+    }
+    return DeviceGrant{rows->text(0, 0), rows->text(0, 1)};
+}
+
 Status revoke_device(Database& db, const std::string& device_id)
 {
     auto rows = db.exec(

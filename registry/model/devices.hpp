@@ -16,6 +16,13 @@ namespace ck::registry {
 Result<std::string> add_device(Database& db, const std::string& device_id,
                                const std::string& module_id);
 
+// The device a token belongs to, if it is not revoked; otherwise unauthenticated.
+struct DeviceGrant {
+    std::string device_id;
+    std::string module_id;
+};
+Result<DeviceGrant> authenticate_device(Database& db, const std::string& token);
+
 // Revokes the device's token; its events stay. Unknown device: not_found.
 Status revoke_device(Database& db, const std::string& device_id);
 

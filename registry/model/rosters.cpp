@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "core/password.hpp"
+
 namespace ck::registry {
 
 namespace {
@@ -48,6 +50,40 @@ Result<RosterImport> import_roster(Database& db, const std::string& module_id,
     }
     if (Status s = db.exec_script("COMMIT"); !s) return s;
     return import;
+}
+
+Result<RosterSnapshot> roster_snapshot(Database& db, const std::string& module_id)
+{
+    auto edition = db.exec("SELECT 1 FROM module_editions WHERE id = $1", {module_id});
+    if (!edition) return edition.status();
+    if (edition->count() == 0) {
+        return Status::error(err::unknown_module, "The registry has no module edition " + module_id + ".",
+                             "Check module.cycle and module.number in the device's config.");
+    }
+    auto rows = db.exec(
+        "SELECT a.id, a.family_name, a.given_name, a.email, a.country "
+        "FROM roster_entries r JOIN attendees a ON a.id = r.attendee_id "
+        "WHERE r.module_id = $1 ORDER BY a.id",
+        {module_id});
+    if (!rows) return rows.status();
+    auto optional_text = [](const std::optional<std::string>& v) -> nlohmann::json {
+        return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    };
+    nlohmann::json attendees = nlohmann::json::array();
+    for (int r = 0; r < rows->count(); ++r) {
+        attendees.push_back({{"id", rows->text(r, 0)},
+                             {"family_name", rows->text(r, 1)},
+                             {"given_name", rows->text(r, 2)},
+                             {"email", optional_text(rows->get(r, 3))},
+                             {"country", optional_text(rows->get(r, 4))}});
+    }
+    RosterSnapshot snapshot;
+    snapshot.body = {{"module_id", module_id},
+                     {"attendees", std::move(attendees)},
+                     {"revoked", nlohmann::json::array()},
+                     {"keys", nlohmann::json::array()}};
+    snapshot.etag = "\"" + sha256_hex(snapshot.body.dump()).substr(0, 20) + "\"";
+    return snapshot;
 }
 
 }  // namespace ck::registry

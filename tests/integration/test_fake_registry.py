@@ -1,7 +1,14 @@
 """Self-test of the fake registry (fake_registry.py): the sync protocol as docs/sync.md
 describes it, every injected fault, TLS verification, and the standalone process with
 its control endpoints. Plain http.client/urllib on the client side; no course-kiosk
-binary needed. Quick: a few seconds."""
+binary needed. Quick: a few seconds.
+
+The protocol tests any registry must pass are in EventsProtocol, a mixin that
+test_13_registry_protocol.py runs against course-registry too. The registry object they
+use (self.reg) offers: url, port, token_for(device_id), events(device_id) (the stored
+event objects in seq order), acked_through(device_id) and seed_events(device_id, events).
+Everything else here (faults, rosters, received_batches, set_token, TLS, the standalone
+process) is the fake's own."""
 import gzip
 import http.client
 import json
@@ -50,9 +57,16 @@ def batch(first, last, device=DEVICE, **extra):
             "events": [checkin(s, device, **extra) for s in range(first, last + 1)]}
 
 
-def request(reg, method, path, body=None, token=TOKEN, headers=None, gzip_body=False,
-            raw=None, context=None, timeout=5, url=None):
-    """One request on a fresh connection: (status, lower-case headers, parsed body)."""
+# "No token argument": the helpers then send reg.token_for(device). token=None sends none.
+_REG_TOKEN = object()
+
+
+def request(reg, method, path, body=None, token=_REG_TOKEN, headers=None, gzip_body=False,
+            raw=None, context=None, timeout=5, url=None, device=DEVICE):
+    """One request on a fresh connection: (status, lower-case headers, parsed body). The
+    token is reg.token_for(device) unless one is given (None: no Authorization)."""
+    if token is _REG_TOKEN:
+        token = reg.token_for(device)
     base = urllib.parse.urlsplit(url or reg.url)
     if base.scheme == "https":
         conn = http.client.HTTPSConnection(base.hostname, base.port, timeout=timeout,
@@ -87,11 +101,19 @@ def request(reg, method, path, body=None, token=TOKEN, headers=None, gzip_body=F
 
 
 def post_events(reg, body=None, device=DEVICE, **kw):
-    return request(reg, "POST", f"/api/v1/devices/{device}/events", body, **kw)
+    return request(reg, "POST", f"/api/v1/devices/{device}/events", body, device=device, **kw)
 
 
 def get_roster(reg, module_id=MODULE_ID, **kw):
     return request(reg, "GET", f"/api/v1/modules/{module_id}/roster", **kw)
+
+
+class Fake(FakeRegistry):
+    """The fake with the registry interface EventsProtocol needs: its one token serves
+    every device (set_token(..., devices=...) narrows that, see EventsTest)."""
+
+    def token_for(self, device_id):
+        return self.token
 
 
 class RegistryCase(unittest.TestCase):
@@ -99,7 +121,7 @@ class RegistryCase(unittest.TestCase):
     registry_args = {}
 
     def setUp(self):
-        self.reg = FakeRegistry(token=TOKEN, **self.registry_args).start()
+        self.reg = Fake(token=TOKEN, **self.registry_args).start()
 
     def tearDown(self):
         errors = self.reg.server_errors
@@ -114,7 +136,13 @@ class RegistryCase(unittest.TestCase):
         self.assertEqual(body["error"]["code"], code)
 
 
-class EventsTest(RegistryCase):
+class EventsProtocol:
+    """POST /api/v1/devices/{id}/events (docs/sync.md sections 2-3) as every registry
+    answers it. A mixin, not a TestCase, so that importing it elsewhere does not run it
+    twice: the TestCase using it provides self.reg (the interface in the module
+    docstring, with a token for DEVICE, "other", "other-device" and "another-device")
+    and assertErrorEnvelope(body, code)."""
+
     def test_identity_and_gzip_batches_are_stored_in_order(self):
         status, headers, body = post_events(self.reg, batch(1, 3))
         self.assertEqual((status, body), (200, {"acked_through": 3}))
@@ -125,14 +153,6 @@ class EventsTest(RegistryCase):
         self.assertEqual(self.reg.events(DEVICE)[3], checkin(4))
         self.assertEqual(self.reg.acked_through(DEVICE), 6)
         self.assertEqual(self.reg.acked_through("other-device"), 0)
-        plain, zipped = self.reg.received_batches
-        self.assertEqual((plain["first_seq"], plain["count"], plain["gzip"]), (1, 3, False))
-        self.assertEqual((zipped["first_seq"], zipped["count"], zipped["gzip"]), (4, 3, True))
-        self.assertEqual(plain["wire_bytes"], plain["body_bytes"])
-        self.assertEqual(zipped["wire_bytes"],
-                         len(gzip.compress(json.dumps(batch(4, 6)).encode())))
-        self.assertLess(zipped["wire_bytes"], zipped["body_bytes"])
-        self.assertEqual(zipped["headers"]["content-encoding"], "gzip")
 
     def test_the_request_example_is_accepted(self):
         with open(os.path.join(HERE, "..", "data", "schema-examples",
@@ -148,18 +168,12 @@ class EventsTest(RegistryCase):
         answers = [post_events(self.reg, batch(1, 1)),          # 200
                    post_events(self.reg, batch(5, 5)),          # 409
                    post_events(self.reg, batch(2, 2), token="x"),  # 401
-                   get_roster(self.reg),                        # 404
+                   get_roster(self.reg),                        # 404 on the fake
                    request(self.reg, "GET", "/nowhere")]        # 404
         for status, headers, _ in answers:
             with self.subTest(status):
                 when = parsedate_to_datetime(headers["date"])
                 self.assertLess(abs(when.timestamp() - time.time()), 5)
-
-    def test_date_offset_shifts_the_date_header(self):
-        self.reg.date_offset_s = -3 * 3600
-        _, headers, _ = post_events(self.reg, batch(1, 1))
-        offset = parsedate_to_datetime(headers["date"]).timestamp() - time.time()
-        self.assertAlmostEqual(offset, -3 * 3600, delta=5)
 
     def test_resend_is_acknowledged_not_stored_twice(self):
         self.assertEqual(post_events(self.reg, batch(1, 3))[2], {"acked_through": 3})
@@ -241,7 +255,7 @@ class EventsTest(RegistryCase):
                                                  "events": []})
         self.assertEqual((status, body), (200, {"acked_through": 2}))
 
-    def test_authentication_and_device_scope(self):
+    def test_a_missing_or_unknown_token_is_401(self):
         status, headers, body = post_events(self.reg, batch(1, 1), token=None)
         self.assertEqual(status, 401)
         self.assertErrorEnvelope(body, "unauthenticated")
@@ -249,14 +263,7 @@ class EventsTest(RegistryCase):
         status, headers, body = post_events(self.reg, batch(1, 1), token="wrong")
         self.assertEqual(status, 401)
         self.assertIn("invalid_token", headers["www-authenticate"])
-        self.reg.set_token("new-token", devices=["another-device"])
-        self.assertEqual(post_events(self.reg, batch(1, 1))[0], 401)
-        status, _, body = post_events(self.reg, batch(1, 1), token="new-token")
-        self.assertEqual(status, 403)
-        self.assertErrorEnvelope(body, "device_not_allowed")
-        self.reg.set_token("new-token", devices=None)
-        self.assertEqual(post_events(self.reg, batch(1, 1), token="new-token")[0], 200)
-        self.assertEqual(self.reg.acked_through(DEVICE), 1)
+        self.assertEqual(self.reg.acked_through(DEVICE), 0)
 
     def test_malformed_batches_answer_400_and_store_nothing(self):
         missing_source = batch(1, 1)
@@ -320,13 +327,47 @@ class EventsTest(RegistryCase):
                 payload = json.dumps(batch(first, first + 1)).encode()
                 conn.request("POST", f"/api/v1/devices/{DEVICE}/events",
                              body=iter([payload[:10], payload[10:]]), encode_chunked=True,
-                             headers={"Authorization": "Bearer " + TOKEN,
+                             headers={"Authorization": "Bearer " + self.reg.token_for(DEVICE),
                                       "Content-Type": "application/json"})
                 resp = conn.getresponse()
                 self.assertEqual(json.loads(resp.read()), {"acked_through": first + 1})
         finally:
             conn.close()
         self.assertEqual(self.reg.acked_through(DEVICE), 4)
+
+
+class EventsTest(EventsProtocol, RegistryCase):
+    """EventsProtocol against the fake, and the fake's own side of the events endpoint."""
+
+    def test_received_batches_record_encoding_and_sizes(self):
+        post_events(self.reg, batch(1, 3))
+        post_events(self.reg, batch(4, 6), gzip_body=True)
+        plain, zipped = self.reg.received_batches
+        self.assertEqual((plain["first_seq"], plain["count"], plain["gzip"]), (1, 3, False))
+        self.assertEqual((zipped["first_seq"], zipped["count"], zipped["gzip"]), (4, 3, True))
+        self.assertEqual(plain["wire_bytes"], plain["body_bytes"])
+        self.assertEqual(zipped["wire_bytes"],
+                         len(gzip.compress(json.dumps(batch(4, 6)).encode())))
+        self.assertLess(zipped["wire_bytes"], zipped["body_bytes"])
+        self.assertEqual(zipped["headers"]["content-encoding"], "gzip")
+
+    def test_date_offset_shifts_the_date_header(self):
+        self.reg.date_offset_s = -3 * 3600
+        _, headers, _ = post_events(self.reg, batch(1, 1))
+        offset = parsedate_to_datetime(headers["date"]).timestamp() - time.time()
+        self.assertAlmostEqual(offset, -3 * 3600, delta=5)
+
+    def test_authentication_and_device_scope(self):
+        # The fake's single token, rotated and narrowed to some devices. (A registry with
+        # a token per device: test_13_registry_protocol.)
+        self.reg.set_token("new-token", devices=["another-device"])
+        self.assertEqual(post_events(self.reg, batch(1, 1), token=TOKEN)[0], 401)  # the old one
+        status, _, body = post_events(self.reg, batch(1, 1), token="new-token")
+        self.assertEqual(status, 403)
+        self.assertErrorEnvelope(body, "device_not_allowed")
+        self.reg.set_token("new-token", devices=None)
+        self.assertEqual(post_events(self.reg, batch(1, 1), token="new-token")[0], 200)
+        self.assertEqual(self.reg.acked_through(DEVICE), 1)
 
     def test_seed_events_and_wait_for_acked(self):
         self.reg.seed_events(DEVICE, [checkin(s) for s in (1, 2)])
@@ -508,7 +549,7 @@ class FaultTest(RegistryCase):
         self.assertTrue(self.reg.wait_for_acked(DEVICE, 1, timeout=5))
 
     def test_slow_sleep_is_interrupted_by_stop(self):
-        reg = FakeRegistry(token=TOKEN, slow_delay_s=60).start()
+        reg = Fake(token=TOKEN, slow_delay_s=60).start()
         try:
             reg.inject("slow")
             outcome = []
@@ -616,7 +657,7 @@ class TlsTest(unittest.TestCase):
         shutil.rmtree(cls.cert_dir, ignore_errors=True)
 
     def start(self, **kw):
-        reg = FakeRegistry(token=TOKEN, tls=True, cert_dir=self.cert_dir, **kw).start()
+        reg = Fake(token=TOKEN, tls=True, cert_dir=self.cert_dir, **kw).start()
         self.addCleanup(reg.stop)
         return reg
 
@@ -662,7 +703,7 @@ class TlsTest(unittest.TestCase):
         self.assertEqual(post_events(reg, batch(2, 2), context=ctx)[0], 200)
 
     def test_own_temp_cert_dir_is_removed_on_stop(self):
-        reg = FakeRegistry(token=TOKEN, tls=True).start()
+        reg = Fake(token=TOKEN, tls=True).start()
         try:
             self.assertTrue(os.path.exists(reg.ca_file))
         finally:
@@ -723,10 +764,11 @@ class StandaloneTest(unittest.TestCase):
         ctx = ssl.create_default_context(cafile=lines["ca_file"])
 
         def post(first, last):
-            return post_events(None, batch(first, last), url=lines["url"], context=ctx)
+            return post_events(None, batch(first, last), token=TOKEN, url=lines["url"],
+                               context=ctx)
 
         etag = self.control(lines, "PUT", f"rosters/{MODULE_ID}", {"attendees": []})["etag"]
-        status, headers, _ = get_roster(None, url=lines["url"], context=ctx)
+        status, headers, _ = get_roster(None, token=TOKEN, url=lines["url"], context=ctx)
         self.assertEqual((status, headers["etag"]), (200, etag))
         self.control(lines, "POST", "inject", {"fault": "http500", "times": 1})
         self.assertEqual(post(1, 2)[0], 500)
@@ -760,7 +802,7 @@ class StandaloneTest(unittest.TestCase):
     def test_sigterm_stops_it_cleanly(self):
         proc, lines = self.spawn()
         self.assertTrue(lines["url"].startswith("http://127.0.0.1:"))
-        self.assertEqual(post_events(None, batch(1, 1), url=lines["url"])[0], 200)
+        self.assertEqual(post_events(None, batch(1, 1), token=TOKEN, url=lines["url"])[0], 200)
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(10), 0)
         self.assertEqual(proc.stderr.read(), "")

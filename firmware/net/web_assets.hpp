@@ -1,5 +1,6 @@
 // The pages of web/, embedded at build time (cmake/embed_web.cmake), or read from a
-// directory on disk during development (serve --web-dir web).
+// directory on disk during development (serve --web-dir web). Each program links its own
+// table (`embedded_web_assets`, generated): the device its pages, the registry its own.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-#include "http/web_assets.hpp"
+#include "net/web_assets.hpp"
 
 #include <fstream>
 #include <sstream>

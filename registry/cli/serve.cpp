@@ -1,0 +1,100 @@
+#include <pthread.h>
+
+#include <chrono>
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "cli/registry_cli.hpp"
+#include "core/listen_address.hpp"
+#include "db/migrations.hpp"
+#include "db/pool.hpp"
+#include "api/server.hpp"
+#include "model/events.hpp"
+
+namespace ck::registry {
+
+namespace {
+
+// Connections to PostgreSQL at most: each request holds one while it runs.
+constexpr std::size_t kMaxConnections = 16;
+
+int fail(const Status& status)
+{
+    std::cerr << "course-registry: " << status.message();
+    if (!status.hint().empty()) std::cerr << " (" << status.hint() << ")";
+    std::cerr << "\n";
+    return kExitFailure;
+}
+
+}  // namespace
+
+int cmd_serve(const std::string& conninfo, const std::string& listen_text)
+{
+    // SIGINT/SIGTERM are taken with sigwait() below; blocked before any thread starts so
+    // that no worker thread receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto listen = parse_listen(listen_text);
+    if (!listen) {
+        std::cerr << "course-registry: --listen must be HOST:PORT, not \"" << listen_text << "\"\n";
+        return kExitUsage;
+    }
+    {
+        auto db = Database::connect(conninfo);
+        if (!db) return fail(db.status());
+        auto migrated = migrate(*db);
+        if (!migrated) return fail(migrated.status());
+        if (migrated->from_version != migrated->to_version) {
+            std::cout << "course-registry: migrated the schema from version "
+                      << migrated->from_version << " to " << migrated->to_version << std::endl;
+        }
+    }
+    const nlohmann::json schema = batch_schema();
+    if (schema.is_null()) {
+        return fail(Status::error(err::internal_error, "the batch schema is not in this binary"));
+    }
+    BatchParser batches(schema);
+    ConnectionPool pool(conninfo, kMaxConnections);
+    RegistryContext context{pool, batches};
+    auto server = make_registry_server(context, ServerOptions{});
+    int port = listen->port;
+    if (port == 0) {
+        port = server->bind_to_any_port(listen->host);
+    } else if (!server->bind_to_port(listen->host, port)) {
+        port = -1;
+    }
+    if (port <= 0) {
+        return fail(Status::error(err::storage_unavailable, "cannot listen on " + listen_text,
+                                  "Is another program using that port? Choose another with --listen."));
+    }
+    const std::string url = "http://" +
+                            (listen->host == "0.0.0.0" ? std::string("127.0.0.1") : listen->host) +
+                            ":" + std::to_string(port);
+    std::thread listener([&] { server->listen_after_bind(); });
+    // httplib marks itself running only once listen_after_bind() has started, and a stop()
+    // before that is lost. Bounded: a listener that fails at once leaves after 5 s.
+    for (int i = 0; i < 5000 && !server->is_running(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!server->is_running()) {
+        server->stop();
+        listener.join();
+        return fail(Status::error(err::storage_unavailable, "cannot serve on " + url));
+    }
+    std::cout << "course-registry " << COURSE_KIOSK_VERSION << ": serving the device protocol\n"
+              << "course-registry: listening on " << url << std::endl;
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    std::cout << "course-registry: stopping (signal " << signal_number << ")" << std::endl;
+    server->stop();
+    listener.join();
+    return kExitOk;
+}
+
+}  // namespace ck::registry
