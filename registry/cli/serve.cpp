@@ -62,7 +62,10 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text)
     BatchParser batches(schema);
     ConnectionPool pool(conninfo, kMaxConnections);
     RegistryContext context{pool, batches};
-    auto server = make_registry_server(context, ServerOptions{});
+    ServerOptions options;
+    // Room for one batch at the largest it may be decoded (32 MiB) and a few ordinary ones.
+    options.max_body_bytes_in_flight = 40u << 20;
+    auto server = make_registry_server(context, options);
     int port = listen->port;
     if (port == 0) {
         port = server->bind_to_any_port(listen->host);

@@ -202,13 +202,12 @@ Status apply_in_transaction(Database& db, const std::string& token, const EventB
     if (count == 0) return Status::ok();  // a probe
     for (const auto& event : batch.events) {
         if (event["module_id"] != module_id) {
-            outcome.status = Status::error(
+            return Status::error(
                 err::module_not_allowed,
                 "Device " + batch.device_id + " belongs to module edition " + module_id +
                     "; seq " + std::to_string(event["seq"].get<std::int64_t>()) + " is of " +
                     event["module_id"].get<std::string>() + ".",
                 "Give the device a token for the edition it records (course-registry device add).");
-            return Status::ok();
         }
     }
     const std::int64_t first = batch.first_seq;

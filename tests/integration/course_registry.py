@@ -91,9 +91,27 @@ class CourseRegistry:
             raise
         return self
 
-    def _serve(self):
+    def another_process(self, port=0):
+        """A second `serve` on the same database (as behind a load balancer, or after a
+        crash), with the same tokens and no set-up; on `port` (0: any free one)."""
+        other = CourseRegistry(self.pg, self.database, devices=())
+        other.tokens = dict(self.tokens)
+        try:
+            other._tmp = tempfile.mkdtemp(prefix="ck-course-registry-")
+            other._serve(port)
+        except BaseException:
+            other.stop()
+            raise
+        return other
+
+    def kill(self):
+        """SIGKILL: the process dies without cleaning up, as in a crash."""
+        self.proc.kill()
+        self._finish(self.proc.wait(STOP_TIMEOUT_S))
+
+    def _serve(self, port=0):
         self.proc = subprocess.Popen(
-            [REGISTRY_BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:0"],
+            [REGISTRY_BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{port}"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", errors="replace")
         self._readers = [

@@ -34,12 +34,22 @@ class PgCluster:
         subprocess.run(self._as_owner([f"{PG_BIN}/initdb", "-D", data, "-A", "trust",
                                        "-U", "postgres", "-E", "UTF8", "--no-sync"]),
                        check=True, capture_output=True, timeout=120)
-        subprocess.run(self._as_owner([f"{PG_BIN}/pg_ctl", "-D", data, "-l",
-                                       os.path.join(self.dir, "log"), "-o",
+        self.start_server()
+        return self
+
+    def start_server(self):
+        """Starts PostgreSQL on the cluster (again, after stop_server)."""
+        subprocess.run(self._as_owner([f"{PG_BIN}/pg_ctl", "-D", os.path.join(self.dir, "db"),
+                                       "-l", os.path.join(self.dir, "log"), "-o",
                                        f"-k {self.dir} -c listen_addresses=''", "-w",
                                        "start"]),
                        check=True, capture_output=True, timeout=120)
-        return self
+
+    def stop_server(self):
+        """Stops PostgreSQL (fast: open connections are cut), keeping the cluster."""
+        subprocess.run(self._as_owner([f"{PG_BIN}/pg_ctl", "-D", os.path.join(self.dir, "db"),
+                                       "-m", "fast", "-w", "stop"]),
+                       check=True, capture_output=True, timeout=120)
 
     def stop(self):
         if self.dir is None:
