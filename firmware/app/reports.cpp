@@ -6,6 +6,7 @@
 
 #include "app/device.hpp"
 #include "core/attendance.hpp"
+#include "core/csv.hpp"
 #include "core/qr.hpp"
 
 namespace ck {
@@ -37,22 +38,6 @@ std::string html_escape(std::string_view text)
         }
     }
     return out;
-}
-
-std::string csv_field(std::string_view text, char separator)
-{
-    bool quote = text.find_first_of(std::string{separator, '"', '\n', '\r'}) != std::string::npos;
-    // A leading = + - @ would be a formula in a spreadsheet: quote and prefix it.
-    bool formula =
-        !text.empty() && std::string_view("=+-@").find(text.front()) != std::string::npos;
-    if (!quote && !formula) return std::string(text);
-    std::string out = "\"";
-    if (formula) out += "'";
-    for (char c : text) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
 }
 
 struct AttendeeRecord {
@@ -277,7 +262,7 @@ bool write_export_csv(const Device& device, char sep, const ReportSink& sink)
 {
     const date::time_zone* zone = device.config.module.zone;
     PieceWriter out(sink);
-    out << "\xEF\xBB\xBF";  // BOM
+    out << kUtf8Bom;
     auto row = [&](std::initializer_list<std::string> fields) {
         bool first = true;
         for (const auto& f : fields) {

@@ -60,4 +60,32 @@ nlohmann::json completion_record(const ModuleEdition& module, std::string_view a
             {"not_in_roster", !in_roster}};
 }
 
+EventAttendance attendance_from_events(const ModuleEdition& module,
+                                       const std::vector<AttendanceEvent>& events)
+{
+    std::set<std::string> voided;
+    for (const auto& e : events) {
+        if (e.kind == AttendanceEvent::Kind::voiding) voided.insert(e.checkin_id);
+    }
+    std::vector<const AttendanceEvent*> kept;
+    for (const auto& e : events) {
+        if (e.kind == AttendanceEvent::Kind::checkin && voided.count(e.id) == 0) kept.push_back(&e);
+    }
+    // In time order, so that completed_at is when the rule first held (ties by id: the
+    // same answer whatever order the devices' events arrived in).
+    std::sort(kept.begin(), kept.end(), [](const AttendanceEvent* a, const AttendanceEvent* b) {
+        return a->at != b->at ? a->at < b->at : a->id < b->id;
+    });
+    EventAttendance out;
+    for (const AttendanceEvent* e : kept) {
+        if (!out.attended_session_ids.insert(e->session_id).second) continue;
+        if (!out.completed_at &&
+            evaluate_completion(module, out.attended_session_ids).attendance_complete) {
+            out.completed_at = e->at;
+        }
+    }
+    out.result = evaluate_completion(module, out.attended_session_ids);
+    return out;
+}
+
 }  // namespace ck

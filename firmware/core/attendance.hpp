@@ -2,10 +2,13 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/module.hpp"
+#include "core/time.hpp"
 
 namespace ck {
 
@@ -30,5 +33,28 @@ CompletionResult evaluate_completion(const ModuleEdition& module,
 //  "attendance_complete","cme_credits","not_in_roster"}.
 nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
                                  const std::set<std::string>& attended_session_ids, bool in_roster);
+
+// One check-in or void of one attendee in one module edition, from any of its devices.
+struct AttendanceEvent {
+    enum class Kind { checkin, voiding };
+    Kind kind = Kind::checkin;
+    std::string id;          // the event's id (for a check-in also the check-in's)
+    std::string session_id;  // checkin: the session checked in to
+    std::string checkin_id;  // voiding: the check-in it voids
+    Instant at{};
+};
+
+struct EventAttendance {
+    std::set<std::string> attended_session_ids;
+    CompletionResult result;
+    // When the completion rule first held: the time of the check-in that completed it.
+    std::optional<Instant> completed_at;
+};
+
+// Attendance from the union of the events of all an edition's devices (SPEC section 9):
+// every check-in not voided (by a void from any device) counts once for its session,
+// whichever device took it; two kiosks at one venue add up. Order does not matter.
+EventAttendance attendance_from_events(const ModuleEdition& module,
+                                       const std::vector<AttendanceEvent>& events);
 
 }  // namespace ck

@@ -182,7 +182,16 @@ void OutboxRelay::pull_roster(RegistryTransport& client)
         store.set_meta("roster_last_error", record.dump());
         CK_WARN("sync", error.message());
     };
-    if (reply.status == 304) return;
+    // docs/sync.md section 5: an error shows until a retry succeeds. A 304 is a success:
+    // the roster the device has is the registry's.
+    auto succeeded = [&] {
+        store.set_meta("roster_last_error", "");
+        store.set_meta("roster_last_pull", device_.actor("sync").at_text);
+    };
+    if (reply.status == 304) {
+        succeeded();
+        return;
+    }
     if (reply.status != 200) {
         fail(Status::error(err::roster_unavailable,
                            "The registry's roster could not be fetched: " +
@@ -202,7 +211,7 @@ void OutboxRelay::pull_roster(RegistryTransport& client)
         return;
     }
     device_.reload_keys();
-    store.set_meta("roster_last_pull", device_.actor("sync").at_text);
+    succeeded();
     CK_INFO("sync", "roster from the registry: " << stats->created << " new, " << stats->updated
                                                  << " updated, " << roster->revoked.size()
                                                  << " revoked, " << roster->keys.size() << " keys");
@@ -229,6 +238,7 @@ void OutboxRelay::record(const SyncOutcome& outcome,
     Actor now = device_.actor("sync");
     if (outcome.error.is_ok()) {
         device_.store->set_meta("sync_last_success", now.at_text);
+        device_.store->set_meta("sync_last_error", "");  // shown until a retry succeeds
     } else {
         nlohmann::json error = {{"code", outcome.error.code()},
                                 {"message", outcome.error.message()},

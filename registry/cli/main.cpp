@@ -12,6 +12,7 @@
 #include "db/pg.hpp"
 #include "model/devices.hpp"
 #include "model/editions.hpp"
+#include "model/progress.hpp"
 #include "model/rosters.hpp"
 
 namespace {
@@ -132,6 +133,43 @@ int cmd_device_revoke(const std::string& conninfo, const std::string& device_id)
     return kExitOk;
 }
 
+// One JSON object per attendee and line; all attendees the registry knows without ids.
+int cmd_progress(const std::string& conninfo, std::vector<std::string> ids)
+{
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    if (ids.empty()) {
+        auto all = attendee_ids(*db);
+        if (!all) return report_failure(all.status());
+        ids = std::move(*all);
+    }
+    int status = kExitOk;
+    for (const std::string& id : ids) {
+        auto progress = attendee_progress(*db, id, system_zone);
+        if (!progress) {
+            status = report_failure(progress.status());
+            continue;
+        }
+        std::cout << progress_to_json(*progress).dump() << "\n";
+    }
+    return status;
+}
+
+int cmd_export(const std::string& conninfo, const std::string& format,
+               const std::string& module_id, const std::string& separator)
+{
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    auto rows = export_rows(*db, module_id, system_zone);
+    if (!rows) return report_failure(rows.status());
+    if (format == "json") {
+        std::cout << nlohmann::json{{"rows", *rows}}.dump(2) << "\n";
+    } else {
+        std::cout << export_csv(*rows, separator == "," ? ',' : ';');
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -186,6 +224,25 @@ int main(int argc, char** argv)
     db_option(device_revoke_cmd);
     device_revoke_cmd->add_option("DEVICE_ID", device_id, "Device")->required();
 
+    std::vector<std::string> attendee_args;
+    auto* progress_cmd = app.add_subcommand(
+        "progress", "Print attendees' modules and cycle state, one JSON object per line");
+    db_option(progress_cmd);
+    progress_cmd->add_option("ATTENDEE_ID", attendee_args, "Attendees (default: all)");
+    std::string export_format;
+    std::string export_module;
+    std::string export_separator = ";";
+    auto* export_cmd = app.add_subcommand(
+        "export", "Print one row per attendee and edition (CSV for spreadsheets, or JSON)");
+    db_option(export_cmd);
+    export_cmd->add_option("--format", export_format, "csv or json")
+        ->required()
+        ->check(CLI::IsMember({"csv", "json"}));
+    export_cmd->add_option("--module", export_module, "Only this module edition");
+    export_cmd->add_option("--separator", export_separator,
+                           "CSV: ';' (default; decimal comma, as Excel in most of Europe) or ','")
+        ->check(CLI::IsMember({";", ","}));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -202,5 +259,7 @@ int main(int argc, char** argv)
     if (*roster_import_cmd) return cmd_roster_import(conninfo, module_id, roster_file);
     if (*device_add_cmd) return cmd_device_add(conninfo, device_id, module_id);
     if (*device_revoke_cmd) return cmd_device_revoke(conninfo, device_id);
+    if (*progress_cmd) return cmd_progress(conninfo, attendee_args);
+    if (*export_cmd) return cmd_export(conninfo, export_format, export_module, export_separator);
     return kExitFailure;
 }

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <set>
 #include <string>
 #include <vector>
@@ -107,4 +109,74 @@ TEST_CASE("completion carries the credits")
     const auto r = ck::evaluate_completion(module, {"d1-1", "d1-2", "d2-1", "d2-2"});
     CHECK(r.attendance_complete);
     CHECK(r.cme_credits == 6 + 5.5);
+}
+
+namespace {
+
+ck::AttendanceEvent checkin(const std::string& id, const std::string& session, int minute)
+{
+    return {ck::AttendanceEvent::Kind::checkin, id, session, {},
+            ck::Instant{std::chrono::minutes(minute)}};
+}
+
+ck::AttendanceEvent voiding(const std::string& checkin_id, int minute)
+{
+    return {ck::AttendanceEvent::Kind::voiding, "v-" + checkin_id, {}, checkin_id,
+            ck::Instant{std::chrono::minutes(minute)}};
+}
+
+}  // namespace
+
+TEST_CASE("attendance from the union of every device's events")
+{
+    const ck::ModuleEdition m = module_with_hours({{3, 3}, {3, 3}});
+    SUBCASE("two devices' check-ins add up; one session checked in twice counts once")
+    {
+        const auto a = ck::attendance_from_events(
+            m, {checkin("a1", "d1-1", 10), checkin("b1", "d1-1", 11), checkin("b2", "d1-2", 300),
+                checkin("a2", "d2-1", 1500), checkin("a3", "d2-2", 1800)});
+        CHECK(a.attended_session_ids == std::set<std::string>{"d1-1", "d1-2", "d2-1", "d2-2"});
+        CHECK(a.result.attendance_complete);
+        CHECK(a.result.cme_credits == 12);
+        REQUIRE(a.completed_at);
+        CHECK(*a.completed_at == ck::Instant{std::chrono::minutes(1800)});
+    }
+    SUBCASE("a void from another device removes the check-in; completed_at follows")
+    {
+        const auto a = ck::attendance_from_events(
+            m, {checkin("a1", "d1-1", 10), checkin("a2", "d1-2", 300), checkin("a3", "d2-1", 1500),
+                checkin("a4", "d2-2", 1600), voiding("a4", 1601), checkin("b4", "d2-2", 1700)});
+        CHECK(a.result.sessions_attended == 4);
+        REQUIRE(a.completed_at);
+        CHECK(*a.completed_at == ck::Instant{std::chrono::minutes(1700)});
+    }
+    SUBCASE("the order the events arrive in does not matter")
+    {
+        std::vector<ck::AttendanceEvent> events{checkin("a1", "d1-1", 10), checkin("a2", "d1-2", 300),
+                                                checkin("a3", "d2-1", 1500), voiding("a3", 1501),
+                                                checkin("a4", "d2-2", 1600)};
+        const auto forward = ck::attendance_from_events(m, events);
+        std::reverse(events.begin(), events.end());
+        const auto backward = ck::attendance_from_events(m, events);
+        CHECK(forward.attended_session_ids == backward.attended_session_ids);
+        CHECK_FALSE(forward.completed_at);
+        CHECK_FALSE(backward.completed_at);
+        CHECK(forward.result.sessions_attended == 3);
+        CHECK(forward.result.cme_credits == 9);
+    }
+    SUBCASE("sessions the module does not have count for nothing")
+    {
+        const auto a = ck::attendance_from_events(m, {checkin("x", "d9-1", 10)});
+        CHECK(a.result.sessions_attended == 0);
+        CHECK_FALSE(a.completed_at);
+    }
+    SUBCASE("with min_sessions the rule holds at the n-th session")
+    {
+        const ck::ModuleEdition three = module_with_hours({{3, 3}, {3, 3}}, 3);
+        const auto a = ck::attendance_from_events(
+            three, {checkin("a1", "d1-1", 10), checkin("a2", "d1-2", 300),
+                    checkin("a3", "d2-1", 1500), checkin("a4", "d2-2", 1600)});
+        REQUIRE(a.completed_at);
+        CHECK(*a.completed_at == ck::Instant{std::chrono::minutes(1500)});
+    }
 }
