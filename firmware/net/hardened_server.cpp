@@ -240,8 +240,7 @@ std::optional<std::uint64_t> parse_content_length(const std::string& text)
 // without its token) is answered before any body byte is read, so it cannot make the
 // server hold uploads it would refuse anyway.
 httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& routes,
-                                               const httplib::Request& req,
-                                               httplib::Response& res)
+                                               const httplib::Request& req, httplib::Response& res)
 {
     using Answer = httplib::Server::HandlerResponse;
     if (req.path.size() > kMaxPathBytes) {
@@ -269,10 +268,10 @@ httplib::Server::HandlerResponse guard_request(const std::vector<BodyRoute>& rou
     if (const std::string coding = req.get_header_value("Content-Encoding");
         !coding.empty() && strcasecmp(coding.c_str(), "identity") != 0 &&
         strcasecmp(coding.c_str(), "gzip") != 0) {
-        refuse(res, Status::error(err::unsupported_encoding,
-                                  "The body's Content-Encoding \"" + coding +
-                                      "\" is not accepted here.",
-                                  "Send the body as it is, or gzip it."));
+        refuse(res,
+               Status::error(err::unsupported_encoding,
+                             "The body's Content-Encoding \"" + coding + "\" is not accepted here.",
+                             "Send the body as it is, or gzip it."));
         return Answer::Handled;
     }
     const bool has_body = codings == 1 || (lengths == 1 && *length > 0);
@@ -339,18 +338,18 @@ std::unique_ptr<httplib::Server> make_guarded_server(const std::vector<GuardedRo
         body_routes.push_back(
             BodyRoute{route.method, std::regex(route.pattern), sent_limit(route), route.admit});
     }
-    svr.set_pre_routing_handler([body_routes = std::move(body_routes)](
-                                    const httplib::Request& req, httplib::Response& res) {
+    svr.set_pre_routing_handler([body_routes = std::move(body_routes)](const httplib::Request& req,
+                                                                       httplib::Response& res) {
         return guard_request(body_routes, req, res);
     });
     auto budget = std::make_shared<BodyBudget>(options.max_body_bytes_in_flight);
 
     for (const auto& route : routes) {
         if (route.method == "GET") {
-            svr.Get(route.pattern, [handler = route.handler](const httplib::Request& req,
-                                                             httplib::Response& res) {
-                handler(req, res, req.body);
-            });
+            svr.Get(route.pattern,
+                    [handler = route.handler](const httplib::Request& req, httplib::Response& res) {
+                        handler(req, res, req.body);
+                    });
             continue;
         }
         auto handler = [handler = route.handler, plain = sent_limit(route),
@@ -362,9 +361,9 @@ std::unique_ptr<httplib::Server> make_guarded_server(const std::vector<GuardedRo
             bool has_body = req.has_header("Content-Length") || req.has_header("Transfer-Encoding");
             bool json = req.get_header_value("Content-Type").rfind("text/", 0) != 0;
             bool gzip = strcasecmp(req.get_header_value("Content-Encoding").c_str(), "gzip") == 0;
-            if (Status s = has_body ? read_body(reader, gzip ? decoded : plain, body, res, json,
-                                                memory)
-                                    : Status::ok();
+            if (Status s = has_body
+                               ? read_body(reader, gzip ? decoded : plain, body, res, json, memory)
+                               : Status::ok();
                 !s) {
                 write_error(res, s);
                 return;
@@ -377,11 +376,11 @@ std::unique_ptr<httplib::Server> make_guarded_server(const std::vector<GuardedRo
     }
 
     // Runs for every answer, errors included (httplib calls it after the error handler).
-    svr.set_post_routing_handler([on_answer = std::move(on_answer)](const httplib::Request& req,
-                                                                    httplib::Response& res) {
-        add_common_headers(req, res);
-        if (on_answer) on_answer(req, res);
-    });
+    svr.set_post_routing_handler(
+        [on_answer = std::move(on_answer)](const httplib::Request& req, httplib::Response& res) {
+            add_common_headers(req, res);
+            if (on_answer) on_answer(req, res);
+        });
     // Statuses httplib sets by itself (404, 413 for a long Content-Length, 400...) get the
     // envelope too; answers that already have a body are left alone.
     svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {

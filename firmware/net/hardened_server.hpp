@@ -39,8 +39,8 @@ struct ServerOptions {
 
 // One route of the table the server is built from.
 struct GuardedRoute {
-    using Handler = std::function<void(const httplib::Request&, httplib::Response&,
-                                       const std::string& body)>;
+    using Handler =
+        std::function<void(const httplib::Request&, httplib::Response&, const std::string& body)>;
     std::string method;   // GET, POST, PUT, DELETE
     std::string pattern;  // httplib pattern (a regex for paths with ids)
     // The largest body as sent (Content-Length, or the chunks' total) and after gzip

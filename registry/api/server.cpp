@@ -23,7 +23,8 @@ std::string device_of_events_path(const std::string& path)
 {
     if (path.size() <= kDevicesPrefix.size() + kEventsSuffix.size() ||
         path.compare(0, kDevicesPrefix.size(), kDevicesPrefix) != 0 ||
-        path.compare(path.size() - kEventsSuffix.size(), kEventsSuffix.size(), kEventsSuffix) != 0) {
+        path.compare(path.size() - kEventsSuffix.size(), kEventsSuffix.size(), kEventsSuffix) !=
+            0) {
         return {};
     }
     return path.substr(kDevicesPrefix.size(),
@@ -121,12 +122,12 @@ void get_roster(RegistryContext& context, const httplib::Request& req, httplib::
     auto snapshot = roster_snapshot(**db, module_id);
     if (!snapshot) return write_error(res, snapshot.status());
     if (grant->module_id != module_id) {
-        return write_error(res, Status::error(err::module_not_allowed,
-                                              "Device " + grant->device_id +
-                                                  " belongs to module edition " + grant->module_id +
-                                                  ", not " + module_id + ".",
-                                              "Check module.cycle and module.number in the "
-                                              "device's config."));
+        return write_error(
+            res, Status::error(err::module_not_allowed,
+                               "Device " + grant->device_id + " belongs to module edition " +
+                                   grant->module_id + ", not " + module_id + ".",
+                               "Check module.cycle and module.number in the "
+                               "device's config."));
     }
     res.set_header("ETag", snapshot->etag);
     if (etag_matches(req.get_header_value("If-None-Match"), snapshot->etag)) {
@@ -148,10 +149,11 @@ void get_healthz(RegistryContext& context, httplib::Response& res)
 void add_challenge(const httplib::Request& req, httplib::Response& res)
 {
     if (res.status != 401) return;
-    res.set_header("WWW-Authenticate",
-                   bearer_token(req).empty()
-                       ? std::string("Bearer realm=\"course-kiosk registry\"")
-                       : std::string("Bearer realm=\"course-kiosk registry\", error=\"invalid_token\""));
+    res.set_header(
+        "WWW-Authenticate",
+        bearer_token(req).empty()
+            ? std::string("Bearer realm=\"course-kiosk registry\"")
+            : std::string("Bearer realm=\"course-kiosk registry\", error=\"invalid_token\""));
 }
 
 }  // namespace
@@ -166,22 +168,35 @@ std::unique_ptr<httplib::Server> make_registry_server(RegistryContext& context,
                                                       const ServerOptions& options)
 {
     std::vector<GuardedRoute> routes;
-    routes.push_back({"GET", "/healthz", 0, 0, {},
+    routes.push_back({"GET",
+                      "/healthz",
+                      0,
+                      0,
+                      {},
                       [&context](const httplib::Request&, httplib::Response& res,
                                  const std::string&) { get_healthz(context, res); }});
-    routes.push_back({"POST", "/api/v1/devices/([^/]+)/events", kBatchMaxBytes,
-                      kBatchMaxDecodedBytes,
-                      [&context](const httplib::Request& req) { return admit_batch(context, req); },
-                      [&context](const httplib::Request& req, httplib::Response& res,
-                                 const std::string& body) { post_events(context, req, res, body); }});
-    routes.push_back({"GET", "/api/v1/devices/([^/]+)/events", 0, 0, {},
+    routes.push_back(
+        {"POST", "/api/v1/devices/([^/]+)/events", kBatchMaxBytes, kBatchMaxDecodedBytes,
+         [&context](const httplib::Request& req) { return admit_batch(context, req); },
+         [&context](const httplib::Request& req, httplib::Response& res, const std::string& body) {
+             post_events(context, req, res, body);
+         }});
+    routes.push_back({"GET",
+                      "/api/v1/devices/([^/]+)/events",
+                      0,
+                      0,
+                      {},
                       [](const httplib::Request&, httplib::Response& res, const std::string&) {
                           res.set_header("Allow", "POST");
                           write_error(res, Status::error(err::method_not_allowed,
                                                          "Events are sent with POST.",
                                                          "POST the batch (docs/sync.md)."));
                       }});
-    routes.push_back({"GET", "/api/v1/modules/([^/]+)/roster", 0, 0, {},
+    routes.push_back({"GET",
+                      "/api/v1/modules/([^/]+)/roster",
+                      0,
+                      0,
+                      {},
                       [&context](const httplib::Request& req, httplib::Response& res,
                                  const std::string&) { get_roster(context, req, res); }});
     return make_guarded_server(routes, 16u << 10, options, add_challenge);

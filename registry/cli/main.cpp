@@ -155,8 +155,8 @@ int cmd_progress(const std::string& conninfo, std::vector<std::string> ids)
     return status;
 }
 
-int cmd_export(const std::string& conninfo, const std::string& format,
-               const std::string& module_id, const std::string& separator)
+int cmd_export(const std::string& conninfo, const std::string& format, const std::string& module_id,
+               const std::string& separator)
 {
     auto db = open_current(conninfo);
     if (!db) return report_failure(db.status());
@@ -185,8 +185,8 @@ int main(int argc, char** argv)
     };
 
     auto* version_cmd = app.add_subcommand("version", "Print the version");
-    auto* serve_cmd = app.add_subcommand(
-        "serve", "Serve the device protocol (migrates the database first)");
+    auto* serve_cmd =
+        app.add_subcommand("serve", "Serve the device protocol (migrates the database first)");
     db_option(serve_cmd);
     std::string listen = kDefaultListen;
     serve_cmd->add_option("--listen", listen,
@@ -239,8 +239,9 @@ int main(int argc, char** argv)
         ->required()
         ->check(CLI::IsMember({"csv", "json"}));
     export_cmd->add_option("--module", export_module, "Only this module edition");
-    export_cmd->add_option("--separator", export_separator,
-                           "CSV: ';' (default; decimal comma, as Excel in most of Europe) or ','")
+    export_cmd
+        ->add_option("--separator", export_separator,
+                     "CSV: ';' (default; decimal comma, as Excel in most of Europe) or ','")
         ->check(CLI::IsMember({";", ","}));
 
     try {

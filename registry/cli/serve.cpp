@@ -5,11 +5,11 @@
 #include <iostream>
 #include <thread>
 
+#include "api/server.hpp"
 #include "cli/registry_cli.hpp"
 #include "core/listen_address.hpp"
 #include "db/migrations.hpp"
 #include "db/pool.hpp"
-#include "api/server.hpp"
 #include "model/events.hpp"
 
 namespace ck::registry {
@@ -73,8 +73,9 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text)
         port = -1;
     }
     if (port <= 0) {
-        return fail(Status::error(err::storage_unavailable, "cannot listen on " + listen_text,
-                                  "Is another program using that port? Choose another with --listen."));
+        return fail(
+            Status::error(err::storage_unavailable, "cannot listen on " + listen_text,
+                          "Is another program using that port? Choose another with --listen."));
     }
     const std::string url = "http://" +
                             (listen->host == "0.0.0.0" ? std::string("127.0.0.1") : listen->host) +

@@ -19,16 +19,17 @@ namespace {
 
 Status malformed(const std::string& why)
 {
-    return Status::error(err::malformed_request, why,
-                         "Send the batch docs/sync.md describes (schemas/sync-events-request.schema.json).");
+    return Status::error(
+        err::malformed_request, why,
+        "Send the batch docs/sync.md describes (schemas/sync-events-request.schema.json).");
 }
 
 // The members the schema matches with a pattern or a date-time format. valijson does that
 // with std::regex, which recurses once per character on a 512 KiB worker stack: a long
 // string would crash the server. None of them is longer than this when valid.
 constexpr std::size_t kMaxPatterned = 80;
-constexpr const char* kPatterned[] = {"id", "at", "module_id", "attendee_id", "session_id",
-                                      "checkin_id"};
+constexpr const char* kPatterned[] = {"id",          "at",         "module_id",
+                                      "attendee_id", "session_id", "checkin_id"};
 
 bool too_long(const nlohmann::json& value)
 {
@@ -145,10 +146,11 @@ Result<EventBatch> BatchParser::parse(const std::string& body, const std::string
         if (!is_seq(event["seq"])) return malformed("An event's seq is not a whole number.");
         const auto seq = event["seq"].get<std::int64_t>();
         if (seq != batch.first_seq + static_cast<std::int64_t>(i)) {
-            return malformed(i == 0 ? "first_seq is not the seq of the first event."
-                                    : "The events are not contiguous: event " + std::to_string(i) +
-                                          " has seq " + std::to_string(seq) + ", not " +
-                                          std::to_string(batch.first_seq + static_cast<std::int64_t>(i)) + ".");
+            return malformed(
+                i == 0 ? "first_seq is not the seq of the first event."
+                       : "The events are not contiguous: event " + std::to_string(i) + " has seq " +
+                             std::to_string(seq) + ", not " +
+                             std::to_string(batch.first_seq + static_cast<std::int64_t>(i)) + ".");
         }
         if (!ids.insert(lower(event["id"].get<std::string>())).second) {
             return malformed("The event id " + event["id"].get<std::string>() +
@@ -163,8 +165,8 @@ Result<EventBatch> BatchParser::parse(const std::string& body, const std::string
 
 Result<std::int64_t> acked_through(Database& db, const std::string& device_id)
 {
-    auto rows = db.exec("SELECT coalesce(max(seq), 0) FROM events WHERE device_id = $1",
-                        {device_id});
+    auto rows =
+        db.exec("SELECT coalesce(max(seq), 0) FROM events WHERE device_id = $1", {device_id});
     if (!rows) return rows.status();
     return std::stoll(rows->text(0, 0));
 }
@@ -204,8 +206,8 @@ Status apply_in_transaction(Database& db, const std::string& token, const EventB
         if (event["module_id"] != module_id) {
             return Status::error(
                 err::module_not_allowed,
-                "Device " + batch.device_id + " belongs to module edition " + module_id +
-                    "; seq " + std::to_string(event["seq"].get<std::int64_t>()) + " is of " +
+                "Device " + batch.device_id + " belongs to module edition " + module_id + "; seq " +
+                    std::to_string(event["seq"].get<std::int64_t>()) + " is of " +
                     event["module_id"].get<std::string>() + ".",
                 "Give the device a token for the edition it records (course-registry device add).");
         }
@@ -213,11 +215,11 @@ Status apply_in_transaction(Database& db, const std::string& token, const EventB
     const std::int64_t first = batch.first_seq;
     const std::int64_t last = first + count - 1;
     if (first > acked + 1) {
-        outcome.status = Status::error(
-            err::gap,
-            "The registry holds this device's events up to seq " + std::to_string(acked) +
-                "; the batch starts at " + std::to_string(first) + ".",
-            "Resend from seq " + std::to_string(acked + 1) + ".");
+        outcome.status = Status::error(err::gap,
+                                       "The registry holds this device's events up to seq " +
+                                           std::to_string(acked) + "; the batch starts at " +
+                                           std::to_string(first) + ".",
+                                       "Resend from seq " + std::to_string(acked + 1) + ".");
         outcome.details = {{"expected_seq", acked + 1}, {"first_seq", first}};
         return Status::ok();
     }
@@ -234,11 +236,13 @@ Status apply_in_transaction(Database& db, const std::string& token, const EventB
             if (lower(sent_id) != rows->text(r, 1)) {
                 outcome.status = Status::error(
                     err::seq_conflict,
-                    "seq " + std::to_string(seq) + " of this device is already held with event id " +
-                        rows->text(r, 1) + ", not " + sent_id + ".",
+                    "seq " + std::to_string(seq) +
+                        " of this device is already held with event id " + rows->text(r, 1) +
+                        ", not " + sent_id + ".",
                     "The device's event log differs from what it sent before (restored or cloned "
                     "data directory?). Do not resend blindly: report it.");
-                outcome.details = {{"seq", seq}, {"held_id", rows->text(r, 1)}, {"sent_id", sent_id}};
+                outcome.details = {
+                    {"seq", seq}, {"held_id", rows->text(r, 1)}, {"sent_id", sent_id}};
                 return Status::ok();
             }
         }
@@ -262,7 +266,8 @@ Status apply_in_transaction(Database& db, const std::string& token, const EventB
         const std::string id = taken->text(0, 0);
         std::int64_t sent_seq = 0;
         for (const auto& event : fresh) {
-            if (lower(event["id"].get<std::string>()) == id) sent_seq = event["seq"].get<std::int64_t>();
+            if (lower(event["id"].get<std::string>()) == id)
+                sent_seq = event["seq"].get<std::int64_t>();
         }
         outcome.status = Status::error(
             err::event_id_conflict,

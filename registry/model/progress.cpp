@@ -65,8 +65,8 @@ Result<std::map<std::string, EditionEvents>> events_of(Database& db, const std::
         const std::string type = rows->text(r, 2);
         if (type == "checkin" || type == "void") {
             AttendanceEvent e;
-            e.kind = type == "checkin" ? AttendanceEvent::Kind::checkin
-                                       : AttendanceEvent::Kind::voiding;
+            e.kind =
+                type == "checkin" ? AttendanceEvent::Kind::checkin : AttendanceEvent::Kind::voiding;
             e.id = rows->text(r, 3);
             e.at = from_epoch(rows->text(r, 4));
             e.session_id = rows->text(r, 5);
@@ -141,15 +141,15 @@ Result<AttendeeProgress> attendee_progress(Database& db, const std::string& atte
 {
     AttendeeProgress progress;
     progress.attendee_id = attendee_id;
-    auto person = db.exec("SELECT family_name, given_name FROM attendees WHERE id = $1",
-                          {attendee_id});
+    auto person =
+        db.exec("SELECT family_name, given_name FROM attendees WHERE id = $1", {attendee_id});
     if (!person) return person.status();
     if (person->count() > 0) {
         progress.family_name = person->text(0, 0);
         progress.given_name = person->text(0, 1);
     }
-    auto rostered = db.exec("SELECT module_id FROM roster_entries WHERE attendee_id = $1",
-                            {attendee_id});
+    auto rostered =
+        db.exec("SELECT module_id FROM roster_entries WHERE attendee_id = $1", {attendee_id});
     if (!rostered) return rostered.status();
     auto events = events_of(db, attendee_id);
     if (!events) return events.status();
@@ -192,11 +192,11 @@ Result<AttendeeProgress> attendee_progress(Database& db, const std::string& atte
         auto& slot = progress.modules[static_cast<std::size_t>(n - 1)];
         if (!slot || counts_before(progress.editions[i], progress.editions[*slot])) slot = i;
     }
-    progress.cycle_complete = std::all_of(progress.modules.begin(), progress.modules.end(),
-                                          [&](const std::optional<std::size_t>& slot) {
-                                              return slot && progress.editions[*slot]
-                                                                 .attendance.completed_at;
-                                          });
+    progress.cycle_complete =
+        std::all_of(progress.modules.begin(), progress.modules.end(),
+                    [&](const std::optional<std::size_t>& slot) {
+                        return slot && progress.editions[*slot].attendance.completed_at;
+                    });
     if (progress.cycle_complete) {
         for (const auto& slot : progress.modules) {
             const Instant at = *progress.editions[*slot].attendance.completed_at;
@@ -306,9 +306,9 @@ Result<std::vector<nlohmann::json>> export_rows(Database& db, const std::string&
 
 std::string export_csv(const std::vector<nlohmann::json>& rows, char separator)
 {
-    static const char* const kColumns[] = {"attendee_id",       "name",          "module_id",
-                                           "sessions_attended", "sessions_total", "attendance_complete",
-                                           "cme_credits",       "completed_at"};
+    static const char* const kColumns[] = {
+        "attendee_id",         "name",        "module_id",   "sessions_attended", "sessions_total",
+        "attendance_complete", "cme_credits", "completed_at"};
     std::string out(kUtf8Bom);
     for (const char* column : kColumns) {
         if (column != kColumns[0]) out += separator;

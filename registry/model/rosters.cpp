@@ -57,7 +57,8 @@ Result<RosterSnapshot> roster_snapshot(Database& db, const std::string& module_i
     auto edition = db.exec("SELECT 1 FROM module_editions WHERE id = $1", {module_id});
     if (!edition) return edition.status();
     if (edition->count() == 0) {
-        return Status::error(err::unknown_module, "The registry has no module edition " + module_id + ".",
+        return Status::error(err::unknown_module,
+                             "The registry has no module edition " + module_id + ".",
                              "Check module.cycle and module.number in the device's config.");
     }
     auto rows = db.exec(

@@ -115,13 +115,19 @@ namespace {
 
 ck::AttendanceEvent checkin(const std::string& id, const std::string& session, int minute)
 {
-    return {ck::AttendanceEvent::Kind::checkin, id, session, {},
+    return {ck::AttendanceEvent::Kind::checkin,
+            id,
+            session,
+            {},
             ck::Instant{std::chrono::minutes(minute)}};
 }
 
 ck::AttendanceEvent voiding(const std::string& checkin_id, int minute)
 {
-    return {ck::AttendanceEvent::Kind::voiding, "v-" + checkin_id, {}, checkin_id,
+    return {ck::AttendanceEvent::Kind::voiding,
+            "v-" + checkin_id,
+            {},
+            checkin_id,
             ck::Instant{std::chrono::minutes(minute)}};
 }
 
@@ -152,9 +158,9 @@ TEST_CASE("attendance from the union of every device's events")
     }
     SUBCASE("the order the events arrive in does not matter")
     {
-        std::vector<ck::AttendanceEvent> events{checkin("a1", "d1-1", 10), checkin("a2", "d1-2", 300),
-                                                checkin("a3", "d2-1", 1500), voiding("a3", 1501),
-                                                checkin("a4", "d2-2", 1600)};
+        std::vector<ck::AttendanceEvent> events{
+            checkin("a1", "d1-1", 10), checkin("a2", "d1-2", 300), checkin("a3", "d2-1", 1500),
+            voiding("a3", 1501), checkin("a4", "d2-2", 1600)};
         const auto forward = ck::attendance_from_events(m, events);
         std::reverse(events.begin(), events.end());
         const auto backward = ck::attendance_from_events(m, events);
