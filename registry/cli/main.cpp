@@ -10,6 +10,7 @@
 #include "cli/registry_cli.hpp"
 #include "db/migrations.hpp"
 #include "db/pg.hpp"
+#include "model/badges.hpp"
 #include "model/devices.hpp"
 #include "model/editions.hpp"
 #include "model/progress.hpp"
@@ -170,6 +171,69 @@ int cmd_export(const std::string& conninfo, const std::string& format, const std
     return kExitOk;
 }
 
+int cmd_key(const std::string& conninfo, const std::string& action, const std::string& key_text)
+{
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    if (action == "rotate") {
+        auto key = rotate_key(*db);
+        if (!key) return report_failure(key.status());
+        std::cout << "New badge-signing key " << key_id_hex(key->key_id)
+                  << "; badges are signed with it from now on\n";
+        return kExitOk;
+    }
+    if (action == "retire") {
+        auto key_id = parse_key_id_hex(key_text);
+        if (!key_id) {
+            std::cerr << "course-registry: KEY_ID is 8 hex digits, as key list shows\n";
+            return kExitUsage;
+        }
+        if (Status s = retire_key(*db, *key_id); !s) return report_failure(s);
+        std::cout << "Retired key " << key_text
+                  << ": devices refuse its badges once they pull the roster\n";
+        return kExitOk;
+    }
+    auto keys = list_keys(*db);
+    if (!keys) return report_failure(keys.status());
+    for (const auto& k : *keys) {
+        std::cout << key_id_hex(k.key_id) << "  " << k.public_key_base64 << "  created "
+                  << k.created_at
+                  << (k.retired_at.empty() ? std::string("  trusted") : "  retired " + k.retired_at)
+                  << "\n";
+    }
+    return kExitOk;
+}
+
+int cmd_badges(const std::string& conninfo, const std::string& module_id,
+               const std::vector<std::string>& ids, const std::string& out_file)
+{
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    auto html = badge_sheet(*db, module_id, ids, system_zone);
+    if (!html) return report_failure(html.status());
+    std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
+    out << *html;
+    out.close();
+    if (!out) return report_failure(Status::error(err::storage_error, "cannot write " + out_file));
+    std::cout << "Wrote the badges of " << module_id << " to " << out_file << "\n";
+    return kExitOk;
+}
+
+int cmd_badge_reissue(const std::string& conninfo, const std::string& module_id,
+                      const std::string& attendee_id, const std::string& reason)
+{
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    auto issue = reissue_badge(*db, module_id, attendee_id, reason);
+    if (!issue) return report_failure(issue.status());
+    std::cout << "Badge " << attendee_id << " of " << module_id << " is now issue " << *issue
+              << "; issue " << (*issue - 1)
+              << " is revoked once the devices pull the roster. Print it with: "
+                 "course-registry badges "
+              << module_id << " " << attendee_id << " --out FILE.html\n";
+    return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -224,6 +288,38 @@ int main(int argc, char** argv)
     db_option(device_revoke_cmd);
     device_revoke_cmd->add_option("DEVICE_ID", device_id, "Device")->required();
 
+    auto* key_cmd = app.add_subcommand("key", "Manage the registry's badge-signing keys");
+    key_cmd->require_subcommand(1);
+    std::string key_text;
+    auto* key_rotate_cmd = key_cmd->add_subcommand(
+        "rotate", "Make a new key to sign badges with (older keys stay trusted)");
+    db_option(key_rotate_cmd);
+    auto* key_retire_cmd =
+        key_cmd->add_subcommand("retire", "Stop trusting a key (its badges are refused)");
+    db_option(key_retire_cmd);
+    key_retire_cmd->add_option("KEY_ID", key_text, "8 hex digits")->required();
+    auto* key_list_cmd = key_cmd->add_subcommand("list", "List the keys");
+    db_option(key_list_cmd);
+
+    std::vector<std::string> badge_ids;
+    std::string badges_out;
+    auto* badges_cmd = app.add_subcommand(
+        "badges", "Print an edition's badges (A4 HTML, 8 per page), signed by the registry");
+    db_option(badges_cmd);
+    badges_cmd->add_option("MODULE_ID", module_id, "Module edition")->required();
+    badges_cmd->add_option("ATTENDEE_ID", badge_ids, "Only these attendees (default: all)");
+    badges_cmd->add_option("--out", badges_out, "FILE.html")->required();
+    auto* badge_cmd = app.add_subcommand("badge", "Manage one attendee's badge");
+    badge_cmd->require_subcommand(1);
+    std::string reissue_attendee;
+    std::string reissue_reason;
+    auto* badge_reissue_cmd = badge_cmd->add_subcommand(
+        "reissue", "Revoke an attendee's badge of an edition and issue the next one");
+    db_option(badge_reissue_cmd);
+    badge_reissue_cmd->add_option("MODULE_ID", module_id, "Module edition")->required();
+    badge_reissue_cmd->add_option("ATTENDEE_ID", reissue_attendee, "Attendee")->required();
+    badge_reissue_cmd->add_option("--reason", reissue_reason, "Why (shown to staff)");
+
     std::vector<std::string> attendee_args;
     auto* progress_cmd = app.add_subcommand(
         "progress", "Print attendees' modules and cycle state, one JSON object per line");
@@ -261,6 +357,13 @@ int main(int argc, char** argv)
     if (*device_add_cmd) return cmd_device_add(conninfo, device_id, module_id);
     if (*device_revoke_cmd) return cmd_device_revoke(conninfo, device_id);
     if (*progress_cmd) return cmd_progress(conninfo, attendee_args);
+    if (*key_rotate_cmd) return cmd_key(conninfo, "rotate", key_text);
+    if (*key_retire_cmd) return cmd_key(conninfo, "retire", key_text);
+    if (*key_list_cmd) return cmd_key(conninfo, "list", key_text);
+    if (*badges_cmd) return cmd_badges(conninfo, module_id, badge_ids, badges_out);
+    if (*badge_reissue_cmd) {
+        return cmd_badge_reissue(conninfo, module_id, reissue_attendee, reissue_reason);
+    }
     if (*export_cmd) return cmd_export(conninfo, export_format, export_module, export_separator);
     return kExitFailure;
 }

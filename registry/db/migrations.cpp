@@ -56,8 +56,37 @@ CREATE TABLE events (
 CREATE INDEX events_attendee ON events (attendee_id, module_id);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Version 2: the registry's badge-signing keys (Ed25519; every key not retired is handed
+// to the devices with the roster), each attendee's badge issue per edition, and the
+// credentials revoked when a badge is re-issued. The private keys are in the database:
+// whoever can read it can sign badges, so its backups are kept like the keys themselves.
+constexpr std::string_view kSchema2 = R"sql(
+CREATE TABLE signing_keys (
+    key_id      bigint PRIMARY KEY CHECK (key_id BETWEEN 0 AND 4294967295),
+    public_key  bytea NOT NULL UNIQUE CHECK (length(public_key) = 32),
+    private_pem text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    retired_at  timestamptz
+);
+CREATE TABLE badge_issues (
+    module_id   text NOT NULL REFERENCES module_editions (id),
+    attendee_id text NOT NULL REFERENCES attendees (id),
+    issue       integer NOT NULL CHECK (issue BETWEEN 1 AND 65535),
+    PRIMARY KEY (module_id, attendee_id)
+);
+CREATE TABLE revocations (
+    module_id   text NOT NULL REFERENCES module_editions (id),
+    attendee_id text NOT NULL,
+    issue       integer NOT NULL,
+    reason      text,
+    revoked_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (module_id, attendee_id, issue)
+);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "editions, rosters, devices and the event log", kSchema1},
+    {2, "badge-signing keys, badge issues and revocations", kSchema2},
 }};
 
 // Any constant: the registry's migrations hold this advisory lock while they run.

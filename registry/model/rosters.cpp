@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "core/password.hpp"
+#include "model/badges.hpp"
 
 namespace ck::registry {
 
@@ -78,11 +79,15 @@ Result<RosterSnapshot> roster_snapshot(Database& db, const std::string& module_i
                              {"email", optional_text(rows->get(r, 3))},
                              {"country", optional_text(rows->get(r, 4))}});
     }
+    auto revoked = revoked_json(db, module_id);
+    if (!revoked) return revoked.status();
+    auto keys = trusted_keys_json(db);
+    if (!keys) return keys.status();
     RosterSnapshot snapshot;
     snapshot.body = {{"module_id", module_id},
                      {"attendees", std::move(attendees)},
-                     {"revoked", nlohmann::json::array()},
-                     {"keys", nlohmann::json::array()}};
+                     {"revoked", std::move(*revoked)},
+                     {"keys", std::move(*keys)}};
     snapshot.etag = "\"" + sha256_hex(snapshot.body.dump()).substr(0, 20) + "\"";
     return snapshot;
 }

@@ -8,7 +8,9 @@ logs apart.
 One PostgreSQL cluster per class, a fresh database and registry per test. The devices
 run `course-kiosk serve` (kiosk.Server) with `registry` pointing at the registry; every
 wait polls a condition against a deadline."""
+import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -18,9 +20,11 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 from course_registry import CourseRegistry, run as registry_run
-from kiosk import MODULE_ID, ROSTER, DataDir, Server, add_staff, staff_login, validate
+from kiosk import (MODULE_ID, ROSTER, DataDir, Server, add_staff, decode_qr_svg, staff_login,
+                   validate)
 from pg_cluster import PgCluster
 
 DEVICE_A = "lille-hall-a"
@@ -384,6 +388,60 @@ class RegistrySyncTest(unittest.TestCase):
         [event] = self.reg.events(DEVICE_A)
         self.assert_checkin_event(event, checkin, "badge")
         self.assertFalse(event["not_in_roster"], event)
+
+    def test_badges_printed_by_the_registry_check_in_offline_until_reissued(self):
+        path = os.path.join(tempfile.mkdtemp(prefix="ck-badges-"), "roster.csv")
+        self.addCleanup(shutil.rmtree, os.path.dirname(path), True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("id,family_name,given_name\nR700,Kowalska,Anna\nR701,Dubois,Chloé\n")
+        registry_run("roster", "import", "--db", self.reg.db, MODULE_ID, path)
+        sheet = os.path.join(os.path.dirname(path), "badges.html")
+        registry_run("badges", "--db", self.reg.db, MODULE_ID, "--out", sheet)
+        with open(sheet, encoding="utf-8") as f:
+            html = f.read()
+        self.assertEqual(html.count('class="badge"'), 2)
+        svgs = re.findall(r'data-attendee-id="(R70\d)".*?(<svg.*?</svg>)', html, re.S)
+        credentials = {who: decode_qr_svg(svg) for who, svg in svgs}
+        self.assertEqual(sorted(credentials), ["R700", "R701"])
+        [key_line] = registry_run("key", "list", "--db", self.reg.db).stdout.splitlines()
+        key_id = key_line.split()[0]
+
+        device = Device(self, self.reg, DEVICE_A)
+        # The key was made with the sheet, before the device's first pull.
+        etag = poll(lambda: device.sync_status()["roster"]["etag"], SYNC_TIMEOUT_S,
+                    "the device's first roster pull")
+        # Offline: the registry is gone; the badge it signed checks in at the device.
+        self.reg.stop()
+        status, _, body = device.server.checkin(credentials["R700"])
+        self.assertEqual(status, 201, body)
+        self.assertFalse(body["checkin"]["not_in_roster"], body)
+
+        # A re-issued badge: the old one is refused once the device has pulled again.
+        self.reg = self.reg.another_process(self.reg.port)
+        registry_run("badge", "reissue", "--db", self.reg.db, MODULE_ID, "R701",
+                     "--reason", "badge lost")
+        registry_run("badges", "--db", self.reg.db, MODULE_ID, "R701", "--out", sheet)
+        with open(sheet, encoding="utf-8") as f:
+            [new_svg] = re.findall(r"<svg.*?</svg>", f.read(), re.S)
+        new_credential = decode_qr_svg(new_svg)
+        self.assertNotEqual(new_credential, credentials["R701"])
+        device.sync_now()
+        poll(lambda: device.sync_status()["roster"]["etag"] != etag, SYNC_TIMEOUT_S,
+             "the device's pull of the roster with the revocation")
+        status, _, body = device.server.checkin(credentials["R701"])
+        self.assertEqual((status, body["error"]["code"]), (422, "revoked"), body)
+        status, _, body = device.server.checkin(new_credential)
+        self.assertEqual(status, 201, body)
+        # A retired key is no longer handed out: the devices refuse its badges after a pull.
+        registry_run("key", "retire", "--db", self.reg.db, key_id)
+        req = urllib.request.Request(f"{self.reg.url}/api/v1/modules/{MODULE_ID}/roster",
+                                     headers={"Authorization": "Bearer "
+                                              + self.reg.token_for(DEVICE_A)})
+        with urllib.request.urlopen(req, timeout=10) as answer:
+            roster = json.load(answer)
+        self.assertEqual(roster["keys"], [])
+        self.assertEqual(roster["revoked"], [{"attendee_id": "R701", "issue": 1,
+                                              "reason": "badge lost"}])
 
     def test_registry_killed_mid_batch_and_served_again_on_the_same_database(self):
         device = Device(self, self.reg, DEVICE_A)
