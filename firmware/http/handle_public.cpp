@@ -3,9 +3,9 @@
 
 #include "app/device.hpp"
 #include "http/api_json.hpp"
-#include "net/error.hpp"
+#include "http/embedded_web.hpp"
 #include "http/routes.hpp"
-#include "net/web_assets.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 
@@ -15,7 +15,8 @@ void handle_page(const ApiRequest& request, httplib::Response& res)
     std::string path = request.http.path == "/" ? "/index.html" : request.http.path;
     if (path == "/p") path = "/phone";
     if (path.find('.') == std::string::npos) path += ".html";
-    auto file = find_web_file(path, request.context.web_dir);
+    static const WebFiles files(embedded_web_assets());
+    auto file = files.find(path, request.context.web_dir);
     if (!file) {
         write_error(res,
                     Status::error(err::not_found, "There is nothing at " + request.http.path + ".",

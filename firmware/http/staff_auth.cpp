@@ -1,16 +1,15 @@
 #include "http/staff_auth.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "app/device.hpp"
 #include "core/password.hpp"
-#include "net/error.hpp"
-#include "net/rate_limit.hpp"
 #include "http/routes.hpp"
 #include "log/log.hpp"
+#include "net/error.hpp"
+#include "net/rate_limit.hpp"
+#include "net/web_session.hpp"
 
 namespace ck {
 namespace {
@@ -25,38 +24,7 @@ std::int64_t unix_now(const Device& device)
         .count();
 }
 
-bool equal_secret(const std::string& a, const std::string& b)
-{
-    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-std::string session_cookie(const std::string& token, int max_age)
-{
-    return std::string(kStaffCookie) + "=" + token +
-           "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age);
-}
-
 }  // namespace
-
-std::optional<std::string> cookie_value(const httplib::Request& req, std::string_view name)
-{
-    for (std::size_t i = 0, n = req.get_header_value_count("Cookie"); i < n; ++i) {
-        std::string header = req.get_header_value("Cookie", i);
-        std::size_t pos = 0;
-        while (pos < header.size()) {
-            std::size_t end = header.find(';', pos);
-            if (end == std::string::npos) end = header.size();
-            std::string_view part(header.data() + pos, end - pos);
-            while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-            if (part.size() > name.size() && part.substr(0, name.size()) == name &&
-                part[name.size()] == '=') {
-                return std::string(part.substr(name.size() + 1));
-            }
-            pos = end + 1;
-        }
-    }
-    return std::nullopt;
-}
 
 std::optional<StaffSession> find_staff_session(Device& device, const httplib::Request& req)
 {
@@ -104,43 +72,6 @@ void handle_get_session(const ApiRequest& request, httplib::Response& res)
                {{"username", session->username},
                 {"csrf_token", session->csrf_token},
                 {"role", session->role}});
-}
-
-LoginThrottle::LoginThrottle()
-    : by_client_({.free_failures = 3}),
-      by_account_({.free_failures = 10}),
-      by_address_({.free_failures = 10})
-{
-}
-
-std::string LoginThrottle::client_key(const std::string& username, const std::string& address)
-{
-    return username.substr(0, 128) + '\n' + address;
-}
-
-std::int64_t LoginThrottle::wait(const std::string& username, const std::string& address,
-                                 std::int64_t now) const
-{
-    const std::string client = client_key(username, address);
-    std::int64_t wait = std::max(by_client_.wait(client, now), by_address_.wait(address, now));
-    // An account under attack slows down only the clients that have failed on it.
-    if (by_client_.failures(client, now) > 0) {
-        wait = std::max(wait, by_account_.wait(username.substr(0, 128), now));
-    }
-    return wait;
-}
-
-void LoginThrottle::failed(const std::string& username, const std::string& address,
-                           std::int64_t now)
-{
-    by_client_.failed(client_key(username, address), now);
-    by_account_.failed(username.substr(0, 128), now);
-    by_address_.failed(address, now);
-}
-
-void LoginThrottle::succeeded(const std::string& username, const std::string& address)
-{
-    by_client_.succeeded(client_key(username, address));
 }
 
 void handle_login(const ApiRequest& request, httplib::Response& res)
@@ -206,7 +137,7 @@ void handle_login(const ApiRequest& request, httplib::Response& res)
     }
     device.store->purge_staff_sessions(now);                  // best effort: keeps the table small
     device.store->note_staff_login(username, actor.at_text);  // best effort too
-    res.set_header("Set-Cookie", session_cookie(token, kStaffSessionSeconds));
+    res.set_header("Set-Cookie", session_cookie(kStaffCookie, token, kStaffSessionSeconds));
     write_json(
         res, 200,
         {{"username", username}, {"csrf_token", csrf}, {"role", staff_role_name(account->role)}});
@@ -219,7 +150,7 @@ void handle_logout(const ApiRequest& request, httplib::Response& res)
         device.store->delete_staff_session(sha256_hex(*token));
     }
     device.store->audit(device.actor(request.staff), "logout", nlohmann::json::object());
-    res.set_header("Set-Cookie", session_cookie("", 0));
+    res.set_header("Set-Cookie", session_cookie(kStaffCookie, "", 0));
     write_json(res, 200, {{"status", "logged_out"}});
 }
 

@@ -40,20 +40,6 @@ std::string etag_of(std::string_view bytes)
     return "\"" + sha256_hex(bytes).substr(0, 32) + "\"";
 }
 
-// The tags of the embedded table, in its order; hashed once, at the first use (the
-// initialisation of a function's static is thread-safe).
-const std::vector<std::string>& embedded_etags()
-{
-    static const std::vector<std::string> etags = [] {
-        std::vector<std::string> tags;
-        for (const auto& asset : embedded_web_assets()) {
-            tags.push_back(etag_of(std::string_view(asset.data, asset.size)));
-        }
-        return tags;
-    }();
-    return etags;
-}
-
 std::string_view trim(std::string_view s)
 {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -63,7 +49,14 @@ std::string_view trim(std::string_view s)
 
 }  // namespace
 
-std::optional<WebFile> find_web_file(std::string_view path, const std::string& dev_dir)
+WebFiles::WebFiles(const std::vector<WebAsset>& table) : table_(table)
+{
+    for (const auto& asset : table_) {
+        etags_.push_back(etag_of(std::string_view(asset.data, asset.size)));
+    }
+}
+
+std::optional<WebFile> WebFiles::find(std::string_view path, const std::string& dev_dir) const
 {
     if (!safe_path(path)) return std::nullopt;
     if (!dev_dir.empty()) {
@@ -75,11 +68,9 @@ std::optional<WebFile> find_web_file(std::string_view path, const std::string& d
         std::string etag = etag_of(body);
         return WebFile{mime_for(path), std::move(body), std::move(etag)};
     }
-    const auto& assets = embedded_web_assets();
-    for (std::size_t i = 0; i < assets.size(); ++i) {
-        if (path == assets[i].path) {
-            return WebFile{assets[i].mime, std::string(assets[i].data, assets[i].size),
-                           embedded_etags()[i]};
+    for (std::size_t i = 0; i < table_.size(); ++i) {
+        if (path == table_[i].path) {
+            return WebFile{table_[i].mime, std::string(table_[i].data, table_[i].size), etags_[i]};
         }
     }
     return std::nullopt;

@@ -4,12 +4,12 @@
 
 #include <string_view>
 
+#include "api/registry_assets.hpp"
 #include "core/device_id.hpp"
 #include "log/log.hpp"
 #include "model/devices.hpp"
 #include "model/rosters.hpp"
 #include "net/error.hpp"
-#include "net/web_assets.hpp"
 
 namespace ck::registry {
 
@@ -160,7 +160,8 @@ void add_challenge(const httplib::Request& req, httplib::Response& res)
 
 nlohmann::json batch_schema()
 {
-    auto file = find_web_file("/schemas/sync-events-request.schema.json", "");
+    const WebFiles files(registry_web_assets());
+    auto file = files.find("/schemas/sync-events-request.schema.json", "");
     return file ? nlohmann::json::parse(file->body) : nlohmann::json();
 }
 
