@@ -10,31 +10,6 @@ namespace {
 
 constexpr const char* kCommandLine = "command line";
 
-Status check_username(const std::string& username)
-{
-    bool ok = !username.empty() && username.size() <= 64 &&
-              std::all_of(username.begin(), username.end(), [](char ch) {
-                  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                         (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-              });
-    if (ok) return Status::ok();
-    return Status::error(err::invalid_staff,
-                         "A user name is 1 to 64 letters, digits, '.', '_' or '-'.",
-                         "For example maria.k or desk-2.");
-}
-
-Status check_password(const std::string& password)
-{
-    if (password.size() >= kMinPasswordLength && password.size() <= kMaxPasswordLength) {
-        return Status::ok();
-    }
-    return Status::error(err::weak_password,
-                         "A password has at least " + std::to_string(kMinPasswordLength) +
-                             " characters (and at most " + std::to_string(kMaxPasswordLength) +
-                             ").",
-                         "A few unrelated words are long and easy to type.");
-}
-
 const StaffAccount* find(const std::vector<StaffAccount>& accounts, const std::string& username)
 {
     auto it = std::find_if(accounts.begin(), accounts.end(),
@@ -108,8 +83,8 @@ Result<StaffAccount> add_staff_account(Device& device, const std::string& admin,
                                        const NewStaffAccount& account)
 {
     if (Status s = require_admin(device, admin); !s) return s;
-    if (Status s = check_username(account.username); !s) return s;
-    if (Status s = check_password(account.password); !s) return s;
+    if (Status s = check_staff_username(account.username); !s) return s;
+    if (Status s = check_new_password(account.password); !s) return s;
     const Actor actor = device.actor(admin);
     StaffAccount added;
     added.username = account.username;
@@ -135,7 +110,7 @@ Result<StaffAccount> reset_staff_password(Device& device, const std::string& adm
                                           const std::string& username, const std::string& password)
 {
     if (Status s = require_admin(device, admin); !s) return s;
-    if (Status s = check_password(password); !s) return s;
+    if (Status s = check_new_password(password); !s) return s;
     const std::string hash = hash_password(password);
     StaffAccount result;
     Status s = device.store->change_staff(
@@ -196,8 +171,8 @@ Result<StaffAccount> put_staff_from_command_line(Device& device, const std::stri
                                                  const std::string& password,
                                                  std::optional<StaffRole> role, bool& existed)
 {
-    if (Status s = check_username(username); !s) return s;
-    if (Status s = check_password(password); !s) return s;
+    if (Status s = check_staff_username(username); !s) return s;
+    if (Status s = check_new_password(password); !s) return s;
     const std::string hash = hash_password(password);
     const Actor actor = device.actor(kCommandLine);
     existed = device.store->staff(username).has_value();

@@ -24,8 +24,6 @@ namespace ck {
 
 class Device;
 
-inline constexpr std::size_t kMaxPasswordLength = 1024;
-
 // ok when `username` is an enabled admin; else forbidden.
 Status require_admin(const Device& device, const std::string& username);
 

@@ -1,5 +1,7 @@
 #include "core/password.hpp"
 
+#include <algorithm>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -121,6 +123,31 @@ bool verify_password(std::string_view password, std::string_view stored)
     unsigned char hash[kHashBytes];
     if (!scrypt(password, salt, cost, hash, sizeof hash)) return false;
     return CRYPTO_memcmp(hash, expected.data(), kHashBytes) == 0;
+}
+
+Status check_staff_username(const std::string& username)
+{
+    bool ok = !username.empty() && username.size() <= 64 &&
+              std::all_of(username.begin(), username.end(), [](char ch) {
+                  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                         (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+              });
+    if (ok) return Status::ok();
+    return Status::error(err::invalid_staff,
+                         "A user name is 1 to 64 letters, digits, '.', '_' or '-'.",
+                         "For example maria.k or desk-2.");
+}
+
+Status check_new_password(const std::string& password)
+{
+    if (password.size() >= kMinPasswordLength && password.size() <= kMaxPasswordLength) {
+        return Status::ok();
+    }
+    return Status::error(err::weak_password,
+                         "A password has at least " + std::to_string(kMinPasswordLength) +
+                             " characters (and at most " + std::to_string(kMaxPasswordLength) +
+                             ").",
+                         "A few unrelated words are long and easy to type.");
 }
 
 }  // namespace ck

@@ -8,11 +8,19 @@
 #include <string>
 #include <string_view>
 
+#include "core/status.hpp"
+
 namespace ck {
 
 // The one rule for a new password (the command line's and the dashboard's): at least this
 // many characters (bytes of UTF-8). Length, not character classes, is what resists guessing.
 inline constexpr std::size_t kMinPasswordLength = 8;
+inline constexpr std::size_t kMaxPasswordLength = 1024;
+
+// A staff user name: 1 to 64 letters, digits, '.', '_' or '-' (invalid_staff).
+Status check_staff_username(const std::string& username);
+// A new password: kMinPasswordLength to kMaxPasswordLength bytes (weak_password).
+Status check_new_password(const std::string& password);
 
 struct ScryptCost {
     int log2_n = 14;  // N = 16384: 16 MiB with r = 8, well under a second on a Pi 3

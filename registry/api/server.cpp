@@ -4,6 +4,7 @@
 
 #include <string_view>
 
+#include "api/office.hpp"
 #include "api/registry_assets.hpp"
 #include "core/device_id.hpp"
 #include "log/log.hpp"
@@ -12,6 +13,16 @@
 #include "net/error.hpp"
 
 namespace ck::registry {
+
+RegistryContext::RegistryContext(ConnectionPool& pool_, const BatchParser& batches_,
+                                 ZoneLookup zones_)
+    : pool(pool_),
+      batches(batches_),
+      zones(std::move(zones_)),
+      clients({"127.0.0.1", "::1"}),
+      login_limiter(0.2, 10)
+{
+}
 
 namespace {
 
@@ -103,11 +114,20 @@ void post_events(RegistryContext& context, const httplib::Request& req, httplib:
         return write_error(res, outcome.status());
     }
     if (!outcome->status) {
+        ++context.counters.batches_refused;
         nlohmann::json answer = error_envelope(outcome->status, outcome->details);
         answer["acked_through"] = outcome->acked_through;
         CK_INFO("events", batch->device_id << " refused (" << outcome->status.code()
                                            << "): " << outcome->status.message());
         return write_json(res, outcome->status.http_status(), answer);
+    }
+    const std::int64_t first_new = std::max(batch->first_seq, outcome->acked_before + 1);
+    if (outcome->acked_through >= first_new) {
+        ++context.counters.batches_stored;
+        context.counters.events_stored +=
+            static_cast<std::uint64_t>(outcome->acked_through - first_new + 1);
+    } else {
+        ++context.counters.batches_repeated;
     }
     write_json(res, 200, {{"acked_through", outcome->acked_through}});
 }
@@ -131,9 +151,11 @@ void get_roster(RegistryContext& context, const httplib::Request& req, httplib::
     }
     res.set_header("ETag", snapshot->etag);
     if (etag_matches(req.get_header_value("If-None-Match"), snapshot->etag)) {
+        ++context.counters.roster_unchanged;
         res.status = 304;
         return;
     }
+    ++context.counters.roster_pulls;
     write_json(res, 200, snapshot->body);
 }
 
@@ -200,7 +222,14 @@ std::unique_ptr<httplib::Server> make_registry_server(RegistryContext& context,
                       {},
                       [&context](const httplib::Request& req, httplib::Response& res,
                                  const std::string&) { get_roster(context, req, res); }});
-    return make_guarded_server(routes, 16u << 10, options, add_challenge);
+    for (auto& route : office_routes(context)) routes.push_back(std::move(route));
+    auto on_answer = [&context](const httplib::Request& req, httplib::Response& res) {
+        add_challenge(req, res);
+        if (res.status == 503 && res.body.find("\"storage_unavailable\"") != std::string::npos) {
+            ++context.counters.database_unavailable;
+        }
+    };
+    return make_guarded_server(routes, 16u << 10, options, on_answer);
 }
 
 }  // namespace ck::registry

@@ -7,18 +7,47 @@
 
 #include <httplib.h>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 
+#include "core/module.hpp"
 #include "db/pool.hpp"
 #include "model/events.hpp"
+#include "net/client_address.hpp"
 #include "net/hardened_server.hpp"
+#include "net/rate_limit.hpp"
+#include "net/web_session.hpp"
 
 namespace ck::registry {
 
+// Counters /metrics shows, since the process started.
+struct RegistryCounters {
+    std::atomic<std::uint64_t> batches_stored{0};    // 200 with new events
+    std::atomic<std::uint64_t> batches_repeated{0};  // 200 with nothing new (probe, duplicate)
+    std::atomic<std::uint64_t> batches_refused{0};   // 409, 403 for a batch
+    std::atomic<std::uint64_t> events_stored{0};
+    std::atomic<std::uint64_t> roster_pulls{0};          // 200
+    std::atomic<std::uint64_t> roster_unchanged{0};      // 304
+    std::atomic<std::uint64_t> database_unavailable{0};  // 503 storage_unavailable answers
+};
+
 struct RegistryContext {
+    RegistryContext(ConnectionPool& pool, const BatchParser& batches, ZoneLookup zones);
+
     ConnectionPool& pool;
     const BatchParser& batches;
+    ZoneLookup zones;  // resolves the editions' time zones
+    // Office logins: per client address (the TLS proxy on loopback passes it on in
+    // X-Forwarded-For), rate-limited and slowed down after wrong passwords.
+    ClientAddresses clients;
+    RateLimiter login_limiter;
+    LoginThrottle login_throttle;
+    RegistryCounters counters;
 };
+
+// The office's session cookie (HttpOnly, SameSite=Strict; CSRF in X-CSRF-Token).
+inline constexpr const char* kOfficeCookie = "cr_office";
 
 // Limits of docs/sync.md section 2: a batch at most 8 MiB as sent, 32 MiB after gzip.
 inline constexpr std::size_t kBatchMaxBytes = 8u << 20;

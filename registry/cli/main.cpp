@@ -15,6 +15,7 @@
 #include "model/editions.hpp"
 #include "model/progress.hpp"
 #include "model/rosters.hpp"
+#include "model/staff.hpp"
 
 namespace {
 
@@ -234,6 +235,28 @@ int cmd_badge_reissue(const std::string& conninfo, const std::string& module_id,
     return kExitOk;
 }
 
+int cmd_staff_add(const std::string& conninfo, const std::string& username)
+{
+    // The password comes from standard input, never from an argument (which `ps` shows).
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    auto db = open_current(conninfo);
+    if (!db) return report_failure(db.status());
+    bool replaced = false;
+    if (Status s = put_staff(*db, username, password, replaced); !s) {
+        if (s.code() == "weak_password") {
+            return report_failure(Status::error(err::weak_password, s.message(),
+                                                "Pipe it in: printf '%s\\n' \"$PASSWORD\" | "
+                                                "course-registry staff add NAME"));
+        }
+        return report_failure(s);
+    }
+    std::cout << (replaced ? "Set a new password for " : "Added staff account ") << username
+              << (replaced ? " (its sessions ended)" : "") << "\n";
+    return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -301,6 +324,14 @@ int main(int argc, char** argv)
     auto* key_list_cmd = key_cmd->add_subcommand("list", "List the keys");
     db_option(key_list_cmd);
 
+    auto* staff_cmd = app.add_subcommand("staff", "Manage the office's staff accounts");
+    staff_cmd->require_subcommand(1);
+    std::string staff_name;
+    auto* staff_add_cmd = staff_cmd->add_subcommand(
+        "add", "Add a staff account, or set its password (the password on standard input)");
+    db_option(staff_add_cmd);
+    staff_add_cmd->add_option("NAME", staff_name, "User name")->required();
+
     std::vector<std::string> badge_ids;
     std::string badges_out;
     auto* badges_cmd = app.add_subcommand(
@@ -357,6 +388,7 @@ int main(int argc, char** argv)
     if (*device_add_cmd) return cmd_device_add(conninfo, device_id, module_id);
     if (*device_revoke_cmd) return cmd_device_revoke(conninfo, device_id);
     if (*progress_cmd) return cmd_progress(conninfo, attendee_args);
+    if (*staff_add_cmd) return cmd_staff_add(conninfo, staff_name);
     if (*key_rotate_cmd) return cmd_key(conninfo, "rotate", key_text);
     if (*key_retire_cmd) return cmd_key(conninfo, "retire", key_text);
     if (*key_list_cmd) return cmd_key(conninfo, "list", key_text);

@@ -1,3 +1,4 @@
+#include <date/tz.h>
 #include <pthread.h>
 
 #include <chrono>
@@ -61,7 +62,13 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text)
     }
     BatchParser batches(schema);
     ConnectionPool pool(conninfo, kMaxConnections);
-    RegistryContext context{pool, batches};
+    RegistryContext context(pool, batches, [](std::string_view name) -> const date::time_zone* {
+        try {
+            return date::locate_zone(name);
+        } catch (const std::exception&) {
+            return nullptr;
+        }
+    });
     ServerOptions options;
     // Room for one batch at the largest it may be decoded (32 MiB) and a few ordinary ones.
     options.max_body_bytes_in_flight = 40u << 20;

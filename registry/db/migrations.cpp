@@ -60,6 +60,8 @@ CREATE INDEX events_attendee ON events (attendee_id, module_id);
 // to the devices with the roster), each attendee's badge issue per edition, and the
 // credentials revoked when a badge is re-issued. The private keys are in the database:
 // whoever can read it can sign badges, so its backups are kept like the keys themselves.
+// And the education office's staff accounts (scrypt) and their sessions (the token's
+// SHA-256 only).
 constexpr std::string_view kSchema2 = R"sql(
 CREATE TABLE signing_keys (
     key_id      bigint PRIMARY KEY CHECK (key_id BETWEEN 0 AND 4294967295),
@@ -82,11 +84,23 @@ CREATE TABLE revocations (
     revoked_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (module_id, attendee_id, issue)
 );
+CREATE TABLE staff (
+    username      text PRIMARY KEY,
+    password_hash text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    disabled_at   timestamptz
+);
+CREATE TABLE staff_sessions (
+    token_hash  bytea PRIMARY KEY,
+    username    text NOT NULL REFERENCES staff (username) ON DELETE CASCADE,
+    csrf_token  text NOT NULL,
+    expires_at  timestamptz NOT NULL
+);
 )sql";
 
 constexpr std::array<Migration, 2> kMigrations{{
     {1, "editions, rosters, devices and the event log", kSchema1},
-    {2, "badge-signing keys, badge issues and revocations", kSchema2},
+    {2, "badge-signing keys, badge issues, revocations and staff accounts", kSchema2},
 }};
 
 // Any constant: the registry's migrations hold this advisory lock while they run.

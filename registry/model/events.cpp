@@ -199,6 +199,7 @@ Status apply_in_transaction(Database& db, const std::string& token, const EventB
     auto held = acked_through(db, batch.device_id);
     if (!held) return held.status();
     const std::int64_t acked = *held;
+    outcome.acked_before = acked;
     outcome.acked_through = acked;
     const auto count = static_cast<std::int64_t>(batch.events.size());
     if (count == 0) return Status::ok();  // a probe

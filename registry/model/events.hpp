@@ -45,6 +45,7 @@ Result<std::int64_t> acked_through(Database& db, const std::string& device_id);
 // and the error's details.
 struct BatchOutcome {
     Status status;
+    std::int64_t acked_before = 0;  // what the registry held when the batch came
     std::int64_t acked_through = 0;
     nlohmann::json details;
 };

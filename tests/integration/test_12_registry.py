@@ -64,7 +64,8 @@ class RegistryDatabaseTest(unittest.TestCase):
                                           "'public'")
         self.assertEqual(tables.split(","), ["attendees", "badge_issues", "devices", "events",
                                              "module_editions", "revocations", "roster_entries",
-                                             "schema_migrations", "signing_keys"])
+                                             "schema_migrations", "signing_keys", "staff",
+                                             "staff_sessions"])
         self.assertIn("current (version 2)", registry("migrate", "--db", self.db).stdout)
         self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM schema_migrations"), "2")
         # A schema from a newer registry is refused, and left as it is.

@@ -1,0 +1,336 @@
+#include "api/office.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include "core/text_fold.hpp"
+#include "log/log.hpp"
+#include "model/progress.hpp"
+#include "model/staff.hpp"
+#include "net/error.hpp"
+
+namespace ck::registry {
+
+namespace {
+
+using Handler = GuardedRoute::Handler;
+
+Status not_logged_in()
+{
+    return Status::error(err::unauthenticated, "You are not logged in, or your session expired.",
+                         "Log in on the office page.");
+}
+
+// The request's office session: 401 without one, 403 without its CSRF token on a
+// state-changing request.
+Result<OfficeSession> authorize(RegistryContext& context, const httplib::Request& req, Database& db)
+{
+    auto token = cookie_value(req, kOfficeCookie);
+    if (!token) return not_logged_in();
+    auto session = find_session(db, *token);
+    if (!session) return session.status();
+    if (!*session) return not_logged_in();
+    if (req.method != "GET" &&
+        !equal_secret(req.get_header_value("X-CSRF-Token"), (*session)->csrf_token)) {
+        return Status::error(err::csrf_failed, "This request lacks a valid CSRF token.",
+                             "Reload the office page and try again.");
+    }
+    (void)context;
+    return **session;
+}
+
+// A handler for logged-in staff: the connection and the session are looked up first.
+using StaffHandler = void (*)(RegistryContext&, const httplib::Request&, httplib::Response&,
+                              Database&, const OfficeSession&);
+
+Handler staff_only(RegistryContext& context, StaffHandler handler)
+{
+    return [&context, handler](const httplib::Request& req, httplib::Response& res,
+                               const std::string&) {
+        auto db = context.pool.acquire();
+        if (!db) return write_error(res, db.status());
+        auto session = authorize(context, req, **db);
+        if (!session) return write_error(res, session.status());
+        handler(context, req, res, **db, *session);
+    };
+}
+
+std::int64_t unix_now()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void login(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
+           const std::string& text)
+{
+    const std::string client = context.clients.of(req);
+    if (!context.login_limiter.allow(client)) {
+        res.set_header("Retry-After", "60");
+        return write_error(res,
+                           Status::error(err::rate_limited, "Too many login attempts from here.",
+                                         "Wait a minute and try again."));
+    }
+    auto body = nlohmann::json::parse(text, nullptr, false);
+    if (!body.is_object() || !body.contains("username") || !body["username"].is_string() ||
+        !body.contains("password") || !body["password"].is_string()) {
+        return write_error(res,
+                           Status::error(err::malformed_request,
+                                         "Send {\"username\": \"...\", \"password\": \"...\"}.",
+                                         "Both fields are strings."));
+    }
+    const std::string username = body["username"];
+    const std::int64_t now = unix_now();
+    if (std::int64_t wait = context.login_throttle.wait(username, client, now); wait > 0) {
+        res.set_header("Retry-After", std::to_string(wait));
+        return write_error(res, Status::error(err::rate_limited,
+                                              "Too many wrong passwords; try again in " +
+                                                  std::to_string(wait) + " seconds.",
+                                              "Wait, or set a new password with course-registry "
+                                              "staff add."));
+    }
+    auto db = context.pool.acquire();
+    if (!db) return write_error(res, db.status());
+    auto session = log_in(**db, username, body["password"].get<std::string>());
+    if (!session) {
+        if (session.status().code() == "bad_credentials") {
+            context.login_throttle.failed(username, client, now);
+            CK_WARN("auth",
+                    "failed office login as " << username.substr(0, 64) << " from " << client);
+        }
+        return write_error(res, session.status());
+    }
+    context.login_throttle.succeeded(username, client);
+    CK_INFO("auth", username << " logged in to the office from " << client);
+    res.set_header("Set-Cookie",
+                   session_cookie(kOfficeCookie, session->token, kOfficeSessionSeconds));
+    write_json(res, 200, {{"username", session->username}, {"csrf_token", session->csrf_token}});
+}
+
+void get_session(RegistryContext&, const httplib::Request&, httplib::Response& res, Database&,
+                 const OfficeSession& session)
+{
+    write_json(res, 200, {{"username", session.username}, {"csrf_token", session.csrf_token}});
+}
+
+void logout(RegistryContext&, const httplib::Request& req, httplib::Response& res, Database& db,
+            const OfficeSession&)
+{
+    if (Status s = log_out(db, cookie_value(req, kOfficeCookie).value_or("")); !s) {
+        return write_error(res, s);
+    }
+    res.set_header("Set-Cookie", session_cookie(kOfficeCookie, "", 0));
+    write_json(res, 200, {{"status", "logged_out"}});
+}
+
+// GET /api/v1/attendees?q=: at most 50, by id; the search is accent-blind over the id and
+// both names (core/text_fold.hpp), as on the device.
+void search_attendees(RegistryContext&, const httplib::Request& req, httplib::Response& res,
+                      Database& db, const OfficeSession&)
+{
+    constexpr std::size_t kMax = 50;
+    const std::string q = req.get_param_value("q");
+    const NameKeys query = fold_variants(q);
+    auto rows = db.exec("SELECT id, family_name, given_name FROM attendees ORDER BY id");
+    if (!rows) return write_error(res, rows.status());
+    nlohmann::json found = nlohmann::json::array();
+    for (int r = 0; r < rows->count() && found.size() < kMax; ++r) {
+        if (!q.empty()) {
+            const NameKeys family = fold_variants(rows->text(r, 1));
+            const NameKeys given = fold_variants(rows->text(r, 2));
+            const bool match = contains_name(fold_variants(rows->text(r, 0)), query) ||
+                               contains_name(family, query) || contains_name(given, query) ||
+                               contains_name(concat_keys(given, family), query) ||
+                               contains_name(concat_keys(family, given), query);
+            if (!match) continue;
+        }
+        found.push_back({{"id", rows->text(r, 0)},
+                         {"family_name", rows->text(r, 1)},
+                         {"given_name", rows->text(r, 2)}});
+    }
+    write_json(res, 200, {{"attendees", std::move(found)}});
+}
+
+void attendee_progress_route(RegistryContext& context, const httplib::Request& req,
+                             httplib::Response& res, Database& db, const OfficeSession&)
+{
+    auto progress = attendee_progress(db, req.matches[1], context.zones);
+    if (!progress) return write_error(res, progress.status());
+    write_json(res, 200, progress_to_json(*progress));
+}
+
+// GET /api/v1/progress?cycle_complete=true|false&module_id=...
+void progress_list(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
+                   Database& db, const OfficeSession&)
+{
+    const std::string cycle = req.get_param_value("cycle_complete");
+    const std::string module_id = req.get_param_value("module_id");
+    if (!cycle.empty() && cycle != "true" && cycle != "false") {
+        return write_error(
+            res, Status::error(err::malformed_request, "cycle_complete is true or false.", ""));
+    }
+    auto ids = attendee_ids(db);
+    if (!ids) return write_error(res, ids.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (const std::string& id : *ids) {
+        auto progress = attendee_progress(db, id, context.zones);
+        if (!progress) return write_error(res, progress.status());
+        if (!cycle.empty() && progress->cycle_complete != (cycle == "true")) continue;
+        if (!module_id.empty() &&
+            std::none_of(progress->editions.begin(), progress->editions.end(),
+                         [&](const EditionProgress& e) { return e.module_id == module_id; })) {
+            continue;
+        }
+        out.push_back(progress_to_json(*progress));
+    }
+    write_json(res, 200, {{"attendees", std::move(out)}});
+}
+
+// GET /api/v1/export?format=csv|json[&module_id=][&separator=comma|semicolon]
+void export_route(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
+                  Database& db, const OfficeSession&)
+{
+    const std::string format = req.get_param_value("format");
+    if (format != "csv" && format != "json") {
+        return write_error(res, Status::error(err::malformed_request, "format is csv or json.",
+                                              "For example /api/v1/export?format=csv"));
+    }
+    const std::string module_id = req.get_param_value("module_id");
+    auto rows = export_rows(db, module_id, context.zones);
+    if (!rows) return write_error(res, rows.status());
+    const std::string name = "course-registry-" + (module_id.empty() ? "all" : module_id);
+    if (format == "json") {
+        write_json(res, 200, {{"rows", *rows}});
+    } else {
+        const char sep = req.get_param_value("separator") == "comma" ? ',' : ';';
+        res.status = 200;
+        res.set_content(export_csv(*rows, sep), "text/csv; charset=utf-8");
+    }
+    res.set_header("Content-Disposition", "attachment; filename=\"" + name + "." + format + "\"");
+}
+
+// GET /api/v1/editions: each edition with its roster size and its devices' sync health.
+void editions_route(RegistryContext&, const httplib::Request&, httplib::Response& res, Database& db,
+                    const OfficeSession&)
+{
+    auto editions = db.exec(
+        "SELECT m.id, m.cycle, m.number, m.venue, "
+        "(SELECT count(*) FROM roster_entries r WHERE r.module_id = m.id) "
+        "FROM module_editions m ORDER BY m.cycle, m.number, m.id");
+    if (!editions) return write_error(res, editions.status());
+    auto devices = db.exec(
+        "SELECT d.module_id, d.id, d.last_contact, d.revoked_at IS NOT NULL, "
+        "coalesce((SELECT max(seq) FROM events e WHERE e.device_id = d.id), 0), "
+        "(SELECT count(*) FROM events e WHERE e.device_id = d.id AND e.type = 'checkin' "
+        " AND e.body->>'clock_untrusted' = 'true') "
+        "FROM devices d ORDER BY d.module_id, d.id");
+    if (!devices) return write_error(res, devices.status());
+    nlohmann::json out = nlohmann::json::array();
+    for (int r = 0; r < editions->count(); ++r) {
+        nlohmann::json list = nlohmann::json::array();
+        for (int d = 0; d < devices->count(); ++d) {
+            if (devices->text(d, 0) != editions->text(r, 0)) continue;
+            auto contact = devices->get(d, 2);
+            list.push_back({{"device_id", devices->text(d, 1)},
+                            {"last_contact", contact ? nlohmann::json(*contact) : nullptr},
+                            {"revoked", devices->text(d, 3) == "t"},
+                            {"acked_through", std::stoll(devices->text(d, 4))},
+                            {"clock_untrusted_checkins", std::stoll(devices->text(d, 5))}});
+        }
+        out.push_back({{"module_id", editions->text(r, 0)},
+                       {"cycle", editions->text(r, 1)},
+                       {"number", std::stoi(editions->text(r, 2))},
+                       {"venue", editions->text(r, 3)},
+                       {"attendees", std::stoll(editions->text(r, 4))},
+                       {"devices", std::move(list)}});
+    }
+    write_json(res, 200, {{"editions", std::move(out)}});
+}
+
+// GET /metrics, Prometheus text format: this process's counters and the database's totals.
+// Open, as the health check is: counts only, no names. Behind the organiser's proxy, expose
+// it to the monitoring only (docs/registry.md).
+void metrics_route(RegistryContext& context, httplib::Response& res)
+{
+    auto lease = context.pool.acquire();
+    if (!lease) return write_error(res, lease.status());
+    Database& db = **lease;
+    auto totals = db.exec(
+        "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM devices), "
+        "(SELECT count(*) FROM module_editions), (SELECT count(*) FROM attendees)");
+    if (!totals) return write_error(res, totals.status());
+    const RegistryCounters& c = context.counters;
+    std::ostringstream out;
+    auto metric = [&out](const char* name, const char* type, const char* help, auto value) {
+        out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+            << name << " " << value << "\n";
+    };
+    metric("course_registry_batches_stored_total", "counter",
+           "Event batches committed with new events.", c.batches_stored.load());
+    metric("course_registry_batches_repeated_total", "counter",
+           "Event batches acknowledged with nothing new (probes, resends).",
+           c.batches_repeated.load());
+    metric("course_registry_batches_refused_total", "counter",
+           "Event batches refused (gap, conflict, wrong edition).", c.batches_refused.load());
+    metric("course_registry_events_stored_total", "counter", "Events committed by this process.",
+           c.events_stored.load());
+    metric("course_registry_roster_pulls_total", "counter", "Rosters sent to devices.",
+           c.roster_pulls.load());
+    metric("course_registry_roster_unchanged_total", "counter", "Roster requests answered 304.",
+           c.roster_unchanged.load());
+    metric("course_registry_database_unavailable_total", "counter",
+           "Answers 503 because PostgreSQL could not be reached.", c.database_unavailable.load());
+    metric("course_registry_database_connections", "gauge",
+           "PostgreSQL connections this process holds.", context.pool.open_connections());
+    metric("course_registry_events", "gauge", "Events in the database.", totals->text(0, 0));
+    metric("course_registry_devices", "gauge", "Devices in the database.", totals->text(0, 1));
+    metric("course_registry_module_editions", "gauge", "Module editions in the database.",
+           totals->text(0, 2));
+    metric("course_registry_attendees", "gauge", "Attendees in the database.", totals->text(0, 3));
+    res.status = 200;
+    res.set_content(out.str(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace
+
+std::vector<GuardedRoute> office_routes(RegistryContext& context)
+{
+    auto get = [&context](const char* pattern, StaffHandler handler) {
+        return GuardedRoute{"GET", pattern, 0, 0, {}, staff_only(context, handler)};
+    };
+    // A state-changing staff route is admitted from its head: no session, no body read.
+    auto admit_staff = [&context](const httplib::Request& req) -> Status {
+        auto db = context.pool.acquire();
+        if (!db) return db.status();
+        auto session = authorize(context, req, **db);
+        return session ? Status::ok() : session.status();
+    };
+    return {
+        {"POST",
+         "/api/v1/session",
+         4096,
+         0,
+         {},
+         [&context](const httplib::Request& req, httplib::Response& res, const std::string& body) {
+             login(context, req, res, body);
+         }},
+        get("/api/v1/session", get_session),
+        {"DELETE", "/api/v1/session", 0, 0, admit_staff, staff_only(context, logout)},
+        get("/api/v1/attendees", search_attendees),
+        get("/api/v1/attendees/([A-Za-z0-9._-]{1,64})/progress", attendee_progress_route),
+        get("/api/v1/progress", progress_list),
+        get("/api/v1/export", export_route),
+        get("/api/v1/editions", editions_route),
+        {"GET",
+         "/metrics",
+         0,
+         0,
+         {},
+         [&context](const httplib::Request&, httplib::Response& res, const std::string&) {
+             metrics_route(context, res);
+         }},
+    };
+}
+
+}  // namespace ck::registry
