@@ -3,6 +3,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "api/registry_assets.hpp"
 #include "core/text_fold.hpp"
 #include "log/log.hpp"
 #include "model/progress.hpp"
@@ -292,6 +293,27 @@ void metrics_route(RegistryContext& context, httplib::Response& res)
     res.set_content(out.str(), "text/plain; version=0.0.4; charset=utf-8");
 }
 
+// GET /office and the files it loads (embedded: web/office.*, and the staff dashboard's
+// common.css, common.js, staff.css and staff-api.js), revalidated with their ETags.
+void page(const httplib::Request& req, httplib::Response& res)
+{
+    static const WebFiles files(registry_web_assets());
+    const std::string path = req.path == "/office" ? "/office.html" : req.path;
+    auto file = files.find(path, "");
+    if (!file || path.rfind("/schemas/", 0) == 0) {
+        return write_error(res,
+                           Status::error(err::not_found, "There is nothing at " + req.path + ".",
+                                         "The office page is /office."));
+    }
+    res.set_header("ETag", file->etag);
+    if (etag_matches(req.get_header_value("If-None-Match"), file->etag)) {
+        res.status = 304;
+        return;
+    }
+    res.status = 200;
+    res.set_content(std::move(file->body), file->mime);
+}
+
 }  // namespace
 
 std::vector<GuardedRoute> office_routes(RegistryContext& context)
@@ -306,7 +328,25 @@ std::vector<GuardedRoute> office_routes(RegistryContext& context)
         auto session = authorize(context, req, **db);
         return session ? Status::ok() : session.status();
     };
+    auto open = [](const char* pattern,
+                   void (*handler)(const httplib::Request&, httplib::Response&)) {
+        return GuardedRoute{"GET",
+                            pattern,
+                            0,
+                            0,
+                            {},
+                            [handler](const httplib::Request& req, httplib::Response& res,
+                                      const std::string&) { handler(req, res); }};
+    };
     return {
+        open("/",
+             [](const httplib::Request&, httplib::Response& res) {
+                 res.status = 302;
+                 res.set_header("Location", "/office");
+             }),
+        open("/(office|office\\.js|office\\.css|common\\.css|common\\.js|staff\\.css|"
+             "staff-api\\.js)",
+             page),
         {"POST",
          "/api/v1/session",
          4096,

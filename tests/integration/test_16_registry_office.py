@@ -171,6 +171,27 @@ class RegistryOfficeTest(unittest.TestCase):
                           devices["lille-b"]["acked_through"]), (2, 2))
         self.assertIsNotNone(devices["lille-a"]["last_contact"])
 
+    def test_the_office_page_and_its_files(self):
+        status, headers, body = self.office.request("GET", "/")
+        self.assertEqual((status, headers["location"]), (302, "/office"))
+        status, headers, body = self.office.request("GET", "/office")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/html"))
+        self.assertIn(b'<script type="module" src="/office.js">', body)
+        self.assertIn("default-src 'self'", headers["content-security-policy"])
+        self.assertEqual(headers["x-frame-options"], "DENY")
+        etag = headers["etag"]
+        status, _, _ = self.office.request("GET", "/office", headers={"If-None-Match": etag})
+        self.assertEqual(status, 304)
+        for path in ("/office.js", "/office.css", "/common.js", "/common.css", "/staff.css",
+                     "/staff-api.js"):
+            with self.subTest(path):
+                self.assertEqual(self.office.request("GET", path)[0], 200)
+        # The device's own pages are not the registry's.
+        for path in ("/staff", "/staff.js", "/schemas/sync-events-request.schema.json"):
+            with self.subTest(path):
+                self.assertEqual(self.office.request("GET", path)[0], 404)
+
     def test_metrics(self):
         lille_a = Device(self.reg, "lille-a", MODULE)
         lille_a.checkin("A001", SESSIONS[0])
