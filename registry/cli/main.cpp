@@ -311,6 +311,10 @@ int main(int argc, char** argv)
     db_option(device_revoke_cmd);
     device_revoke_cmd->add_option("DEVICE_ID", device_id, "Device")->required();
 
+    auto* doctor_cmd = app.add_subcommand(
+        "doctor", "Check the database, its schema, the accounts and the clocks (read-only)");
+    db_option(doctor_cmd);
+
     auto* key_cmd = app.add_subcommand("key", "Manage the registry's badge-signing keys");
     key_cmd->require_subcommand(1);
     std::string key_text;
@@ -382,6 +386,7 @@ int main(int argc, char** argv)
         return kExitOk;
     }
     if (*serve_cmd) return cmd_serve(conninfo, listen);
+    if (*doctor_cmd) return cmd_doctor(conninfo);
     if (*migrate_cmd) return cmd_migrate(conninfo);
     if (*module_add_cmd) return cmd_module_add(conninfo, module_file);
     if (*roster_import_cmd) return cmd_roster_import(conninfo, module_id, roster_file);

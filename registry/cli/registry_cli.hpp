@@ -16,4 +16,7 @@ inline constexpr const char* kDefaultListen = "127.0.0.1:8090";
 // until SIGINT or SIGTERM.
 int cmd_serve(const std::string& conninfo, const std::string& listen);
 
+// `doctor`: the database, its schema, the records a registry needs, the clocks. Read-only.
+int cmd_doctor(const std::string& conninfo);
+
 }  // namespace ck::registry

@@ -13,7 +13,7 @@ namespace {
 std::string one_line(std::string_view text)
 {
     std::string out;
-    for (char c : text) out += (c == '\n' || c == '\r') ? ' ' : c;
+    for (char c : text) out += (c == '\n' || c == '\r' || c == '\t') ? ' ' : c;
     while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
 }

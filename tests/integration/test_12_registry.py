@@ -82,6 +82,24 @@ class RegistryDatabaseTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 1)
         self.assertIn("newer course-registry", proc.stderr)
 
+    def test_doctor(self):
+        proc = registry("doctor", "--db", f"host={self.tmp} dbname=none", check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stdout, r"(?m)^FAIL  database +cannot connect")
+        proc = registry("doctor", "--db", self.db, check=False)
+        self.assertEqual(proc.returncode, 1)
+        self.assertRegex(proc.stdout, r"(?m)^ok    database .*PostgreSQL 15")
+        self.assertRegex(proc.stdout, r"(?m)^FAIL  schema +version 0, .*run course-registry migrate")
+        registry("migrate", "--db", self.db)
+        proc = registry("doctor", "--db", self.db, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stdout)
+        self.assertRegex(proc.stdout, r"(?m)^ok    schema +version \d+, current$")
+        self.assertRegex(proc.stdout, r"(?m)^warn  records +0 module edition\(s\), 0 device\(s\), "
+                                      r"0 staff account\(s\) \(none can log in")
+        self.assertRegex(proc.stdout, r"(?m)^(ok|warn) +db clock +PostgreSQL's clock is -?\d+\.\d s")
+        self.assertRegex(proc.stdout, r"(?m)^(ok|warn) +clock ")
+        self.assertTrue(proc.stdout.endswith("Ready.\n"), proc.stdout)
+
     def test_two_registries_migrating_at_once_apply_each_migration_once(self):
         procs = [subprocess.Popen([REGISTRY_BIN, "migrate", "--db", self.db],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
