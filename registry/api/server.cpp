@@ -2,6 +2,7 @@
 
 #include <strings.h>
 
+#include <chrono>
 #include <string_view>
 
 #include "api/office.hpp"
@@ -102,6 +103,16 @@ Status admit_batch(RegistryContext& context, const httplib::Request& req)
 void post_events(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
                  const std::string& body)
 {
+    if (!context.batch_slots.try_acquire_for(std::chrono::seconds(30))) {
+        res.set_header("Retry-After", "5");
+        return write_error(
+            res, Status::error(err::server_busy, "The registry is taking in many batches at once.",
+                               "Try again in a few seconds."));
+    }
+    struct Slot {
+        std::counting_semaphore<64>& slots;
+        ~Slot() { slots.release(); }
+    } slot{context.batch_slots};
     auto batch = context.batches.parse(body, req.matches[1]);
     if (!batch) return write_error(res, batch.status());
     auto db = context.pool.acquire();
