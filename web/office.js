@@ -216,6 +216,9 @@ function deviceRow(d) {
   if (!d.last_contact) {
     unusual.push("never synced");
   }
+  if (d.last_refusal) {
+    unusual.push(`last batch refused: ${text(d.last_refusal.code)} (${instantWords(d.last_refusal.at)})`);
+  }
   return el(
     "tr",
     { dataset: { deviceId: text(d.device_id) } },

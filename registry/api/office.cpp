@@ -224,7 +224,7 @@ void editions_route(RegistryContext&, const httplib::Request&, httplib::Response
         "SELECT d.module_id, d.id, d.last_contact, d.revoked_at IS NOT NULL, "
         "coalesce((SELECT max(seq) FROM events e WHERE e.device_id = d.id), 0), "
         "(SELECT count(*) FROM events e WHERE e.device_id = d.id AND e.type = 'checkin' "
-        " AND e.body->>'clock_untrusted' = 'true') "
+        " AND e.body->>'clock_untrusted' = 'true'), d.last_refusal::text "
         "FROM devices d ORDER BY d.module_id, d.id");
     if (!devices) return write_error(res, devices.status());
     nlohmann::json out = nlohmann::json::array();
@@ -233,11 +233,14 @@ void editions_route(RegistryContext&, const httplib::Request&, httplib::Response
         for (int d = 0; d < devices->count(); ++d) {
             if (devices->text(d, 0) != editions->text(r, 0)) continue;
             auto contact = devices->get(d, 2);
+            auto refusal = devices->get(d, 6);
             list.push_back({{"device_id", devices->text(d, 1)},
                             {"last_contact", contact ? nlohmann::json(*contact) : nullptr},
                             {"revoked", devices->text(d, 3) == "t"},
                             {"acked_through", std::stoll(devices->text(d, 4))},
-                            {"clock_untrusted_checkins", std::stoll(devices->text(d, 5))}});
+                            {"clock_untrusted_checkins", std::stoll(devices->text(d, 5))},
+                            {"last_refusal",
+                             refusal ? nlohmann::json::parse(*refusal) : nlohmann::json(nullptr)}});
         }
         out.push_back({{"module_id", editions->text(r, 0)},
                        {"cycle", editions->text(r, 1)},

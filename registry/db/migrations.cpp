@@ -61,7 +61,7 @@ CREATE INDEX events_attendee ON events (attendee_id, module_id);
 // credentials revoked when a badge is re-issued. The private keys are in the database:
 // whoever can read it can sign badges, so its backups are kept like the keys themselves.
 // And the education office's staff accounts (scrypt) and their sessions (the token's
-// SHA-256 only).
+// SHA-256 only); and each device's last refused batch (a gap, a conflict), for the office.
 constexpr std::string_view kSchema2 = R"sql(
 CREATE TABLE signing_keys (
     key_id      bigint PRIMARY KEY CHECK (key_id BETWEEN 0 AND 4294967295),
@@ -84,6 +84,7 @@ CREATE TABLE revocations (
     revoked_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (module_id, attendee_id, issue)
 );
+ALTER TABLE devices ADD COLUMN last_refusal jsonb;
 CREATE TABLE staff (
     username      text PRIMARY KEY,
     password_hash text NOT NULL,

@@ -313,6 +313,20 @@ Status apply_in_transaction(Database& db, const std::string& token, const EventB
     return Status::ok();
 }
 
+// The device's last refused batch, for the office (best effort: the answer does not
+// depend on it).
+void note_refusal(Database& db, const EventBatch& batch, const BatchOutcome& outcome)
+{
+    const nlohmann::json refusal = {{"code", outcome.status.code()},
+                                    {"message", outcome.status.message()},
+                                    {"first_seq", batch.first_seq},
+                                    {"acked_through", outcome.acked_through}};
+    (void)db.exec(
+        "UPDATE devices SET last_refusal = jsonb_set($2::jsonb, '{at}', to_jsonb(now())) "
+        "WHERE id = $1",
+        {batch.device_id, refusal.dump()});
+}
+
 }  // namespace
 
 Result<BatchOutcome> apply_batch(Database& db, const std::string& token, const EventBatch& batch)
@@ -327,7 +341,10 @@ Result<BatchOutcome> apply_batch(Database& db, const std::string& token, const E
             if (!applied) sqlstate = db.last_sqlstate();
             return applied;
         });
-        if (s) return outcome;
+        if (s) {
+            if (!outcome.status) note_refusal(db, batch, outcome);
+            return outcome;
+        }
         if (sqlstate != kUniqueViolation || attempt == 2) return s;
     }
 }

@@ -13,6 +13,7 @@ from course_registry import CourseRegistry, run
 from kiosk import MODULE, MODULE_ID
 from pg_cluster import PgCluster
 from test_15_registry_progress import SESSIONS, Device
+from test_fake_registry import batch, post_events
 
 PASSWORD = "correct horse battery"
 
@@ -170,6 +171,17 @@ class RegistryOfficeTest(unittest.TestCase):
         self.assertEqual((devices["lille-a"]["acked_through"],
                           devices["lille-b"]["acked_through"]), (2, 2))
         self.assertIsNotNone(devices["lille-a"]["last_contact"])
+        self.assertIsNone(devices["lille-a"]["last_refusal"])
+        # A refused batch (a gap) shows on the device's line until another one replaces it.
+        gap = batch(9, 9, device="lille-a")
+        self.assertEqual(post_events(self.reg, gap, device="lille-a",
+                                     token=self.reg.token_for("lille-a"))[0], 409)
+        status, _, body = self.office.request("GET", "/api/v1/editions")
+        refusal = {d["device_id"]: d for d in body["editions"][0]["devices"]}["lille-a"][
+            "last_refusal"]
+        self.assertEqual((refusal["code"], refusal["first_seq"], refusal["acked_through"]),
+                         ("gap", 9, 2))
+        self.assertRegex(refusal["at"], r"^\d{4}-\d\d-\d\dT")
 
     def test_the_office_page_and_its_files(self):
         status, headers, body = self.office.request("GET", "/")
