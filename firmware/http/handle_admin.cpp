@@ -8,9 +8,9 @@
 #include "app/device.hpp"
 #include "app/process_stats.hpp"
 #include "app/sync_control.hpp"
+#include "http/routes.hpp"
 #include "net/error.hpp"
 #include "net/head_loop.hpp"
-#include "http/routes.hpp"
 #include "net/worker_pool.hpp"
 
 namespace ck {

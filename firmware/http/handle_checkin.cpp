@@ -7,8 +7,8 @@
 #include "app/checkin_service.hpp"
 #include "app/device.hpp"
 #include "http/api_json.hpp"
-#include "net/error.hpp"
 #include "http/routes.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 namespace {

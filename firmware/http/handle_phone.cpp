@@ -15,9 +15,9 @@
 #include "core/phone_token.hpp"
 #include "core/qr.hpp"
 #include "http/api_json.hpp"
-#include "net/error.hpp"
 #include "http/routes.hpp"
 #include "http/staff_auth.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 namespace {

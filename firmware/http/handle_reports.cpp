@@ -7,9 +7,9 @@
 
 #include "app/device.hpp"
 #include "app/reports.hpp"
-#include "net/error.hpp"
 #include "http/routes.hpp"
 #include "log/log.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 namespace {

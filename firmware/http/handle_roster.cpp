@@ -1,8 +1,8 @@
 // POST /api/v1/roster: roster import by upload, CSV or JSON, with the per-row report.
 #include "app/device.hpp"
 #include "core/roster.hpp"
-#include "net/error.hpp"
 #include "http/routes.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 

@@ -11,8 +11,8 @@
 #include "core/attendance.hpp"
 #include "core/password.hpp"
 #include "http/api_json.hpp"
-#include "net/error.hpp"
 #include "http/routes.hpp"
+#include "net/error.hpp"
 #include "net/web_assets.hpp"
 
 namespace ck {

@@ -3,8 +3,8 @@
 // PUT /api/v1/staff/{name} (role, disabled). Bodies: schemas/staff-*.schema.json.
 #include "app/device.hpp"
 #include "app/staff_accounts.hpp"
-#include "net/error.hpp"
 #include "http/routes.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 namespace {

@@ -9,10 +9,10 @@
 
 #include "app/attendee_search.hpp"
 #include "app/config.hpp"
+#include "http/staff_auth.hpp"
 #include "net/client_address.hpp"
 #include "net/failure_throttle.hpp"
 #include "net/rate_limit.hpp"
-#include "http/staff_auth.hpp"
 
 namespace ck {
 

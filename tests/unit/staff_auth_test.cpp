@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "net/failure_throttle.hpp"
 #include "http/staff_auth.hpp"
+#include "net/failure_throttle.hpp"
 #include "test_device.hpp"
 
 namespace {
