@@ -10,36 +10,13 @@
 #include "app/device.hpp"
 #include "app/files.hpp"
 #include "cli/commands.hpp"
+#include "core/demo_course.hpp"
 #include "core/password.hpp"
 
 namespace ck {
 namespace {
 
 constexpr const char* kDemoStaff = "staff";
-
-struct DemoPerson {
-    const char* given;
-    const char* family;
-    const char* country;
-};
-
-// Fictitious attendees from across Europe (names with accents on purpose).
-constexpr DemoPerson kPeople[] = {
-    {"Anna", "Kowalska", "PL"},    {"Lukas", "Müller", "DE"},       {"Sofia", "Rossi", "IT"},
-    {"Mateo", "García", "ES"},     {"Chloé", "Dubois", "FR"},       {"Jan", "de Vries", "NL"},
-    {"Ingrid", "Lindqvist", "SE"}, {"Mikkel", "Sørensen", "DK"},    {"Aoife", "Byrne", "IE"},
-    {"Tomás", "Ó Briain", "IE"},   {"Eleni", "Papadopoulou", "GR"}, {"João", "Ferreira", "PT"},
-    {"Zsófia", "Nagy", "HU"},      {"Petr", "Dvořák", "CZ"},        {"Ana", "Popescu", "RO"},
-    {"Marta", "Horvat", "HR"},     {"Jonas", "Petrauskas", "LT"},   {"Liisa", "Tamm", "EE"},
-    {"Emil", "Virtanen", "FI"},    {"Nora", "Hansen", "NO"},        {"Luca", "Bianchi", "IT"},
-    {"Camille", "Lefèvre", "FR"},  {"Hugo", "Martín", "ES"},        {"Lena", "Gruber", "AT"},
-    {"Noah", "Meier", "CH"},       {"Eva", "Novak", "SI"},          {"Milan", "Kovač", "SK"},
-    {"Maja", "Jovanović", "RS"},   {"Georgi", "Ivanov", "BG"},      {"Olga", "Shevchenko", "UA"},
-    {"Emma", "Janssens", "BE"},    {"Max", "Schmitz", "LU"},        {"Isla", "MacDonald", "GB"},
-    {"Oliver", "Smith", "GB"},     {"Ayşe", "Yılmaz", "TR"},        {"Nikos", "Georgiou", "CY"},
-    {"Laura", "Borg", "MT"},       {"Kārlis", "Bērziņš", "LV"},     {"Sara", "Łukasik", "PL"},
-    {"Pierre", "Lambert", "FR"},
-};
 
 const date::time_zone* demo_zone()
 {
@@ -50,49 +27,11 @@ const date::time_zone* demo_zone()
     }
 }
 
-std::string date_text(date::year_month_day ymd)
-{
-    char out[16];
-    std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
-    return out;
-}
-
 nlohmann::json demo_config(date::year_month_day first_day, const std::string& zone)
 {
-    static const char* kWeekdayLabel[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                          "Thursday", "Friday", "Saturday"};
-    nlohmann::json days = nlohmann::json::array();
-    for (int i = 0; i < 5; ++i) {
-        auto day = date::sys_days(first_day) + date::days(i);
-        auto weekday = date::weekday(day).c_encoding();
-        std::string n = std::to_string(i + 1);
-        std::string name = kWeekdayLabel[weekday];
-        days.push_back({{"date", date_text(date::year_month_day(day))},
-                        {"sessions",
-                         {{{"id", "d" + n + "-am"},
-                           {"label", name + " morning"},
-                           {"start", "00:00"},
-                           {"end", "12:00"},
-                           {"cme_hours", 3}},
-                          {{"id", "d" + n + "-pm"},
-                           {"label", name + " afternoon"},
-                           {"start", "12:00"},
-                           {"end", "24:00"},
-                           {"cme_hours", 3}}}}});
-    }
-    int year = static_cast<int>(first_day.year());
-    unsigned month = static_cast<unsigned>(first_day.month());
     return {{"device_id", "demo-kiosk"},
             {"listen", "127.0.0.1:8080"},
-            {"module",
-             {{"cycle", std::to_string(year) + (month <= 6 ? "-1" : "-2")},
-              {"number", 3},
-              {"venue", "Demo venue"},
-              {"timezone", zone},
-              {"checkin_opens_before_min", 60},
-              {"late_after_min", 240},  // sessions start at 00:00 and 12:00
-              {"days", days}}}};
+            {"module", demo_module_json(first_day, zone, demo_cycle(first_day), 3, "Demo venue")}};
 }
 
 }  // namespace
@@ -137,11 +76,10 @@ Status prepare_demo(const std::string& data_dir)
     auto device = open_device(data_dir);
     if (!device) return device.status();
     std::vector<Attendee> attendees;
-    int n = 0;
-    for (const auto& p : kPeople) {
-        char id[16];
-        std::snprintf(id, sizeof id, "A%03d", ++n);
-        attendees.push_back({id, p.family, p.given, "", p.country});
+    auto people = demo_people();
+    for (std::size_t i = 0; i < people.size(); ++i) {
+        attendees.push_back(
+            {demo_attendee_id(i), people[i].family, people[i].given, "", people[i].country});
     }
     auto stats = (*device)->store->import_roster(attendees);
     if (!stats) return stats.status();

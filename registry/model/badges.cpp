@@ -169,18 +169,15 @@ Result<int> reissue_badge(Database& db, const std::string& module_id,
     return issue;
 }
 
-Result<std::string> badge_sheet(Database& db, const std::string& module_id,
-                                const std::vector<std::string>& attendee_ids,
-                                const ZoneLookup& zones)
+Result<std::vector<IssuedBadge>> issue_badges(Database& db, const std::string& module_id,
+                                              const std::vector<std::string>& attendee_ids)
 {
-    auto config = db.exec("SELECT config::text FROM module_editions WHERE id = $1", {module_id});
-    if (!config) return config.status();
-    if (config->count() == 0) {
+    auto known = db.exec("SELECT 1 FROM module_editions WHERE id = $1", {module_id});
+    if (!known) return known.status();
+    if (known->count() == 0) {
         return Status::error(err::unknown_module, "no module edition " + module_id,
                              "Add it first: course-registry module add FILE.json");
     }
-    auto module = parse_module(nlohmann::json::parse(config->text(0, 0)), zones);
-    if (!module) return module.status();
     auto rows = db.exec(
         "SELECT a.id, a.family_name, a.given_name, coalesce(a.country, ''), "
         "coalesce(b.issue, 1) FROM roster_entries r JOIN attendees a ON a.id = r.attendee_id "
@@ -190,41 +187,51 @@ Result<std::string> badge_sheet(Database& db, const std::string& module_id,
     if (!rows) return rows.status();
     auto key = current_key(db);
     if (!key) return key.status();
-    struct Row {
-        Attendee attendee;
-        int issue;
-    };
-    std::vector<Row> roster;
+    std::vector<IssuedBadge> roster;
     for (int r = 0; r < rows->count(); ++r) {
-        Attendee a;
-        a.id = rows->text(r, 0);
-        a.family_name = rows->text(r, 1);
-        a.given_name = rows->text(r, 2);
-        a.country = rows->text(r, 3);
-        roster.push_back({std::move(a), std::stoi(rows->text(r, 4))});
-    }
-    std::vector<const Row*> chosen;
-    if (attendee_ids.empty()) {
-        for (const Row& row : roster) chosen.push_back(&row);
-    } else {
-        for (const std::string& id : attendee_ids) {
-            auto it = std::find_if(roster.begin(), roster.end(),
-                                   [&](const Row& row) { return row.attendee.id == id; });
-            if (it == roster.end()) {
-                return Status::error(err::not_found, id + " is not in the roster of " + module_id,
-                                     "Import the roster first: course-registry roster import.");
-            }
-            chosen.push_back(&*it);
-        }
-    }
-    std::string html = badge_sheet_head(*module);
-    std::size_t index = 0;
-    for (const Row* row : chosen) {
+        IssuedBadge badge;
+        badge.attendee.id = rows->text(r, 0);
+        badge.attendee.family_name = rows->text(r, 1);
+        badge.attendee.given_name = rows->text(r, 2);
+        badge.attendee.country = rows->text(r, 3);
         Credential credential;
         credential.module_id = module_id;
-        credential.attendee_id = row->attendee.id;
-        credential.issue = static_cast<std::uint16_t>(row->issue);
-        html += badge_html(*module, row->attendee, key->issue(credential), index++);
+        credential.attendee_id = badge.attendee.id;
+        credential.issue = static_cast<std::uint16_t>(std::stoi(rows->text(r, 4)));
+        badge.credential = key->issue(credential);
+        roster.push_back(std::move(badge));
+    }
+    if (attendee_ids.empty()) return roster;
+    std::vector<IssuedBadge> chosen;
+    for (const std::string& id : attendee_ids) {
+        auto it = std::find_if(roster.begin(), roster.end(),
+                               [&](const IssuedBadge& b) { return b.attendee.id == id; });
+        if (it == roster.end()) {
+            return Status::error(err::not_found, id + " is not in the roster of " + module_id,
+                                 "Import the roster first: course-registry roster import.");
+        }
+        chosen.push_back(*it);
+    }
+    return chosen;
+}
+
+Result<std::string> badge_sheet(Database& db, const std::string& module_id,
+                                const std::vector<std::string>& attendee_ids,
+                                const ZoneLookup& zones)
+{
+    auto badges = issue_badges(db, module_id, attendee_ids);
+    if (!badges) return badges.status();
+    auto config = db.exec("SELECT config::text FROM module_editions WHERE id = $1", {module_id});
+    if (!config) return config.status();
+    if (config->count() == 0) {
+        return Status::error(err::unknown_module, "no module edition " + module_id);
+    }
+    auto module = parse_module(nlohmann::json::parse(config->text(0, 0)), zones);
+    if (!module) return module.status();
+    std::string html = badge_sheet_head(*module);
+    std::size_t index = 0;
+    for (const IssuedBadge& badge : *badges) {
+        html += badge_html(*module, badge.attendee, badge.credential, index++);
     }
     html += badge_sheet_tail(index);
     return html;

@@ -12,6 +12,7 @@
 
 #include "core/credential.hpp"
 #include "core/module.hpp"
+#include "core/roster.hpp"
 #include "core/status.hpp"
 #include "db/pg.hpp"
 
@@ -39,6 +40,16 @@ Result<nlohmann::json> revoked_json(Database& db, const std::string& module_id);
 // `reason`) and the next sheet prints issue + 1. Returns the new issue.
 Result<int> reissue_badge(Database& db, const std::string& module_id,
                           const std::string& attendee_id, const std::string& reason);
+
+// The badges of the edition's roster, or of `attendee_ids` (each must be in it): each
+// attendee with the QR text of their current issue, signed with the newest key (one is
+// made if there is none).
+struct IssuedBadge {
+    Attendee attendee;
+    std::string credential;  // the QR text
+};
+Result<std::vector<IssuedBadge>> issue_badges(Database& db, const std::string& module_id,
+                                              const std::vector<std::string>& attendee_ids);
 
 // The A4 sheet (core/badge_sheet.hpp) of the edition's roster, or of `attendee_ids` (each
 // must be in it), signed with the newest key (one is made if there is none).
