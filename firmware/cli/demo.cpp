@@ -36,19 +36,27 @@ nlohmann::json demo_config(date::year_month_day first_day, const std::string& zo
 
 }  // namespace
 
-Status prepare_demo(const std::string& data_dir)
+Status prepare_demo(const std::string& data_dir, const std::string& config_path)
 {
     const date::time_zone* zone = demo_zone();
     auto now = std::chrono::system_clock::now();
     auto local_today = date::floor<date::days>(date::make_zoned(zone, now).get_local_time());
     date::year_month_day today{date::sys_days(local_today.time_since_epoch())};
 
-    std::string config_path = data_dir + "/config.json";
-    if (path_exists(config_path)) {
-        auto existing = load_config_file(config_path, lookup_system_zone);
+    // With a config (the registry demo's), its module; else a module starting today.
+    std::string module_id;
+    if (!config_path.empty()) {
+        auto given = load_config_file(config_path, lookup_system_zone);
+        if (!given) return given.status();
+        module_id = given->module.id();
+    }
+    std::string existing_path = data_dir + "/config.json";
+    if (path_exists(existing_path)) {
+        auto existing = load_config_file(existing_path, lookup_system_zone);
         if (existing) {
+            bool same_module = module_id.empty() || existing->module.id() == module_id;
             for (const auto& day : existing->module.days) {
-                if (day.date_text() == date_text(today)) return Status::ok();  // reuse
+                if (same_module && day.date_text() == date_text(today)) return Status::ok();
             }
             std::string aside = data_dir + "." + existing->module.days.front().date_text();
             std::error_code ec;
@@ -67,11 +75,16 @@ Status prepare_demo(const std::string& data_dir)
         }
     }
     if (Status s = make_directories(data_dir, 0750); !s) return s;
-    std::string staged = data_dir + "/demo-config.json";
-    if (Status s = write_file_atomic(staged, demo_config(today, zone->name()).dump(2), 0640); !s)
+    if (config_path.empty()) {
+        std::string staged = data_dir + "/demo-config.json";
+        if (Status s = write_file_atomic(staged, demo_config(today, zone->name()).dump(2), 0640);
+            !s)
+            return s;
+        if (Status s = init_device(data_dir, staged); !s) return s;
+        std::filesystem::remove(staged);
+    } else if (Status s = init_device(data_dir, config_path); !s) {
         return s;
-    if (Status s = init_device(data_dir, staged); !s) return s;
-    std::filesystem::remove(staged);
+    }
 
     auto device = open_device(data_dir);
     if (!device) return device.status();

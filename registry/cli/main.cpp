@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/demo.hpp"
 #include "cli/registry_cli.hpp"
 #include "db/migrations.hpp"
 #include "db/pg.hpp"
@@ -21,14 +22,6 @@ namespace {
 
 using namespace ck;
 using namespace ck::registry;
-
-int report_failure(const Status& status)
-{
-    std::cerr << "course-registry: " << status.message();
-    if (!status.hint().empty()) std::cerr << " (" << status.hint() << ")";
-    std::cerr << "\n";
-    return kExitFailure;
-}
 
 const date::time_zone* system_zone(std::string_view name)
 {
@@ -278,6 +271,14 @@ int main(int argc, char** argv)
     std::string listen = kDefaultListen;
     serve_cmd->add_option("--listen", listen,
                           std::string("HOST:PORT to listen on (default ") + kDefaultListen + ")");
+    bool demo = false;
+    std::string demo_dir = kDefaultDemoDir;
+    serve_cmd->add_flag("--demo", demo,
+                        "A demo needing nothing else: its own PostgreSQL cluster in --data, "
+                        "the four modules of a cycle, attendees, a staff account, a device token");
+    serve_cmd->add_option("--data", demo_dir,
+                          std::string("With --demo: where its cluster and files are (default ") +
+                              kDefaultDemoDir + ")");
     auto* migrate_cmd = app.add_subcommand("migrate", "Create or upgrade the database schema");
     db_option(migrate_cmd);
 
@@ -385,7 +386,12 @@ int main(int argc, char** argv)
         std::cout << "course-registry " << COURSE_KIOSK_VERSION << "\n";
         return kExitOk;
     }
-    if (*serve_cmd) return cmd_serve(conninfo, listen);
+    if (*serve_cmd && !demo && serve_cmd->count("--data") > 0) {
+        std::cerr << "course-registry: --data goes with --demo; a registry's data is in "
+                     "PostgreSQL (--db)\n";
+        return kExitUsage;
+    }
+    if (*serve_cmd) return demo ? cmd_serve_demo(demo_dir, listen) : cmd_serve(conninfo, listen);
     if (*doctor_cmd) return cmd_doctor(conninfo);
     if (*migrate_cmd) return cmd_migrate(conninfo);
     if (*module_add_cmd) return cmd_module_add(conninfo, module_file);

@@ -21,7 +21,9 @@ namespace {
 // Connections to PostgreSQL at most: each request holds one while it runs.
 constexpr std::size_t kMaxConnections = 16;
 
-int fail(const Status& status)
+}  // namespace
+
+int report_failure(const Status& status)
 {
     std::cerr << "course-registry: " << status.message();
     if (!status.hint().empty()) std::cerr << " (" << status.hint() << ")";
@@ -29,9 +31,8 @@ int fail(const Status& status)
     return kExitFailure;
 }
 
-}  // namespace
-
-int cmd_serve(const std::string& conninfo, const std::string& listen_text)
+int cmd_serve(const std::string& conninfo, const std::string& listen_text,
+              const std::function<void(const std::string& url)>& on_listening)
 {
     // Two malloc arenas, not one per worker thread, each holding on to the batches it once
     // parsed: the RSS stays near what is in use (bench/run registry).
@@ -53,9 +54,9 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text)
     }
     {
         auto db = Database::connect(conninfo);
-        if (!db) return fail(db.status());
+        if (!db) return report_failure(db.status());
         auto migrated = migrate(*db);
-        if (!migrated) return fail(migrated.status());
+        if (!migrated) return report_failure(migrated.status());
         if (migrated->from_version != migrated->to_version) {
             std::cout << "course-registry: migrated the schema from version "
                       << migrated->from_version << " to " << migrated->to_version << std::endl;
@@ -63,7 +64,8 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text)
     }
     const nlohmann::json schema = batch_schema();
     if (schema.is_null()) {
-        return fail(Status::error(err::internal_error, "the batch schema is not in this binary"));
+        return report_failure(
+            Status::error(err::internal_error, "the batch schema is not in this binary"));
     }
     BatchParser batches(schema);
     ConnectionPool pool(conninfo, kMaxConnections);
@@ -85,7 +87,7 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text)
         port = -1;
     }
     if (port <= 0) {
-        return fail(
+        return report_failure(
             Status::error(err::storage_unavailable, "cannot listen on " + listen_text,
                           "Is another program using that port? Choose another with --listen."));
     }
@@ -101,10 +103,11 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text)
     if (!server->is_running()) {
         server->stop();
         listener.join();
-        return fail(Status::error(err::storage_unavailable, "cannot serve on " + url));
+        return report_failure(Status::error(err::storage_unavailable, "cannot serve on " + url));
     }
     std::cout << "course-registry " << COURSE_KIOSK_VERSION << ": serving the device protocol\n"
               << "course-registry: listening on " << url << std::endl;
+    if (on_listening) on_listening(url);
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     std::cout << "course-registry: stopping (signal " << signal_number << ")" << std::endl;
