@@ -3,17 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/eaccme.hpp"
+
 namespace ck {
-namespace {
-
-constexpr double kMaxPerSession = 3;
-constexpr double kMaxPerDay = 6;
-
-// Down to a multiple of 0.5; the epsilon keeps e.g. 2.4999999999 from a computed value
-// at 2.5 rather than dropping it to 2.
-double round_down_half(double credits) { return std::floor(credits * 2 + 1e-9) / 2; }
-
-}  // namespace
 
 double cme_credits(const ModuleEdition& module, const std::set<std::string>& attended_session_ids)
 {
@@ -22,9 +14,9 @@ double cme_credits(const ModuleEdition& module, const std::set<std::string>& att
         double day_credits = 0;
         for (const auto& session : day.sessions) {
             if (attended_session_ids.count(session.id) == 0) continue;
-            day_credits += round_down_half(std::min(session.cme_hours, kMaxPerSession));
+            day_credits += session_credit_cap(session.cme_hours);
         }
-        total += std::min(day_credits, kMaxPerDay);
+        total += std::min(day_credits, kEaccmeMaxPerDay);
     }
     return total;
 }
@@ -60,13 +52,40 @@ nlohmann::json completion_record(const ModuleEdition& module, std::string_view a
             {"not_in_roster", !in_roster}};
 }
 
+namespace {
+
+EventAttendance presence_from_events(const ModuleEdition& module,
+                                     const std::vector<AttendanceEvent>& events,
+                                     const std::set<std::string>& voided,
+                                     std::optional<Instant> now)
+{
+    std::map<std::string, std::vector<PresenceScan>> scans;
+    for (const auto& e : events) {
+        if (e.kind == AttendanceEvent::Kind::voiding || voided.count(e.id) != 0) continue;
+        const bool exit = e.kind == AttendanceEvent::Kind::checkout;
+        if (exit && voided.count(e.checkin_id) != 0) continue;  // its entry was voided
+        scans[e.session_id].push_back({e.id, e.at, exit, exit ? e.checkin_id : "", e.manual});
+    }
+    PresenceAttendance p = module_presence(module, scans, now);
+    EventAttendance out;
+    out.attended_session_ids = std::move(p.attended_session_ids);
+    out.result = p.result;
+    out.completed_at = p.completed_at;
+    out.presence = std::move(p.sessions);
+    return out;
+}
+
+}  // namespace
+
 EventAttendance attendance_from_events(const ModuleEdition& module,
-                                       const std::vector<AttendanceEvent>& events)
+                                       const std::vector<AttendanceEvent>& events,
+                                       std::optional<Instant> now)
 {
     std::set<std::string> voided;
     for (const auto& e : events) {
         if (e.kind == AttendanceEvent::Kind::voiding) voided.insert(e.checkin_id);
     }
+    if (module.presence()) return presence_from_events(module, events, voided, now);
     std::vector<const AttendanceEvent*> kept;
     for (const auto& e : events) {
         if (e.kind == AttendanceEvent::Kind::checkin && voided.count(e.id) == 0) kept.push_back(&e);

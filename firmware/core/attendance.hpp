@@ -8,16 +8,10 @@
 #include <vector>
 
 #include "core/module.hpp"
+#include "core/presence.hpp"
 #include "core/time.hpp"
 
 namespace ck {
-
-struct CompletionResult {
-    int sessions_attended = 0;
-    int sessions_total = 0;
-    bool attendance_complete = false;
-    double cme_credits = 0;  // multiple of 0.5
-};
 
 // EACCME: one credit per accredited hour of an attended session, at most 3 per half-day
 // (session), at most 6 per day, in steps of 0.5 (rounded down). Session ids not in the
@@ -34,27 +28,36 @@ CompletionResult evaluate_completion(const ModuleEdition& module,
 nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
                                  const std::set<std::string>& attended_session_ids, bool in_roster);
 
-// One check-in or void of one attendee in one module edition, from any of its devices.
+// One check-in, check-out or void of one attendee in one module edition, from any of its
+// devices.
 struct AttendanceEvent {
-    enum class Kind { checkin, voiding };
+    enum class Kind { checkin, checkout, voiding };
     Kind kind = Kind::checkin;
     std::string id;          // the event's id (for a check-in also the check-in's)
-    std::string session_id;  // checkin: the session checked in to
-    std::string checkin_id;  // voiding: the check-in it voids
+    std::string session_id;  // checkin, checkout: the session
+    std::string checkin_id;  // voiding: the check-in or check-out it voids; checkout: the
+                             // check-in (entry) it closed
     Instant at{};
+    bool manual = false;  // recorded by staff
 };
 
 struct EventAttendance {
     std::set<std::string> attended_session_ids;
     CompletionResult result;
-    // When the completion rule first held: the time of the check-in that completed it.
+    // When the completion rule first held: the time of the check-in that completed it
+    // (presence mode: the moment the last needed session reached its minutes).
     std::optional<Instant> completed_at;
+    // Presence mode: each scanned session's intervals and minutes (core/presence.hpp).
+    std::map<std::string, SessionPresence> presence;
 };
 
-// Attendance from the union of the events of all an edition's devices (SPEC section 9):
-// every check-in not voided (by a void from any device) counts once for its session,
-// whichever device took it; two kiosks at one venue add up. Order does not matter.
+// Attendance from the union of the events of all an edition's devices (SPEC sections 9 and
+// 10): every check-in not voided (by a void from any device) counts once for its session,
+// whichever device took it; two kiosks at one venue add up. In presence mode check-ins are
+// entries and check-outs exits (the exits of voided entries left out), and the minutes
+// follow core/presence.hpp, doors and devices merged. Order does not matter.
 EventAttendance attendance_from_events(const ModuleEdition& module,
-                                       const std::vector<AttendanceEvent>& events);
+                                       const std::vector<AttendanceEvent>& events,
+                                       std::optional<Instant> now = std::nullopt);
 
 }  // namespace ck

@@ -241,6 +241,37 @@ Status parse_day(const json& j, const std::string& path, std::set<std::string>& 
     return {};
 }
 
+Status parse_attendance(const json& j, AttendanceOptions& out)
+{
+    const json* attendance = member(j, "attendance");
+    if (attendance == nullptr) return {};
+    const std::string path = "module.attendance";
+    if (!attendance->is_object()) return invalid(path, "must be an object");
+    if (Status s = reject_unknown_keys(*attendance, path,
+                                       {"mode", "rescan_grace_s", "count_missing_exit"});
+        !s)
+        return s;
+    if (const json* mode = member(*attendance, "mode"); mode != nullptr) {
+        if (*mode == "session") {
+            out.mode = AttendanceMode::session;
+        } else if (*mode == "presence") {
+            out.mode = AttendanceMode::presence;
+        } else {
+            return invalid(path + ".mode", "must be \"session\" or \"presence\"",
+                           "\"session\": one check-in per session; \"presence\": scans in "
+                           "and out, credits by the minutes present.");
+        }
+    }
+    if (Status s = read_int(*attendance, path, "rescan_grace_s", 0, 3600, out.rescan_grace_s); !s)
+        return s;
+    if (const json* count = member(*attendance, "count_missing_exit"); count != nullptr) {
+        if (!count->is_boolean())
+            return invalid(path + ".count_missing_exit", "must be true or false");
+        out.count_missing_exit = count->get<bool>();
+    }
+    return {};
+}
+
 Status resolve_zone(const json& j, const ZoneLookup& lookup, ModuleEdition& out)
 {
     if (Status s = read_text(j, "module", "timezone", out.timezone); !s) return s;
@@ -262,7 +293,7 @@ Status parse_fields(const json& j, const ZoneLookup& lookup, ModuleEdition& out)
     if (Status s = reject_unknown_keys(
             j, "module",
             {"cycle", "number", "title", "venue", "timezone", "checkin_opens_before_min",
-             "late_after_min", "completion", "days"});
+             "late_after_min", "completion", "attendance", "days"});
         !s)
         return s;
     if (Status s = read_text(j, "module", "cycle", out.cycle); !s) return s;
@@ -308,9 +339,12 @@ Status parse_fields(const json& j, const ZoneLookup& lookup, ModuleEdition& out)
 
     if (const json* completion = member(j, "completion"); completion != nullptr) {
         if (!completion->is_object()) return invalid("module.completion", "must be an object");
-        if (Status s = reject_unknown_keys(*completion, "module.completion", {"min_sessions"}); !s)
+        if (Status s = reject_unknown_keys(*completion, "module.completion",
+                                           {"min_sessions", "min_presence_pct"});
+            !s)
             return s;
-        if (member(*completion, "min_sessions") == nullptr) {
+        if (member(*completion, "min_sessions") == nullptr &&
+            member(*completion, "min_presence_pct") == nullptr) {
             return invalid("module.completion.min_sessions", "is required",
                            "Give the number of sessions needed, or leave out \"completion\" "
                            "to require every session.");
@@ -319,8 +353,12 @@ Status parse_fields(const json& j, const ZoneLookup& lookup, ModuleEdition& out)
                                 out.session_count(), out.completion.min_sessions);
             !s)
             return s;
+        if (Status s = read_int(*completion, "module.completion", "min_presence_pct", 1, 100,
+                                out.completion.min_presence_pct);
+            !s)
+            return s;
     }
-    return {};
+    return parse_attendance(j, out.attendance);
 }
 
 }  // namespace
@@ -402,7 +440,13 @@ nlohmann::json module_to_json(const ModuleEdition& module)
             {"timezone", module.timezone},
             {"checkin_opens_before_min", module.checkin_opens_before_min},
             {"late_after_min", module.late_after_min},
-            {"completion", {{"min_sessions", min_sessions}}},
+            {"completion",
+             {{"min_sessions", min_sessions},
+              {"min_presence_pct", module.completion.min_presence_pct}}},
+            {"attendance",
+             {{"mode", module.presence() ? "presence" : "session"},
+              {"rescan_grace_s", module.attendance.rescan_grace_s},
+              {"count_missing_exit", module.attendance.count_missing_exit}}},
             {"days", std::move(days)}};
 }
 

@@ -36,6 +36,32 @@ struct DaySpec {
 
 struct CompletionRule {
     int min_sessions = 0;  // 0 means: every session of every day
+    // Presence mode: a session is attended once the minutes present reach this share of
+    // its length (SPEC section 10).
+    int min_presence_pct = 80;
+};
+
+// What the completion rule says of one attendee (core/attendance.hpp, core/presence.hpp).
+struct CompletionResult {
+    int sessions_attended = 0;
+    int sessions_total = 0;
+    bool attendance_complete = false;
+    double cme_credits = 0;  // multiple of 0.5
+};
+
+// How attendance is taken (SPEC section 10, config "module.attendance").
+enum class AttendanceMode {
+    session,   // one check-in per session attends it (the default)
+    presence,  // scans toggle in and out; credits follow the minutes present
+};
+struct AttendanceOptions {
+    AttendanceMode mode = AttendanceMode::session;
+    // A scan of the same attendee within this many seconds of their last is a double
+    // scan: answered, nothing recorded.
+    int rescan_grace_s = 120;
+    // Whether an entry without an exit counts until the session's end (it is flagged
+    // no_exit either way).
+    bool count_missing_exit = true;
 };
 
 struct ModuleEdition {
@@ -48,10 +74,12 @@ struct ModuleEdition {
     int checkin_opens_before_min = 60;
     int late_after_min = 15;
     CompletionRule completion;
+    AttendanceOptions attendance;
     std::vector<DaySpec> days;  // five days in the ECNR, in date order
 
     std::string id() const;  // "ecnr-<cycle>-m<number>", e.g. "ecnr-2026-2-m3"
     int session_count() const;
+    bool presence() const { return attendance.mode == AttendanceMode::presence; }
 };
 
 // ECNR title of module 1..4; empty for any other number.

@@ -76,7 +76,30 @@ TEST_CASE("parse_module defaults, ignored keys and accepted edges")
              CHECK(m.checkin_opens_before_min == 60);
              CHECK(m.late_after_min == 15);
              CHECK(m.completion.min_sessions == 0);
+             CHECK(m.completion.min_presence_pct == 80);
+             CHECK(m.attendance.mode == ck::AttendanceMode::session);
+             CHECK_FALSE(m.presence());
+             CHECK(m.attendance.rescan_grace_s == 120);
+             CHECK(m.attendance.count_missing_exit);
          }},
+        {"presence mode with its options",
+         [](json& j) {
+             j["attendance"] = {
+                 {"mode", "presence"}, {"rescan_grace_s", 0}, {"count_missing_exit", false}};
+             j["completion"] = {{"min_presence_pct", 100}};
+         },
+         [](const ck::ModuleEdition& m) {
+             CHECK(m.presence());
+             CHECK(m.attendance.rescan_grace_s == 0);
+             CHECK_FALSE(m.attendance.count_missing_exit);
+             CHECK(m.completion.min_presence_pct == 100);
+             CHECK(m.completion.min_sessions == 0);
+         }},
+        {"session mode said aloud",
+         [](json& j) {
+             j["attendance"] = {{"mode", "session"}};
+         },
+         [](const ck::ModuleEdition& m) { CHECK_FALSE(m.presence()); }},
         {"title key is ignored", [](json& j) { j["title"] = "Something else"; },
          [](const ck::ModuleEdition& m) { CHECK(m.title == "Vascular Diseases"); }},
         {"integral floats count as integers", [](json& j) { j["number"] = 1.0; },
@@ -194,6 +217,19 @@ TEST_CASE("parse_module reports every invalid field with its JSON path")
         {set("completion", "all"), "module.completion: must be an object"},
         {set("completion", nullptr), "module.completion: must be an object"},
         {set("completion", json::object()), "module.completion.min_sessions: is required"},
+        {set("completion", json{{"min_presence_pct", 0}}),
+         "module.completion.min_presence_pct: must be an integer from 1 to 100"},
+        {set("completion", json{{"min_presence_pct", 101}}),
+         "module.completion.min_presence_pct: must be an integer from 1 to 100"},
+        {set("attendance", "presence"), "module.attendance: must be an object"},
+        {set("attendance", json{{"mode", "doors"}}),
+         "module.attendance.mode: must be \"session\" or \"presence\""},
+        {set("attendance", json{{"mode", "presence"}, {"grace", 5}}),
+         "module.attendance.grace: is not a known key"},
+        {set("attendance", json{{"rescan_grace_s", -1}}),
+         "module.attendance.rescan_grace_s: must be an integer from 0 to 3600"},
+        {set("attendance", json{{"count_missing_exit", "yes"}}),
+         "module.attendance.count_missing_exit: must be true or false"},
         {set("completion", json{{"min_sessions", 2}, {"rule", "all"}}),
          "module.completion.rule: is not a known key"},
         {set("completion", json{{"min_sessions", nullptr}}),
