@@ -148,4 +148,39 @@ PresenceAttendance module_presence(const ModuleEdition& module,
     return out;
 }
 
+ScanDecision decide_scan(const ModuleEdition& module, const ResolvedSession& session,
+                         const std::vector<PresenceScan>& scans, Instant now, bool manual)
+{
+    ScanDecision decision;
+    const PresenceScan* last = nullptr;
+    for (const PresenceScan& scan : scans) {
+        if (last == nullptr || by_time(*last, scan)) last = &scan;
+    }
+    if (last != nullptr && !manual &&
+        now - last->at < std::chrono::seconds(module.attendance.rescan_grace_s)) {
+        decision.kind = ScanDecision::Kind::double_scan;
+        decision.last_scan = last->at;
+        return decision;
+    }
+    SessionPresence presence = session_presence(module, session, scans, now);
+    if (presence.inside && !presence.intervals.empty()) {
+        decision.kind = ScanDecision::Kind::exit;
+        decision.entry_id = presence.intervals.back().entry_id;
+    }
+    return decision;
+}
+
+const ResolvedSession* session_to_leave(const Schedule& schedule, Instant now)
+{
+    if (schedule.open_session(now) != nullptr) return nullptr;
+    const auto minutes = std::min(schedule.module().checkin_opens_before_min, 60);
+    // No window is open: no session has begun since the last one ended.
+    const ResolvedSession* ended = nullptr;
+    for (const ResolvedSession& s : schedule.sessions()) {
+        if (s.end <= now) ended = &s;
+    }
+    if (ended == nullptr || now >= ended->end + std::chrono::minutes(minutes)) return nullptr;
+    return ended;
+}
+
 }  // namespace ck

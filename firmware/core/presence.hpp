@@ -88,4 +88,25 @@ PresenceAttendance module_presence(const ModuleEdition& module,
                                    const std::map<std::string, std::vector<PresenceScan>>& scans,
                                    std::optional<Instant> now = std::nullopt);
 
+// What a device does with a scan in presence mode (SPEC section 10), from its own scans of
+// the attendee in the session (rule 1 applied) at `now`:
+struct ScanDecision {
+    enum class Kind {
+        entry,        // outside: the scan enters
+        exit,         // inside: the scan leaves, closing `entry_id`
+        double_scan,  // within rescan_grace_s of the last scan: nothing recorded
+    };
+    Kind kind = Kind::entry;
+    std::string entry_id;              // exit: the entry it closes
+    std::optional<Instant> last_scan;  // double_scan: the scan it repeats
+};
+// A scan by staff (`manual`) is never a double scan.
+ScanDecision decide_scan(const ModuleEdition& module, const ResolvedSession& session,
+                         const std::vector<PresenceScan>& scans, Instant now, bool manual = false);
+
+// Presence mode: the session an attendee may still leave at `now` when none is open (the
+// last one ended before `now`, within checkin_opens_before_min of its end, at most 60
+// minutes, and no window is open): people walk out after the end.
+const ResolvedSession* session_to_leave(const Schedule& schedule, Instant now);
+
 }  // namespace ck
