@@ -90,7 +90,89 @@ Result<CheckinResult> CheckinService::manual(const std::string& attendee_id,
     auto admission =
         admit_session(context, session, /*chosen_by_staff=*/true, /*has_reason=*/!reason.empty());
     if (!admission) return admission.status();
-    return record(context, *admission, {attendee_id, "manual", staff, 0, reason});
+    return record(context, *admission, {attendee_id, "manual", staff, 0, reason}, Intent::enter);
+}
+
+Result<CheckinResult> CheckinService::exit_by_hand(const std::string& attendee_id,
+                                                   const ResolvedSession* session,
+                                                   std::optional<Instant> at,
+                                                   const std::string& staff,
+                                                   const std::string& reason)
+{
+    const ModuleEdition& module = device_.config.module;
+    if (!module.presence()) {
+        return Status::error(err::not_presence_mode,
+                             "This module takes attendance by session: nobody checks out.",
+                             "Void the check-in instead, if it was a mistake.");
+    }
+    if (!device_.store->attendee(attendee_id)) {
+        return Status::error(err::not_found,
+                             "There is no attendee " + attendee_id + " in the roster.",
+                             "Check the registration number.");
+    }
+    const ClockReading clock = device_.clock.read();
+    if (!at && !clock.trusted) {
+        return Status::error(err::clock_not_trusted,
+                             "The device clock is not confirmed, so it cannot tell the time of "
+                             "this exit.",
+                             "Give the time the attendee left, or set the clock first.");
+    }
+    const Instant when = at.value_or(clock.now);
+    if (when > clock.now + std::chrono::minutes(1)) {
+        return Status::error(err::malformed_request, "An exit cannot be in the future.",
+                             "Give the time the attendee left, or leave it out for now.");
+    }
+    const Schedule& schedule = *device_.schedule;
+    if (session == nullptr) session = schedule.open_session(when);
+    if (session == nullptr) session = session_to_leave(schedule, when);
+    if (session == nullptr) {
+        return Status::error(err::no_open_session, "No session was open then.",
+                             "Choose the session the attendee left.");
+    }
+    if (when < session->window_opens || when > session->end + std::chrono::hours(1)) {
+        return Status::error(err::malformed_request,
+                             "That time is not during " + session->spec->label + ".",
+                             "Give a time between its check-in opening and its end.");
+    }
+    NewCheckin checkin =
+        new_checkin({attendee_id, "manual", staff, 0, reason}, *session, when, !clock.trusted);
+    checkin.decide = decider(*session, when, Intent::leave, nullptr);
+    auto outcome = device_.store->record_checkin(checkin);
+    if (!outcome) return outcome.status();
+    return result_of(std::move(*outcome), clock.now);
+}
+
+CheckinService::Decider CheckinService::decider(const ResolvedSession& session, Instant at,
+                                                Intent intent,
+                                                const CheckinAdmission* admission) const
+{
+    const ModuleEdition& module = device_.config.module;
+    Status refusal =
+        admission != nullptr && admission->leaving_only ? admission->entry_refusal : Status::ok();
+    return [&module, &session, at, intent,
+            refusal](const std::vector<CheckinRecord>& records) -> Result<ScanDecision> {
+        // The state when this scan was taken (a held one is filed after later ones).
+        std::vector<PresenceScan> scans = presence_scans(records);
+        std::erase_if(scans, [at](const PresenceScan& s) { return s.at > at; });
+        ScanDecision d = decide_scan(module, session, scans, at, intent != Intent::scan);
+        switch (intent) {
+            case Intent::scan:
+                if (!refusal && d.kind == ScanDecision::Kind::entry) return refusal;
+                return d;
+            case Intent::enter:  // staff check in someone already inside: "already"
+                if (d.kind == ScanDecision::Kind::exit) d.kind = ScanDecision::Kind::double_scan;
+                return d;
+            case Intent::leave:
+                if (d.kind != ScanDecision::Kind::exit) {
+                    return Status::error(err::not_inside,
+                                         "This attendee was not inside " + session.spec->label +
+                                             " at " + format_local_hhmm(at, module.zone) + ".",
+                                         "Check the time, or the attendee's scans.");
+                }
+                return d;
+        }
+        return d;
+    };
 }
 
 NewCheckin CheckinService::new_checkin(const Who& who, const ResolvedSession& session, Instant at,
@@ -112,21 +194,40 @@ NewCheckin CheckinService::new_checkin(const Who& who, const ResolvedSession& se
 }
 
 Result<CheckinResult> CheckinService::record(const CheckinContext& context,
-                                             const CheckinAdmission& admission, const Who& who)
+                                             const CheckinAdmission& admission, const Who& who,
+                                             Intent intent)
 {
     if (admission.hold) return hold(context, who);
     NewCheckin checkin =
         new_checkin(who, *admission.session, context.now, admission.clock_untrusted);
+    if (device_.config.module.presence()) {
+        checkin.decide = decider(*admission.session, context.now, intent, &admission);
+    }
     auto outcome = device_.store->record_checkin(checkin);
     if (!outcome) {
-        CK_ERROR("store", "check-in of " << checkin.attendee_id << " for " << checkin.session_id
-                                         << " not recorded: " << outcome.status().message());
+        if (outcome.status().http_status() >= 500) {
+            CK_ERROR("store", "check-in of " << checkin.attendee_id << " for " << checkin.session_id
+                                             << " not recorded: " << outcome.status().message());
+        }
         return outcome.status();
     }
+    return result_of(std::move(*outcome), context.now);
+}
+
+CheckinResult CheckinService::result_of(CheckinOutcome outcome, Instant now) const
+{
     CheckinResult result;
-    result.kind = outcome->created ? CheckinResult::Kind::created : CheckinResult::Kind::already;
-    result.record = std::move(outcome->record);
-    result.attendee = std::move(outcome->attendee);
+    result.kind = outcome.created ? CheckinResult::Kind::created : CheckinResult::Kind::already;
+    result.record = std::move(outcome.record);
+    result.attendee = std::move(outcome.attendee);
+    result.closed_entry = std::move(outcome.closed_entry);
+    const ModuleEdition& module = device_.config.module;
+    if (module.presence()) {
+        if (const ResolvedSession* s = device_.schedule->find(result.record.session_id)) {
+            result.presence =
+                session_presence(module, *s, presence_scans(outcome.session_records), now);
+        }
+    }
     return result;
 }
 
@@ -185,8 +286,11 @@ FilingReport CheckinService::file_held()
             continue;
         }
         Who who{held.attendee_id, held.source, held.staff, held.issue, {}};
-        auto outcome = device_.store->file_held_checkin(
-            held.id, new_checkin(who, *session, *at, false), device_.actor("clock"));
+        NewCheckin filed = new_checkin(who, *session, *at, false);
+        if (device_.config.module.presence()) {
+            filed.decide = decider(*session, *at, Intent::scan, nullptr);
+        }
+        auto outcome = device_.store->file_held_checkin(held.id, filed, device_.actor("clock"));
         if (!outcome) {
             CK_ERROR("clock",
                      "held check-in " << held.id << " not filed: " << outcome.status().message());
@@ -219,8 +323,11 @@ Status CheckinService::file_held_by_hand(const std::string& held_id, const std::
         bool untrusted = !at.has_value();
         if (!at) at = parse_rfc3339(held.device_time).value_or(device_.clock.now());
         Who who{held.attendee_id, held.source, held.staff, held.issue, {}};
-        auto outcome = device_.store->file_held_checkin(
-            held.id, new_checkin(who, *session, *at, untrusted), device_.actor(staff));
+        NewCheckin filed = new_checkin(who, *session, *at, untrusted);
+        if (device_.config.module.presence()) {
+            filed.decide = decider(*session, *at, Intent::scan, nullptr);
+        }
+        auto outcome = device_.store->file_held_checkin(held.id, filed, device_.actor(staff));
         return outcome ? Status::ok() : outcome.status();
     }
     return Status::error(err::not_found, "This check-in is no longer held.", "Reload the list.");

@@ -9,9 +9,15 @@
 // in one write transaction that also reads the attendee, and answers "already" with the
 // first check-in when there is one. The HTTP layer only parses requests and writes answers.
 //
+// In presence mode (SPEC section 10) a badge or phone scan enters or leaves the session
+// (core/presence.hpp decide_scan, within the store's write: two kiosks cannot both take
+// the same attendee in), a repeat within the grace is "already", staff check in (enter) and
+// record exits by hand, and a session that just ended still takes exits.
+//
 // Thread-safe: handlers call it from many threads; the store serialises the writes.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -19,6 +25,7 @@
 
 #include "core/checkin_policy.hpp"
 #include "core/phone_token.hpp"
+#include "core/presence.hpp"
 #include "core/status.hpp"
 #include "store/store.hpp"
 
@@ -34,6 +41,11 @@ struct CheckinResult {
     CheckinRecord record;              // created: the new check-in; already: the first one
     HeldCheckin held;                  // held: kept until the clock is trusted
     std::optional<Attendee> attendee;  // the roster's entry when it was recorded
+    // Presence mode: `record` is an entry or an exit (record.exit()); already: the last scan.
+    // The attendee's presence in the session after it (minutes so far), and the entry an
+    // exit closed.
+    std::optional<SessionPresence> presence;
+    std::optional<CheckinRecord> closed_entry;
 };
 
 // What a phone offers to say whose it is: a badge code, or the registration number and
@@ -72,6 +84,14 @@ public:
     Result<CheckinResult> manual(const std::string& attendee_id, const ResolvedSession* session,
                                  const std::string& staff, const std::string& reason = {});
 
+    // Presence mode: staff record that the attendee left `session` (nullptr: the open one, or
+    // the one just ended) at `at` (nullopt: now). The attendee must have been inside then
+    // (not_inside otherwise); `at` may not be in the future nor before the session's window
+    // (malformed_request). Audited with `reason`.
+    Result<CheckinResult> exit_by_hand(const std::string& attendee_id,
+                                       const ResolvedSession* session, std::optional<Instant> at,
+                                       const std::string& staff, const std::string& reason = {});
+
     // Files the check-ins held while the clock was not trusted, once it is: the true time
     // of each is the trusted clock minus the boot-clock time since it was taken, and its
     // session is the one open then. One that cannot be filed by itself (taken in an
@@ -91,9 +111,16 @@ private:
         std::uint16_t issue = 0;
         std::string reason;  // manual only: why staff chose a session that is over
     };
+    // What a presence-mode scan may be: a scan toggles; staff enter or leave by hand.
+    enum class Intent { scan, enter, leave };
+    using Decider = std::function<Result<ScanDecision>(const std::vector<CheckinRecord>&)>;
+    Decider decider(const ResolvedSession& session, Instant at, Intent intent,
+                    const CheckinAdmission* admission) const;
     CheckinContext context(const CredentialVerifier* verifier) const;
     Result<CheckinResult> record(const CheckinContext& context, const CheckinAdmission& admission,
-                                 const Who& who);
+                                 const Who& who, Intent intent = Intent::scan);
+    // The store's outcome as the service's result (presence: the minutes until `now`).
+    CheckinResult result_of(CheckinOutcome outcome, Instant now) const;
     Result<CheckinResult> hold(const CheckinContext& context, const Who& who);
     // The one place a check-in record is made: live, by hand, or filed later.
     NewCheckin new_checkin(const Who& who, const ResolvedSession& session, Instant at,

@@ -115,7 +115,8 @@ int cmd_serve(ServeOptions options)
 
     if (options.demo) {
         if (options.data_dir.empty()) options.data_dir = "./kiosk-data";
-        if (Status s = prepare_demo(options.data_dir, options.config_path); !s) return report_failure(s);
+        if (Status s = prepare_demo(options.data_dir, options.config_path); !s)
+            return report_failure(s);
     }
     if (options.data_dir.empty()) options.data_dir = "/var/lib/course-kiosk";
     // An installed device: the package gives /etc/course-kiosk/config.json and an empty

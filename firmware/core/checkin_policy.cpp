@@ -3,6 +3,8 @@
 #include <date/date.h>
 #include <date/tz.h>
 
+#include "core/presence.hpp"
+
 namespace ck {
 namespace {
 
@@ -75,12 +77,17 @@ Result<CheckinAdmission> admit_session(const CheckinContext& context,
         if (Status s = check_staff_choice(context, *session, has_reason); !s) return s;
     }
     const Schedule& schedule = *context.schedule;
+    CheckinAdmission admission;
     if (session == nullptr) session = schedule.open_session(context.now);
     if (session == nullptr) {
-        return Status::error(err::no_open_session, describe_next(schedule, context.now),
-                             "Come back when check-in opens, or ask course staff.");
+        Status closed = Status::error(err::no_open_session, describe_next(schedule, context.now),
+                                      "Come back when check-in opens, or ask course staff.");
+        if (!schedule.module().presence() || chosen_by_staff) return closed;
+        session = session_to_leave(schedule, context.now);
+        if (session == nullptr) return closed;
+        admission.leaving_only = true;
+        admission.entry_refusal = std::move(closed);
     }
-    CheckinAdmission admission;
     admission.session = session;
     admission.clock_untrusted = !context.clock_trusted;
     return admission;

@@ -29,10 +29,16 @@ struct CheckinAdmission {
     bool hold = false;
     const ResolvedSession* session = nullptr;  // late or not: Schedule::is_late, when recorded
     bool clock_untrusted = false;              // recorded while the clock was not trusted
+    // Presence mode, no session open: `session` ended a moment ago (core/presence.hpp
+    // session_to_leave) and only an exit may be recorded in it; an entry is refused with
+    // `entry_refusal` (no_open_session).
+    bool leaving_only = false;
+    Status entry_refusal;
 };
 
 // Status codes: invalid_credential, wrong_module, revoked, no_open_session (message says
-// when the next window opens, in the module's local time), clock_not_trusted.
+// when the next window opens, in the module's local time), clock_not_trusted. In presence
+// mode a session that ended a moment ago is admitted for leaving only.
 Result<CheckinAdmission> admit_checkin(std::string_view qr_text, const CheckinContext& context);
 
 // Admission for a known attendee without a credential (manual or phone check-in) into

@@ -46,6 +46,8 @@ private:
     X(no_open_session, 409)                                                           \
     X(session_not_started, 409)                                                       \
     X(already_voided, 409)                                                            \
+    X(not_inside, 409)                                                                \
+    X(not_presence_mode, 409)                                                         \
     X(attendee_exists, 409)                                                           \
     X(module_closed, 409)                                                             \
     X(gap, 409)                                                                       \

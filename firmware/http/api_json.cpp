@@ -30,13 +30,25 @@ nlohmann::json checkin_answer(const Schedule& schedule, const CheckinResult& res
 {
     const CheckinRecord& r = result.record;
     const ResolvedSession* session = schedule.find(r.session_id);
-    return {{"status",
-             result.kind == CheckinResult::Kind::created ? "checked_in" : "already_checked_in"},
-            {"checkin", checkin_to_json(r)},
-            {"attendee",
-             {{"display_name",
-               result.attendee ? result.attendee->first_name_initial() : r.attendee_id}}},
-            {"session", session ? session_summary(schedule, *session) : nlohmann::json(nullptr)}};
+    const char* status = result.kind != CheckinResult::Kind::created ? "already_checked_in"
+                         : r.exit()                                  ? "checked_out"
+                                                                     : "checked_in";
+    nlohmann::json answer = {
+        {"status", status},
+        {"checkin", checkin_to_json(r)},
+        {"attendee",
+         {{"display_name",
+           result.attendee ? result.attendee->first_name_initial() : r.attendee_id}}},
+        {"session", session ? session_summary(schedule, *session) : nlohmann::json(nullptr)}};
+    if (result.presence) {
+        const SessionPresence& p = *result.presence;
+        answer["minutes_present"] = p.minutes_present;
+        answer["presence"] = {{"minutes_present", p.minutes_present},
+                              {"minutes_total", p.minutes_total},
+                              {"inside", p.inside},
+                              {"attended", p.attended}};
+    }
+    return answer;
 }
 
 nlohmann::json held_answer(const CheckinResult& result)

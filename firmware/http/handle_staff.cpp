@@ -228,39 +228,76 @@ void handle_add_attendee(const ApiRequest& request, httplib::Response& res)
                 {"badge_url", "/api/v1/badges?ids=" + added.attendee.id}});
 }
 
+namespace {
+
+// The body of a manual check-in or check-out: session_id (null: let the device choose) and
+// reason, both optional; `at` for a check-out.
+struct ManualBody {
+    const ResolvedSession* session = nullptr;
+    std::string reason;
+    std::optional<Instant> at;
+};
+
+Result<ManualBody> parse_manual_body(const Schedule& schedule, const std::string& text,
+                                     bool with_time)
+{
+    auto body = parse_object_body(text);
+    if (!body) return body.status();
+    ManualBody out;
+    if (auto it = body->find("session_id"); it != body->end() && !it->is_null()) {
+        if (!it->is_string() || (out.session = schedule.find(it->get<std::string>())) == nullptr) {
+            return Status::error(err::malformed_request, "Unknown session_id.",
+                                 "Use a session id of this module, e.g. \"d1-am\".");
+        }
+    }
+    if (auto it = body->find("reason"); it != body->end() && !it->is_null()) {
+        if (!it->is_string() || it->get<std::string>().size() > kMaxReasonBytes) {
+            return Status::error(err::malformed_request,
+                                 "The reason must be text of at most 500 bytes.",
+                                 "Say briefly why, e.g. \"attended, forgot the badge\".");
+        }
+        out.reason = it->get<std::string>();
+        out.reason.erase(0, out.reason.find_first_not_of(" \t\r\n"));
+        out.reason.erase(out.reason.find_last_not_of(" \t\r\n") + 1);
+    }
+    if (auto it = body->find("at"); with_time && it != body->end() && !it->is_null()) {
+        if (it->is_string()) out.at = parse_rfc3339(it->get<std::string>());
+        if (!out.at) {
+            return Status::error(err::malformed_request, "\"at\" must be an RFC 3339 time.",
+                                 "e.g. \"2026-11-23T16:05:00+01:00\".");
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 void handle_manual_checkin(const ApiRequest& request, httplib::Response& res)
 {
     const Schedule& schedule = *request.device.schedule;
-    auto body = parse_object_body(request.body);
+    auto body = parse_manual_body(schedule, request.body, false);
     if (!body) {
         write_error(res, body.status());
         return;
     }
-    const ResolvedSession* session = nullptr;
-    if (auto it = body->find("session_id"); it != body->end() && !it->is_null()) {
-        if (!it->is_string() || (session = schedule.find(it->get<std::string>())) == nullptr) {
-            write_error(res, Status::error(err::malformed_request, "Unknown session_id.",
-                                           "Use a session id of this module, e.g. \"d1-am\"."));
-            return;
-        }
+    answer_checkin(schedule,
+                   request.context.checkins.manual(request.http.matches[1], body->session,
+                                                   request.staff, body->reason),
+                   res);
+}
+
+void handle_manual_checkout(const ApiRequest& request, httplib::Response& res)
+{
+    const Schedule& schedule = *request.device.schedule;
+    auto body = parse_manual_body(schedule, request.body, true);
+    if (!body) {
+        write_error(res, body.status());
+        return;
     }
-    std::string reason;
-    if (auto it = body->find("reason"); it != body->end() && !it->is_null()) {
-        if (!it->is_string() || it->get<std::string>().size() > kMaxReasonBytes) {
-            write_error(res,
-                        Status::error(err::malformed_request,
-                                      "The reason must be text of at most 500 bytes.",
-                                      "Say briefly why, e.g. \"attended, forgot the badge\"."));
-            return;
-        }
-        reason = it->get<std::string>();
-        reason.erase(0, reason.find_first_not_of(" \t\r\n"));
-        reason.erase(reason.find_last_not_of(" \t\r\n") + 1);
-    }
-    answer_checkin(
-        schedule,
-        request.context.checkins.manual(request.http.matches[1], session, request.staff, reason),
-        res);
+    answer_checkin(schedule,
+                   request.context.checkins.exit_by_hand(request.http.matches[1], body->session,
+                                                         body->at, request.staff, body->reason),
+                   res);
 }
 
 void handle_void_checkin(const ApiRequest& request, httplib::Response& res)

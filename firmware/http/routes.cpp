@@ -76,6 +76,8 @@ const std::vector<Route>& route_table()
          0},
         {"POST", R"(/api/v1/attendees/([A-Za-z0-9._-]{1,64})/checkins)", handle_manual_checkin,
          Access::staff, 0},
+        {"POST", R"(/api/v1/attendees/([A-Za-z0-9._-]{1,64})/checkouts)", handle_manual_checkout,
+         Access::staff, 0},
         {"POST", R"(/api/v1/checkins/([0-9a-f-]{36})/void)", handle_void_checkin, Access::staff, 0},
         {"POST", "/api/v1/roster", handle_import_roster, Access::staff, kRosterMaxBytes},
         {"GET", "/api/v1/badges", handle_badges, Access::staff, 0},

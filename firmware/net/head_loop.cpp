@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "core/status.hpp"
-#include "net/error.hpp"
 #include "log/log.hpp"
+#include "net/error.hpp"
 
 namespace ck {
 namespace {

@@ -56,6 +56,11 @@ struct CheckinRecord {
     std::uint16_t issue = 0;  // credential issue, 0 when not from a credential
     bool voided = false;
     std::string void_reason;
+    // Presence mode (SPEC section 10): "checkin" for an entry, "checkout" for an exit,
+    // which names the entry it closed.
+    std::string kind = "checkin";
+    std::string entry_id;
+    bool exit() const { return kind == "checkout"; }
 };
 
 // The one JSON shape of a check-in: as stored, as every answer and export shows it
@@ -64,6 +69,15 @@ struct CheckinRecord {
 nlohmann::json checkin_to_json(const CheckinRecord& record);
 // The sessions with a valid (non-voided) check-in among `checkins`.
 std::set<std::string> attended_session_ids(const std::vector<CheckinRecord>& checkins);
+// An attendee's attendance from their records, in either mode (core/attendance.hpp): in
+// presence mode the entries and exits with their minutes (until `now` for a stay without
+// exit, when given), voided records left out.
+EventAttendance attendance_of(const ModuleEdition& module,
+                              const std::vector<CheckinRecord>& records,
+                              std::optional<Instant> now = std::nullopt);
+// Presence mode: the scans of `records` (one attendee, one session) as core/presence.hpp
+// takes them: voided ones and the exits of voided entries left out.
+std::vector<PresenceScan> presence_scans(const std::vector<CheckinRecord>& records);
 std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& json);
 
 struct NewCheckin {
@@ -80,6 +94,10 @@ struct NewCheckin {
     std::string reason;  // a manual check-in's reason, in its audit entry
     // Set by file_held_checkin(): the check-in was held, and its event says so (`held`).
     std::optional<nlohmann::json> held;
+    // Presence mode: decides, within the write, from the attendee's records in the session
+    // (voided ones included) whether this scan enters, leaves or repeats; an error aborts
+    // the write. Unset: a session-mode check-in (at most one valid per session).
+    std::function<Result<ScanDecision>(const std::vector<CheckinRecord>&)> decide;
 };
 
 // A check-in taken while the device clock was not trusted (SPEC section 8): the credential
@@ -101,6 +119,12 @@ struct CheckinOutcome {
     bool created = false;              // false: the attendee already had a valid check-in there
     CheckinRecord record;              // the new check-in, or the first one
     std::optional<Attendee> attendee;  // the roster's entry, read in the same transaction
+    // Presence mode: what the scan did (created: entry or exit; not created: a double scan,
+    // `record` the scan it repeats), the entry an exit closed, and the attendee's records
+    // in the session after it.
+    ScanDecision::Kind scan = ScanDecision::Kind::entry;
+    std::optional<CheckinRecord> closed_entry;
+    std::vector<CheckinRecord> session_records;
 };
 
 struct HoldOutcome {

@@ -23,7 +23,9 @@ nlohmann::json checkin_to_json(const CheckinRecord& r)
             {"staff", r.staff},
             {"issue", r.issue},
             {"voided", r.voided},
-            {"void_reason", r.void_reason}};
+            {"void_reason", r.void_reason},
+            {"kind", r.kind},
+            {"entry_id", r.entry_id}};
 }
 
 std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& j)
@@ -43,6 +45,9 @@ std::optional<CheckinRecord> checkin_from_json(const nlohmann::json& j)
         r.issue = j.at("issue").get<std::uint16_t>();
         r.voided = j.at("voided").get<bool>();
         r.void_reason = j.at("void_reason").get<std::string>();
+        // Records stored before presence mode are entries.
+        r.kind = j.value("kind", std::string("checkin"));
+        r.entry_id = j.value("entry_id", std::string());
         return r;
     } catch (const nlohmann::json::exception&) {
         return std::nullopt;
@@ -53,9 +58,36 @@ std::set<std::string> attended_session_ids(const std::vector<CheckinRecord>& che
 {
     std::set<std::string> ids;
     for (const auto& c : checkins) {
-        if (!c.voided) ids.insert(c.session_id);
+        if (!c.voided && !c.exit()) ids.insert(c.session_id);
     }
     return ids;
+}
+
+EventAttendance attendance_of(const ModuleEdition& module,
+                              const std::vector<CheckinRecord>& records, std::optional<Instant> now)
+{
+    using Kind = AttendanceEvent::Kind;
+    std::vector<AttendanceEvent> events;
+    for (const CheckinRecord& r : records) {
+        events.push_back({r.exit() ? Kind::checkout : Kind::checkin, r.id, r.session_id, r.entry_id,
+                          r.at, r.source == "manual"});
+        if (r.voided) events.push_back({Kind::voiding, "void-" + r.id, {}, r.id, r.at});
+    }
+    return attendance_from_events(module, events, now);
+}
+
+std::vector<PresenceScan> presence_scans(const std::vector<CheckinRecord>& records)
+{
+    std::set<std::string> voided;
+    for (const CheckinRecord& r : records) {
+        if (r.voided) voided.insert(r.id);
+    }
+    std::vector<PresenceScan> scans;
+    for (const CheckinRecord& r : records) {
+        if (r.voided || (r.exit() && voided.count(r.entry_id) != 0)) continue;
+        scans.push_back({r.id, r.at, r.exit(), r.entry_id, r.source == "manual"});
+    }
+    return scans;
 }
 
 std::optional<CheckinRecord> Store::read_checkin(const Txn& txn, std::string_view id) const
@@ -67,6 +99,7 @@ std::optional<CheckinRecord> Store::read_checkin(const Txn& txn, std::string_vie
 
 Status Store::count_checkin(Txn& txn, const CheckinRecord& record, int delta)
 {
+    if (record.exit()) return Status::ok();  // an exit is no arrival
     SessionCount count;
     if (auto v = txn.get(session_counts_, record.session_id)) {
         if (auto json = parse_json(*v)) {
@@ -95,19 +128,41 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
     outcome.attendee = read_attendee(txn, c.attendee_id);
     // The writer runs one job at a time, so this check and the insert are atomic.
     std::string prefix = join_key({c.attendee_id, c.session_id, ""});
-    std::optional<CheckinRecord> existing;
+    std::vector<CheckinRecord> records;  // the attendee's in the session, voided included
     txn.scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
         if (!starts_with(key, prefix)) return false;
-        auto record = read_checkin(txn, last_part(key));
-        if (record && !record->voided) {
-            existing = std::move(record);
-            return false;
-        }
+        if (auto record = read_checkin(txn, last_part(key))) records.push_back(std::move(*record));
         return true;
     });
-    if (existing) {
-        outcome.record = std::move(*existing);
-        return Status::ok();
+    std::string kind = "checkin";
+    std::string entry_id;
+    if (c.decide) {  // presence mode
+        auto decision = c.decide(records);
+        if (!decision) return decision.status();
+        outcome.scan = decision->kind;
+        if (decision->kind == ScanDecision::Kind::double_scan) {
+            for (const CheckinRecord& r : records) {
+                if (!r.voided && (outcome.record.id.empty() || r.at >= outcome.record.at)) {
+                    outcome.record = r;
+                }
+            }
+            outcome.session_records = std::move(records);
+            return Status::ok();
+        }
+        if (decision->kind == ScanDecision::Kind::exit) {
+            kind = "checkout";
+            entry_id = decision->entry_id;
+            for (const CheckinRecord& r : records) {
+                if (r.id == entry_id) outcome.closed_entry = r;
+            }
+        }
+    } else {
+        for (CheckinRecord& record : records) {
+            if (!record.voided && !record.exit()) {
+                outcome.record = std::move(record);
+                return Status::ok();
+            }
+        }
     }
     CheckinRecord r;
     r.id = new_uuid();
@@ -121,6 +176,9 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
     r.clock_untrusted = c.clock_untrusted;
     r.staff = c.staff;
     r.issue = c.issue;
+    r.kind = kind;
+    r.entry_id = entry_id;
+    if (r.exit()) r.late = false;
     if (Status put = txn.put_likely_last(checkins_, r.id, checkin_to_json(r).dump()); !put)
         return put;
     if (Status put =
@@ -133,7 +191,7 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
         return put;
     if (Status counted = count_checkin(txn, r, +1); !counted) return counted;
     nlohmann::json event = {{"id", r.id},
-                            {"type", "checkin"},
+                            {"type", r.kind},
                             {"at", r.at_text},
                             {"module_id", c.module_id},
                             {"attendee_id", r.attendee_id},
@@ -142,6 +200,10 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
                             {"late", r.late},
                             {"not_in_roster", r.not_in_roster},
                             {"clock_untrusted", r.clock_untrusted}};
+    if (r.exit()) {
+        event.erase("late");
+        event["checkin_id"] = r.entry_id;
+    }
     if (!r.staff.empty()) event["staff"] = r.staff;
     if (c.held) event["held"] = *c.held;
     if (Status ev = append_event(txn, std::move(event)); !ev) return ev;
@@ -149,12 +211,19 @@ Status Store::insert_checkin(Txn& txn, const NewCheckin& c, CheckinOutcome& outc
         Actor actor{r.staff, r.at, r.at_text};
         nlohmann::json details = {
             {"checkin_id", r.id}, {"attendee_id", r.attendee_id}, {"session_id", r.session_id}};
+        if (r.exit()) details["entry_id"] = r.entry_id;
         if (!c.reason.empty()) details["reason"] = c.reason;
-        if (Status au = append_audit(txn, actor, "manual_checkin", std::move(details)); !au)
+        if (Status au = append_audit(txn, actor, r.exit() ? "manual_checkout" : "manual_checkin",
+                                     std::move(details));
+            !au)
             return au;
     }
     outcome.created = true;
-    outcome.record = std::move(r);
+    outcome.record = r;
+    if (c.decide) {
+        records.push_back(std::move(r));
+        outcome.session_records = std::move(records);
+    }
     return Status::ok();
 }
 

@@ -472,18 +472,37 @@ TEST_CASE("a device's next scan: entry, exit or double scan")
     const Case cases[] = {
         {"first scan enters", {}, "08:20", false, Kind::entry, ""},
         {"inside: leaves, closing the entry", {{"e1", "08:20"}}, "10:00", false, Kind::exit, "e1"},
-        {"outside again: enters", {{"e1", "08:20"}, {"x1", "10:00", true, "e1"}}, "10:30", false,
-         Kind::entry, ""},
-        {"within the grace: a double scan", {{"e1", "08:20:00"}}, "08:21:59", false,
-         Kind::double_scan, ""},
+        {"outside again: enters",
+         {{"e1", "08:20"}, {"x1", "10:00", true, "e1"}},
+         "10:30",
+         false,
+         Kind::entry,
+         ""},
+        {"within the grace: a double scan",
+         {{"e1", "08:20:00"}},
+         "08:21:59",
+         false,
+         Kind::double_scan,
+         ""},
         {"at the grace: leaves", {{"e1", "08:20:00"}}, "08:22:00", false, Kind::exit, "e1"},
-        {"a double scan after an exit too", {{"e1", "08:20"}, {"x1", "10:00", true, "e1"}},
-         "10:01", false, Kind::double_scan, ""},
-        {"staff's exit within the grace is an exit", {{"e1", "08:20:00"}}, "08:21:00", true,
-         Kind::exit, "e1"},
+        {"a double scan after an exit too",
+         {{"e1", "08:20"}, {"x1", "10:00", true, "e1"}},
+         "10:01",
+         false,
+         Kind::double_scan,
+         ""},
+        {"staff's exit within the grace is an exit",
+         {{"e1", "08:20:00"}},
+         "08:21:00",
+         true,
+         Kind::exit,
+         "e1"},
         {"the second entry is the one closed",
-         {{"e1", "08:20"}, {"x1", "09:00", true, "e1"}, {"e2", "09:30"}}, "11:00", false,
-         Kind::exit, "e2"},
+         {{"e1", "08:20"}, {"x1", "09:00", true, "e1"}, {"e2", "09:30"}},
+         "11:00",
+         false,
+         Kind::exit,
+         "e2"},
     };
     for (const Case& c : cases) {
         CAPTURE(c.name);
@@ -502,13 +521,13 @@ TEST_CASE("leaving after the end: the session just ended, for a while")
         const ck::ResolvedSession* s = ck::session_to_leave(schedule, at(t, day));
         return s == nullptr ? std::string() : s->spec->id;
     };
-    CHECK(leave("10:00") == "");         // d1-am is open: not a leaving time
-    CHECK(leave("12:30") == "d1-am");    // its end
-    CHECK(leave("13:14") == "d1-am");    // within 45 minutes
-    CHECK(leave("13:15") == "");         // d1-pm's window opens (14:00 - 45 min)
+    CHECK(leave("10:00") == "");       // d1-am is open: not a leaving time
+    CHECK(leave("12:30") == "d1-am");  // its end
+    CHECK(leave("13:14") == "d1-am");  // within 45 minutes
+    CHECK(leave("13:15") == "");       // d1-pm's window opens (14:00 - 45 min)
     CHECK(leave("18:10") == "d1-pm");
-    CHECK(leave("18:45") == "");         // 45 minutes after the end
-    CHECK(leave("08:00") == "");         // before anything ended
+    CHECK(leave("18:45") == "");           // 45 minutes after the end
+    CHECK(leave("08:00") == "");           // before anything ended
     CHECK(leave("00:20", 1) == "d1-eve");  // after midnight, the evening's end
     m.checkin_opens_before_min = 240;
     const ck::Schedule wide(m);
