@@ -123,10 +123,12 @@ private:
     bool ok_ = true;
 };
 
+// Before the module closes, a stay without exit counts until now.
 nlohmann::json completion_of(const Device& device, const AttendeeRecord& r)
 {
-    return completion_record(device.config.module, r.attendee.id, attended_session_ids(r.checkins),
-                             r.in_roster);
+    const ModuleEdition& module = device.config.module;
+    return completion_record(module, r.attendee.id,
+                             attendance_of(module, r.checkins, device.clock.now()), r.in_roster);
 }
 
 }  // namespace
@@ -193,7 +195,7 @@ bool write_export_csv(const Device& device, char sep, const ReportSink& sink)
     const date::time_zone* zone = device.config.module.zone;
     PieceWriter out(sink);
     out << kUtf8Bom;
-    auto row = [&](std::initializer_list<std::string> fields) {
+    auto row = [&](const std::vector<std::string>& fields) {
         bool first = true;
         for (const auto& f : fields) {
             if (!first) out << std::string_view(&sep, 1);
@@ -202,29 +204,70 @@ bool write_export_csv(const Device& device, char sep, const ReportSink& sink)
         }
         out << "\r\n";
     };
-    row({"attendee_id", "family_name", "given_name", "country", "email", "day", "session_id",
-         "session_label", "present", "checkin_time", "source", "late", "staff", "voids",
-         "not_in_roster"});
+    const ModuleEdition& module = device.config.module;
+    std::vector<std::string> header = {
+        "attendee_id", "family_name", "given_name",    "country", "email",
+        "day",         "session_id",  "session_label", "present", "checkin_time",
+        "source",      "late",        "staff",         "voids",   "not_in_roster"};
+    if (module.presence()) {
+        // Presence mode: "present" is attended by the minutes; the stays are listed.
+        for (const char* column : {"minutes_present", "credits", "stays", "no_exit"}) {
+            header.emplace_back(column);
+        }
+    }
+    row(header);
+    const Instant now = device.clock.now();
     Everyone everyone(device);
     while (auto r = everyone.next()) {
+        const EventAttendance attendance = attendance_of(module, r->checkins, now);
         for (const auto& s : device.schedule->sessions()) {
             const CheckinRecord* valid = nullptr;
             std::string voids;
             for (const auto& c : r->checkins) {
                 if (c.session_id != s.spec->id) continue;
                 if (!c.voided) {
-                    valid = &c;
+                    if (!c.exit() && valid == nullptr) valid = &c;  // the first entry
                 } else {
                     if (!voids.empty()) voids += "; ";
                     voids += format_rfc3339(c.at, zone) + " voided: " + c.void_reason;
                 }
             }
-            const auto& day = device.config.module.days[static_cast<std::size_t>(s.day_index)];
-            row({r->attendee.id, r->attendee.family_name, r->attendee.given_name,
-                 r->attendee.country, r->attendee.email, day.date_text(), s.spec->id, s.spec->label,
-                 valid ? "yes" : "no", valid ? valid->at_text : "", valid ? valid->source : "",
-                 valid && valid->late ? "yes" : "no", valid ? valid->staff : "", voids,
-                 r->in_roster ? "no" : "yes"});
+            const bool present = module.presence()
+                                     ? attendance.attended_session_ids.count(s.spec->id) != 0
+                                     : valid != nullptr;
+            const auto& day = module.days[static_cast<std::size_t>(s.day_index)];
+            std::vector<std::string> fields = {r->attendee.id,
+                                               r->attendee.family_name,
+                                               r->attendee.given_name,
+                                               r->attendee.country,
+                                               r->attendee.email,
+                                               day.date_text(),
+                                               s.spec->id,
+                                               s.spec->label,
+                                               present ? "yes" : "no",
+                                               valid ? valid->at_text : "",
+                                               valid ? valid->source : "",
+                                               valid && valid->late ? "yes" : "no",
+                                               valid ? valid->staff : "",
+                                               voids,
+                                               r->in_roster ? "no" : "yes"};
+            if (module.presence()) {
+                auto p = attendance.presence.find(s.spec->id);
+                std::string stays;
+                if (p != attendance.presence.end()) {
+                    for (const PresenceInterval& i : p->second.intervals) {
+                        if (!stays.empty()) stays += "; ";
+                        stays += format_local_hhmm(i.entered, zone) + "-" +
+                                 (i.left ? format_local_hhmm(*i.left, zone) : "(no exit)");
+                    }
+                }
+                const bool found = p != attendance.presence.end();
+                fields.push_back(std::to_string(found ? p->second.minutes_present : 0));
+                fields.push_back(csv_number(found ? p->second.credits : 0, sep));
+                fields.push_back(stays);
+                fields.push_back(found && p->second.no_exit ? "yes" : "no");
+            }
+            row(fields);
         }
         if (!out.ok()) return false;
     }
@@ -252,6 +295,15 @@ nlohmann::json export_item(const Device& device, const AttendeeRecord& r)
     item["not_in_roster"] = !r.in_roster;
     item["checkins"] = std::move(checkins);
     item["completion"] = completion_of(device, r);
+    const ModuleEdition& module = device.config.module;
+    if (module.presence()) {
+        nlohmann::json presence = nlohmann::json::object();
+        for (const auto& [session_id, p] :
+             attendance_of(module, r.checkins, device.clock.now()).presence) {
+            presence[session_id] = presence_to_json(p, module.zone);
+        }
+        item["presence"] = std::move(presence);
+    }
     return item;
 }
 

@@ -41,15 +41,31 @@ CompletionResult evaluate_completion(const ModuleEdition& module,
 nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
                                  const std::set<std::string>& attended_session_ids, bool in_roster)
 {
-    CompletionResult c = evaluate_completion(module, attended_session_ids);
-    return {{"attendee_id", attendee_id},
-            {"module_id", module.id()},
-            {"sessions_attended", c.sessions_attended},
-            {"sessions_total", c.sessions_total},
-            {"attended_session_ids", attended_session_ids},
-            {"attendance_complete", c.attendance_complete},
-            {"cme_credits", c.cme_credits},
-            {"not_in_roster", !in_roster}};
+    EventAttendance attendance;
+    attendance.attended_session_ids = attended_session_ids;
+    attendance.result = evaluate_completion(module, attended_session_ids);
+    return completion_record(module, attendee_id, attendance, in_roster);
+}
+
+nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
+                                 const EventAttendance& attendance, bool in_roster)
+{
+    const CompletionResult& c = attendance.result;
+    nlohmann::json record = {{"attendee_id", attendee_id},
+                             {"module_id", module.id()},
+                             {"sessions_attended", c.sessions_attended},
+                             {"sessions_total", c.sessions_total},
+                             {"attended_session_ids", attendance.attended_session_ids},
+                             {"attendance_complete", c.attendance_complete},
+                             {"cme_credits", c.cme_credits},
+                             {"not_in_roster", !in_roster}};
+    if (module.presence()) {
+        nlohmann::json minutes = nlohmann::json::object();
+        for (const auto& [session_id, p] : attendance.presence)
+            minutes[session_id] = p.minutes_present;
+        record["minutes_present"] = std::move(minutes);
+    }
+    return record;
 }
 
 namespace {

@@ -60,4 +60,9 @@ EventAttendance attendance_from_events(const ModuleEdition& module,
                                        const std::vector<AttendanceEvent>& events,
                                        std::optional<Instant> now = std::nullopt);
 
+// The completion record of `attendance` (either mode); in presence mode with
+// "minutes_present": {session id: minutes} for every session the attendee was scanned in.
+nlohmann::json completion_record(const ModuleEdition& module, std::string_view attendee_id,
+                                 const EventAttendance& attendance, bool in_roster);
+
 }  // namespace ck

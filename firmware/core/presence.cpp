@@ -148,6 +148,29 @@ PresenceAttendance module_presence(const ModuleEdition& module,
     return out;
 }
 
+nlohmann::json presence_to_json(const SessionPresence& p, const date::time_zone* zone)
+{
+    nlohmann::json intervals = nlohmann::json::array();
+    for (const PresenceInterval& i : p.intervals) {
+        intervals.push_back(
+            {{"entered", format_local_hhmm(i.entered, zone)},
+             {"left", i.left ? nlohmann::json(format_local_hhmm(*i.left, zone)) : nlohmann::json()},
+             {"from", format_local_hhmm(i.from, zone)},
+             {"to", format_local_hhmm(i.to, zone)},
+             {"entry_id", i.entry_id},
+             {"exit_id", i.exit_id},
+             {"counted", i.counted}});
+    }
+    return {{"minutes_present", p.minutes_present},
+            {"minutes_total", p.minutes_total},
+            {"attended", p.attended},
+            {"inside", p.inside && !p.no_exit},
+            {"no_exit", p.no_exit},
+            {"out_of_order", p.out_of_order},
+            {"credits", p.credits},
+            {"intervals", std::move(intervals)}};
+}
+
 ScanDecision decide_scan(const ModuleEdition& module, const ResolvedSession& session,
                          const std::vector<PresenceScan>& scans, Instant now, bool manual)
 {

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -74,6 +75,11 @@ double presence_credits(int minutes, double cme_hours);
 SessionPresence session_presence(const ModuleEdition& module, const ResolvedSession& session,
                                  std::vector<PresenceScan> scans,
                                  std::optional<Instant> now = std::nullopt);
+
+// One session's presence as staff see it: {"minutes_present","minutes_total","attended",
+// "inside","no_exit","out_of_order","credits","intervals":[{"entered","left","from","to",
+// "entry_id","exit_id","counted"}]}, times as local "HH:MM" in `zone` (left null: no exit).
+nlohmann::json presence_to_json(const SessionPresence& presence, const date::time_zone* zone);
 
 struct PresenceAttendance {
     std::map<std::string, SessionPresence> sessions;  // by session id: every session scanned

@@ -13,8 +13,9 @@ namespace ck {
 
 // {"id","label","start","end","day"}
 nlohmann::json session_summary(const Schedule& schedule, const ResolvedSession& session);
-// The answer to a recorded check-in (badge, manual or phone): {"status" (checked_in or
-// already_checked_in), "checkin", "attendee", "session"}. Public answers show no more of a
+// The answer to a recorded check-in (badge, manual or phone): {"status" (checked_in,
+// checked_out or already_checked_in), "checkin", "attendee", "session"}, in presence mode
+// with "minutes_present" and "presence". Public answers show no more of a
 // name than "Given F.".
 nlohmann::json checkin_answer(const Schedule& schedule, const CheckinResult& result);
 // The answer to a held one (202): {"status":"held","held","attendee","message"}.

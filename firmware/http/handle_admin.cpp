@@ -6,6 +6,7 @@
 #include "app/checkin_service.hpp"
 #include "app/clock_correction.hpp"
 #include "app/device.hpp"
+#include "app/presence_report.hpp"
 #include "app/process_stats.hpp"
 #include "app/sync_control.hpp"
 #include "http/routes.hpp"
@@ -188,6 +189,28 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
         << "# TYPE course_kiosk_session_present gauge\n";
     for (const auto& [session, count] : device.store->session_counts()) {
         out << "course_kiosk_session_present{session=\"" << session << "\"} " << count.present
+            << "\n";
+    }
+    // Presence mode: the open session (or the one just ended) as the dashboard shows it.
+    if (device.config.module.presence()) {
+        const Schedule& schedule = *device.schedule;
+        const ResolvedSession* s = schedule.open_session(now);
+        if (s == nullptr) s = session_to_leave(schedule, now);
+        SessionPresenceReport report;
+        if (s != nullptr) report = session_presence_report(device, *s, now);
+        const std::string label = s != nullptr ? s->spec->id : "";
+        out << "# HELP course_kiosk_presence_inside Attendees inside the open session now.\n"
+            << "# TYPE course_kiosk_presence_inside gauge\n"
+            << "course_kiosk_presence_inside{session=\"" << label << "\"} " << report.inside << "\n"
+            << "# HELP course_kiosk_presence_left_early Attendees of the open session who left "
+               "before its end.\n"
+            << "# TYPE course_kiosk_presence_left_early gauge\n"
+            << "course_kiosk_presence_left_early{session=\"" << label << "\"} " << report.left_early
+            << "\n"
+            << "# HELP course_kiosk_presence_attended Attendees of the open session whose "
+               "minutes reach min_presence_pct so far.\n"
+            << "# TYPE course_kiosk_presence_attended gauge\n"
+            << "course_kiosk_presence_attended{session=\"" << label << "\"} " << report.attended
             << "\n";
     }
     // The figures every Prometheus client library exports for its process.

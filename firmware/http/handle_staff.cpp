@@ -6,6 +6,7 @@
 #include "app/attendee_list.hpp"
 #include "app/checkin_service.hpp"
 #include "app/device.hpp"
+#include "app/presence_report.hpp"
 #include "app/sync_control.hpp"
 #include "app/walk_in.hpp"
 #include "core/attendance.hpp"
@@ -87,6 +88,16 @@ void handle_summary(const ApiRequest& request, httplib::Response& res)
         item["present"] = count.present;
         item["late"] = count.late;
         item["expected"] = expected;
+        if (module.presence()) {
+            // Presence mode: attendees who came (an entry counts once however often they
+            // came back), inside now, left before the end, and attended by the minutes.
+            SessionPresenceReport report;
+            if (s.window_opens <= now) report = session_presence_report(device, s, now);
+            item["present"] = report.entered;
+            item["inside"] = report.inside;
+            item["left_early"] = report.left_early;
+            item["attended"] = report.attended;
+        }
         sessions.push_back(std::move(item));
     }
     const ResolvedSession* open = schedule.open_session(now);
@@ -110,8 +121,69 @@ void handle_summary(const ApiRequest& request, httplib::Response& res)
           {"time", now_text},
           {"held", device.store->held_count()}}},
         {"sync", request.context.sync.status()},
+        {"attendance_mode", module.presence() ? "presence" : "session"},
         {"module_closed", device.store->module_closed()}};
     write_json_with_etag(request.http, res, body, {"/now", "/clock/time"});
+}
+
+// GET /api/v1/presence?session=ID (presence mode): who is inside the session now and who
+// left before its end, with their minutes.
+void handle_session_presence(const ApiRequest& request, httplib::Response& res)
+{
+    Device& device = request.device;
+    const Schedule& schedule = *device.schedule;
+    const ModuleEdition& module = device.config.module;
+    if (!module.presence()) {
+        write_error(res, Status::error(err::not_presence_mode,
+                                       "This module takes attendance by session: nobody is "
+                                       "inside or outside.",
+                                       "See the attendees' check-ins instead."));
+        return;
+    }
+    const Instant now = device.clock.now();
+    const ResolvedSession* session = nullptr;
+    if (request.http.has_param("session")) {
+        session = schedule.find(request.http.get_param_value("session"));
+        if (session == nullptr) {
+            write_error(res, Status::error(err::malformed_request, "Unknown session.",
+                                           "Use a session id of this module, e.g. d1-am."));
+            return;
+        }
+    } else {
+        session = schedule.open_session(now);
+        if (session == nullptr) session = session_to_leave(schedule, now);
+    }
+    nlohmann::json inside = nlohmann::json::array();
+    nlohmann::json left_early = nlohmann::json::array();
+    SessionPresenceReport report;
+    if (session != nullptr) report = session_presence_report(device, *session, now);
+    for (const SessionPresenceRow& row : report.rows) {
+        auto attendee = device.store->attendee(row.attendee_id);
+        nlohmann::json item = {
+            {"attendee_id", row.attendee_id},
+            {"family_name", attendee ? attendee->family_name : ""},
+            {"given_name", attendee ? attendee->given_name : ""},
+            {"minutes_present", row.presence.minutes_present},
+            {"attended", row.presence.attended},
+            {"since", row.presence.intervals.empty()
+                          ? nlohmann::json(nullptr)
+                          : nlohmann::json(format_local_hhmm(row.presence.intervals.back().entered,
+                                                             module.zone))}};
+        if (row.presence.inside && now < session->end) inside.push_back(std::move(item));
+        if (row.left_early) {
+            item["left_at"] = format_local_hhmm(*row.left_at, module.zone);
+            left_early.push_back(std::move(item));
+        }
+    }
+    write_json_with_etag(
+        request.http, res,
+        {{"session", session ? session_summary(schedule, *session) : nlohmann::json(nullptr)},
+         {"now", format_rfc3339(now, module.zone)},
+         {"entered", report.entered},
+         {"attended", report.attended},
+         {"inside", std::move(inside)},
+         {"left_early", std::move(left_early)}},
+        {"/now"});
 }
 
 void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
@@ -145,15 +217,30 @@ void handle_list_attendees(const ApiRequest& request, httplib::Response& res)
     for (const auto& s : schedule.sessions()) sessions.push_back(session_summary(schedule, s));
     AttendeePage page = list_attendees(device, request.context.attendee_search, query);
     nlohmann::json attendees = nlohmann::json::array();
+    const ModuleEdition& module = device.config.module;
+    const Instant now = device.clock.now();
     for (const auto& row : page.rows) {
         nlohmann::json checkins = nlohmann::json::object();
         int attended = 0;
         for (const auto& c : row.checkins) {
-            if (c.voided) continue;
+            if (c.voided || c.exit() || checkins.contains(c.session_id)) continue;
             ++attended;
-            checkins[c.session_id] = checkin_to_json(c);
+            checkins[c.session_id] = checkin_to_json(c);  // the first entry
         }
         nlohmann::json item = attendee_to_json(row.attendee);
+        if (module.presence()) {
+            // Attended by the minutes; each scanned session's minutes so far.
+            const EventAttendance a = attendance_of(module, row.checkins, now);
+            attended = a.result.sessions_attended;
+            nlohmann::json minutes = nlohmann::json::object();
+            for (const auto& [session_id, p] : a.presence) {
+                minutes[session_id] = {{"minutes_present", p.minutes_present},
+                                       {"attended", p.attended},
+                                       {"inside", p.inside && !p.no_exit},
+                                       {"no_exit", p.no_exit}};
+            }
+            item["presence"] = std::move(minutes);
+        }
         item["sessions_attended"] = attended;
         item["checkins"] = std::move(checkins);
         attendees.push_back(std::move(item));
@@ -180,18 +267,26 @@ void handle_get_attendee(const ApiRequest& request, httplib::Response& res)
     }
     nlohmann::json history = nlohmann::json::array();
     for (const auto& c : checkins) history.push_back(checkin_to_json(c));
-    CompletionResult completion =
-        evaluate_completion(device.config.module, attended_session_ids(checkins));
+    const ModuleEdition& module = device.config.module;
+    const EventAttendance attendance = attendance_of(module, checkins, device.clock.now());
+    const CompletionResult& completion = attendance.result;
     nlohmann::json person = attendee ? attendee_to_json(*attendee)
                                      : nlohmann::json{{"id", id}, {"not_in_roster", true}};
-    write_json(res, 200,
-               {{"attendee", person},
-                {"checkins", history},
-                {"completion",
-                 {{"sessions_attended", completion.sessions_attended},
-                  {"sessions_total", completion.sessions_total},
-                  {"attendance_complete", completion.attendance_complete},
-                  {"cme_credits", completion.cme_credits}}}});
+    nlohmann::json body = {{"attendee", person},
+                           {"checkins", history},
+                           {"completion",
+                            {{"sessions_attended", completion.sessions_attended},
+                             {"sessions_total", completion.sessions_total},
+                             {"attendance_complete", completion.attendance_complete},
+                             {"cme_credits", completion.cme_credits}}}};
+    if (module.presence()) {
+        nlohmann::json presence = nlohmann::json::object();
+        for (const auto& [session_id, p] : attendance.presence) {
+            presence[session_id] = presence_to_json(p, module.zone);
+        }
+        body["presence"] = std::move(presence);
+    }
+    write_json(res, 200, body);
 }
 
 // POST /api/v1/attendees: a walk-in (app/walk_in.hpp). 201 with the attendee and the

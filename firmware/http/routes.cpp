@@ -70,6 +70,7 @@ const std::vector<Route>& route_table()
         {"GET", "/api/v1/session", handle_get_session, Access::staff, 0},
         {"DELETE", "/api/v1/session", handle_logout, Access::staff, 0},
         {"GET", "/api/v1/summary", handle_summary, Access::staff, 0},
+        {"GET", "/api/v1/presence", handle_session_presence, Access::staff, 0},
         {"GET", "/api/v1/attendees", handle_list_attendees, Access::staff, 0},
         {"POST", "/api/v1/attendees", handle_add_attendee, Access::staff, kAttendeeMaxBytes},
         {"GET", R"(/api/v1/attendees/([A-Za-z0-9._-]{1,64}))", handle_get_attendee, Access::staff,

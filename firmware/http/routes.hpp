@@ -102,6 +102,7 @@ void handle_get_attendee(const ApiRequest& request, httplib::Response& response)
 void handle_add_attendee(const ApiRequest& request, httplib::Response& response);
 void handle_manual_checkin(const ApiRequest& request, httplib::Response& response);
 void handle_manual_checkout(const ApiRequest& request, httplib::Response& response);
+void handle_session_presence(const ApiRequest& request, httplib::Response& response);
 void handle_void_checkin(const ApiRequest& request, httplib::Response& response);
 // handle_staff_accounts.cpp (an admin's)
 void handle_list_staff(const ApiRequest& request, httplib::Response& response);

@@ -129,16 +129,17 @@ Result<int> Store::close_module(const ModuleEdition& module, const Actor& actor)
             return true;
         });
         for (const auto& attendee_id : people) {
-            std::set<std::string> attended;
+            std::vector<CheckinRecord> checkins;
             std::string prefix = join_key({attendee_id, ""});
             txn.scan(checkin_by_attendee_, prefix, [&](std::string_view key, std::string_view) {
                 if (!starts_with(key, prefix)) return false;
-                auto record = read_checkin(txn, last_part(key));
-                if (record && !record->voided) attended.insert(record->session_id);
+                if (auto r = read_checkin(txn, last_part(key))) checkins.push_back(std::move(*r));
                 return true;
             });
-            nlohmann::json record = completion_record(module, attendee_id, attended,
-                                                      txn.get(attendees_, attendee_id).has_value());
+            // After the last session: a stay without exit counts to its session's end.
+            nlohmann::json record =
+                completion_record(module, attendee_id, attendance_of(module, checkins),
+                                  txn.get(attendees_, attendee_id).has_value());
             record["closed_at"] = actor.at_text;
             if (Status put = txn.put(completions_, attendee_id, record.dump()); !put) return put;
             nlohmann::json event = record;

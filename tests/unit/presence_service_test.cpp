@@ -5,6 +5,7 @@
 
 #include "app/checkin_service.hpp"
 #include "app/clock_correction.hpp"
+#include "app/reports.hpp"
 #include "test_device.hpp"
 
 namespace {
@@ -264,4 +265,79 @@ TEST_CASE("session mode: no exits to record")
     auto out = t.call("POST", "/api/v1/attendees/A001/checkouts", "{}", "maria");
     CHECK(out.status == 409);
     CHECK(out.code() == "not_presence_mode");
+}
+
+TEST_CASE("presence: what staff see - summary, inside now, left early, the attendee, exports")
+{
+    TestDevice t(presence("2026-11-23T08:30:00+01:00"));
+    t.add_staff("maria", "correct horse battery");
+    // A001 stays all morning; A002 leaves at 10:00; A003 leaves at 09:00 and comes back at
+    // 11:00, still inside.
+    REQUIRE(t.checkins().badge(t.credential("A001")).is_ok());
+    REQUIRE(t.checkins().badge(t.credential("A002")).is_ok());
+    REQUIRE(t.checkins().badge(t.credential("A003")).is_ok());
+    t.time().set_wall(at("2026-11-23T09:00:00+01:00"));
+    REQUIRE(t.checkins().badge(t.credential("A003")).is_ok());
+    t.time().set_wall(at("2026-11-23T10:00:00+01:00"));
+    REQUIRE(t.checkins().badge(t.credential("A002")).is_ok());
+    t.time().set_wall(at("2026-11-23T11:00:00+01:00"));
+    REQUIRE(t.checkins().badge(t.credential("A003")).is_ok());
+    t.time().set_wall(at("2026-11-23T11:30:00+01:00"));
+
+    auto summary = t.call("GET", "/api/v1/summary", "", "maria").json();
+    CHECK(summary["attendance_mode"] == "presence");
+    const auto& am = summary["sessions"][0];
+    CHECK(am["id"] == "d1-am");
+    CHECK(am["present"] == 3);
+    CHECK(am["inside"] == 2);
+    CHECK(am["left_early"] == 1);
+    CHECK(am["attended"] == 0);  // 180 of 240 minutes so far at best
+
+    auto presence = t.call("GET", "/api/v1/presence", "", "maria");
+    REQUIRE(presence.status == 200);
+    auto p = presence.json();
+    CHECK(p["session"]["id"] == "d1-am");
+    REQUIRE(p["inside"].size() == 2);
+    CHECK(p["inside"][0]["attendee_id"] == "A001");
+    CHECK(p["inside"][0]["minutes_present"] == 180);
+    CHECK(p["inside"][1]["since"] == "11:00");
+    REQUIRE(p["left_early"].size() == 1);
+    CHECK(p["left_early"][0]["attendee_id"] == "A002");
+    CHECK(p["left_early"][0]["left_at"] == "10:00");
+    CHECK(p["left_early"][0]["minutes_present"] == 90);
+
+    auto detail = t.call("GET", "/api/v1/attendees/A003", "", "maria").json();
+    const auto& stays = detail["presence"]["d1-am"]["intervals"];
+    REQUIRE(stays.size() == 2);
+    CHECK(stays[0]["entered"] == "08:30");
+    CHECK(stays[0]["left"] == "09:00");
+    CHECK(stays[1]["left"].is_null());
+    CHECK(detail["presence"]["d1-am"]["minutes_present"] == 60);  // 30 + 30 until now
+
+    auto list = t.call("GET", "/api/v1/attendees", "", "maria").json();
+    CHECK(list["attendees"][1]["presence"]["d1-am"]["minutes_present"] == 90);
+    auto metrics = t.call("GET", "/metrics").body;
+    CHECK(metrics.find("course_kiosk_presence_inside{session=\"d1-am\"} 2") != std::string::npos);
+    CHECK(metrics.find("course_kiosk_presence_left_early{session=\"d1-am\"} 1") !=
+          std::string::npos);
+
+    // After the morning: A001 and A003 counted to the end (no exit), A002 left early.
+    t.time().set_wall(at("2026-11-23T18:30:00+01:00"));
+    const std::string csv = ck::export_csv(t.device(), ',');
+    CHECK(csv.find("minutes_present,credits,stays,no_exit") != std::string::npos);
+    CHECK(csv.find("08:30-10:00") != std::string::npos);
+    CHECK(csv.find("08:30-09:00; 11:00-(no exit)") != std::string::npos);
+    auto completions = ck::completions_json(t.device());
+    for (const auto& record : completions["records"]) {
+        if (record["attendee_id"] == "A001") {
+            CHECK(record["minutes_present"]["d1-am"] == 240);
+            CHECK(record["cme_credits"] == 3);
+            CHECK(record["sessions_attended"] == 1);
+        }
+        if (record["attendee_id"] == "A002") {
+            CHECK(record["minutes_present"]["d1-am"] == 90);
+            CHECK(record["cme_credits"] == 1.5);
+            CHECK(record["sessions_attended"] == 0);
+        }
+    }
 }
