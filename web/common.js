@@ -18,6 +18,17 @@ export function welcome(name) {
   return name !== "" ? `Welcome, ${name}!` : "Welcome!";
 }
 
+export function goodbye(name) {
+  return name !== "" ? `Goodbye, ${name}!` : "Goodbye!";
+}
+
+// "2 h 05 min", "45 min" for minutes present (presence mode).
+export function duration(minutes) {
+  const m = Number.isInteger(minutes) && minutes > 0 ? minutes : 0;
+  const h = Math.floor(m / 60);
+  return h > 0 ? `${h} h ${String(m % 60).padStart(2, "0")} min` : `${m} min`;
+}
+
 // "09:00–12:30" for a session; its start alone when it has no end.
 export function hours(session) {
   const start = text(session?.start);

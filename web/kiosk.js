@@ -12,10 +12,23 @@
 // a refusal are this page's own: the server's message and hint are written for developers
 // and staff, and never reach the attendee here.
 
-import { DeviceClock, dateWords, el, firstName, hours, request, showClock, text, timeFormats, welcome } from "/common.js";
+import {
+  DeviceClock,
+  dateWords,
+  duration,
+  el,
+  firstName,
+  goodbye,
+  hours,
+  request,
+  showClock,
+  text,
+  timeFormats,
+  welcome,
+} from "/common.js";
 import { ScanInput, usCharacter } from "/kiosk-input.js";
 
-const RESULT_MS = { ok: 3000, again: 4000, error: 6000 };
+const RESULT_MS = { ok: 3000, out: 3500, again: 4000, error: 6000 };
 const SAME_CODE_GUARD_MS = 2000; // a scanner held over a badge repeats the code
 const BUSY_DELAY_MS = 250; // show "Checking…" only when the answer is not instant
 const REQUEST_TIMEOUT_MS = 8000;
@@ -73,6 +86,8 @@ const ui = {
   scan: $("scan"),
   typeToggle: $("type-toggle"),
   moduleTitle: $("module-title"),
+  promptTitle: $("prompt-title"),
+  promptHelp: $("prompt-help"),
   moduleVenue: $("module-venue"),
   clock: $("clock"),
   sessionLine: $("session-line"),
@@ -196,6 +211,9 @@ async function checkIn(raw) {
     if (body?.status === "already_held") {
       return againHeldOutcome(body);
     }
+    if (body?.status === "checked_out") {
+      return leaveOutcome(body);
+    }
     return body?.status === "already_checked_in" ? againOutcome(body) : welcomeOutcome(body);
   }
   const known = Object.prototype.hasOwnProperty.call(ERRORS, answer.code) ? ERRORS[answer.code] : GENERIC_ERROR;
@@ -219,7 +237,18 @@ function welcomeOutcome(body) {
     const at = text(checkin.local_time);
     lines.push({ text: at !== "" ? `Checked in late at ${at}` : "Checked in late", style: "result-note" });
   }
+  if (body?.presence) {
+    lines.push({ text: "You are in. Scan again when you leave.", style: "result-note" });
+  }
   return { kind: "ok", title: welcome(name), lines };
+}
+
+// Presence mode, 201 checked_out: blue, an arrow out, and the minutes so far.
+function leaveOutcome(body) {
+  const name = firstName(body?.attendee?.display_name);
+  const lines = [{ text: `${duration(body?.minutes_present)} in ${text(body?.session?.label) || "this session"}`, style: "result-line" }];
+  lines.push({ text: "Scan again when you come back.", style: "result-note" });
+  return { kind: "out", title: goodbye(name), lines };
 }
 
 // 202 held: recorded, but the device clock is not trusted yet, so no session is named.
@@ -242,10 +271,18 @@ function againOutcome(body) {
   const name = firstName(body?.attendee?.display_name);
   const lines = [];
   const at = text(body?.checkin?.local_time);
+  const label = text(body?.session?.label);
+  if (body?.presence) {
+    // Presence mode: a second scan within the grace. Say which the first one did.
+    const leaving = body?.checkin?.kind === "checkout";
+    const title = leaving ? "You have just checked out" : "You have just checked in";
+    lines.push({ text: at !== "" ? `at ${at}${label !== "" ? ` · ${label}` : ""}` : label, style: "result-line" });
+    lines.push({ text: "Scanned twice: nothing changed.", style: "result-note" });
+    return { kind: "again", title: name !== "" ? `${name}, ${title.charAt(0).toLowerCase()}${title.slice(1)}` : title, lines };
+  }
   if (at !== "") {
     lines.push({ text: `at ${at}`, style: "result-line" });
   }
-  const label = text(body?.session?.label);
   if (label !== "") {
     lines.push({ text: label, style: "result-message" });
   }
@@ -312,6 +349,11 @@ function renderModule() {
   ui.moduleVenue.textContent = [text(module.venue), cycleText(module.cycle)].filter((s) => s !== "").join(" · ");
   document.title = number !== "" ? `Check-in · ${number}` : "Check-in";
 
+  const presence = module.attendance?.mode === "presence";
+  ui.promptTitle.textContent = presence ? "Scan your badge in and out" : "Scan your badge";
+  ui.promptHelp.textContent = presence
+    ? "Hold your QR code (badge or phone) under the scanner when you come in and when you leave."
+    : "Hold your QR code (badge or phone) under the scanner.";
   const open = module.open_session;
   if (open && typeof open === "object") {
     ui.sessionLine.dataset.state = "open";

@@ -10,7 +10,7 @@
 // name only; whether a registration number exists is never said beyond the server's
 // own message.
 
-import { el, firstName, request, text, welcome } from "/common.js";
+import { duration, el, firstName, goodbye, request, text, welcome } from "/common.js";
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -158,6 +158,15 @@ function showCheckedIn(body, justIdentified) {
   } else if (body?.status === "already_held") {
     const lines = [{ text: "It will be filed under the right session as soon as the kiosk's clock is confirmed.", style: "result-note" }];
     show({ kind: "again", title: "Already recorded", lines });
+  } else if (body?.status === "checked_out") {
+    // Presence mode: this scan left the session.
+    const lines = [{ text: label !== "" ? `You checked out of ${label}` : "You checked out", style: "result-line" }];
+    lines.push({ text: `${duration(body?.minutes_present)} present${at !== "" ? `, left at ${at}` : ""}`, style: "result-note" });
+    show({ kind: "out", title: goodbye(name), lines });
+  } else if (body?.status === "already_checked_in" && body?.presence) {
+    const leaving = body?.checkin?.kind === "checkout";
+    const lines = [{ text: "Scanned twice: nothing changed.", style: "result-line" }];
+    show({ kind: "again", title: `${leaving ? "Just checked out" : "Just checked in"}${at !== "" ? ` at ${at}` : ""}`, lines });
   } else if (body?.status === "already_checked_in") {
     const lines = [];
     const who = name !== "" ? `${name}, you` : "You";
@@ -168,6 +177,9 @@ function showCheckedIn(body, justIdentified) {
     if (at !== "") {
       const late = body?.checkin?.late === true ? " (late)" : "";
       lines.push({ text: `Checked in at ${at}${late}`, style: "result-note" });
+    }
+    if (body?.presence) {
+      lines.push({ text: "Scan the screen's code again when you leave.", style: "result-note" });
     }
     show({ kind: "ok", title: welcome(name), lines });
   }

@@ -1,8 +1,11 @@
 // The attendee detail (a modal dialog, from any name button on any tab): the attendee's
 // check-in history and completion, a manual check-in for any session, and voiding a
 // check-in with a reason. manualCheckin() is also the Today tab's quick check-in.
+// Presence mode (SPEC section 10): the stays per session with their minutes, exits in the
+// history (each can be voided, as entries can), and an exit recorded by hand for someone
+// inside (POST /api/v1/attendees/{id}/checkouts, audited).
 
-import { dateWords, el, hours, text } from "/common.js";
+import { dateWords, duration, el, hours, text } from "/common.js";
 import { api } from "/staff-api.js";
 import { EMPTY } from "/staff-data.js";
 import { $, clearAlert, displayName, facts, notify, report, sourceWords } from "/staff-dom.js";
@@ -36,6 +39,7 @@ export function wire(hooks) {
     hideVoidForm();
   });
   $("detail-checkin-form").addEventListener("submit", onCheckin);
+  $("exit-form").addEventListener("submit", onExit);
   $("void-form").addEventListener("submit", onVoid);
   $("void-cancel").addEventListener("click", hideVoidForm);
 }
@@ -97,13 +101,87 @@ function render() {
     ]),
   );
   fillSessionPicker(checkins);
+  renderPresence(detail?.presence);
   const rows = [...checkins].sort((a, b) => text(a.at).localeCompare(text(b.at))).map(historyRow);
   $("detail-history-body").replaceChildren(...(rows.length > 0 ? rows : [el("tr", {}, el("td", { colspan: "5", class: "empty" }, "No check-ins yet."))]));
 }
 
+// Presence mode: each scanned session's stays and minutes; the exit form for the session
+// the attendee is inside now.
+function renderPresence(presence) {
+  const section = $("detail-presence");
+  section.hidden = !presence;
+  if (!presence) {
+    return;
+  }
+  let insideId = null;
+  const items = Object.entries(presence).map(([sessionId, p]) => {
+    const session = shown.findSession(sessionId);
+    if (p.inside) {
+      insideId = sessionId;
+    }
+    const stays = (Array.isArray(p.intervals) ? p.intervals : [])
+      .map((i) => `${text(i.entered)}–${i.left ? text(i.left) : p.inside ? "now (inside)" : "no exit"}`)
+      .join(", ");
+    const verdict = p.attended ? "attended" : p.inside ? "so far" : "not enough";
+    return el(
+      "li",
+      { dataset: { sessionId } },
+      el("strong", {}, session ? `${dateWords(session.day)} · ${text(session.label)}` : sessionId),
+      ` ${stays} · ${duration(p.minutes_present)} of ${duration(p.minutes_total)} · ${verdict}`,
+      p.no_exit ? el("span", { class: "tag late" }, "no exit") : null,
+    );
+  });
+  $("detail-stays").replaceChildren(...items);
+  const form = $("exit-form");
+  const wasHidden = form.hidden;
+  form.hidden = insideId === null;
+  form.dataset.sessionId = insideId ?? "";
+  if (insideId !== null && wasHidden) {
+    const session = shown.findSession(insideId);
+    $("exit-what").textContent = `Inside ${session ? text(session.label) : insideId}: record when they left.`;
+    $("exit-time").value = shown.time.hm.format(shown.deviceNow());
+  }
+}
+
+// The device's offset ("+01:00") from the summary's time: the exit's time is local.
+function localInstant(day, hm) {
+  const now = text(shown.summary?.now);
+  const offset = now.length > 19 ? now.slice(19) : "Z";
+  return `${day}T${hm}:00${offset}`;
+}
+
+async function onExit(event) {
+  event.preventDefault();
+  const sessionId = $("exit-form").dataset.sessionId;
+  const session = shown.findSession(sessionId);
+  const hm = $("exit-time").value;
+  if (!session || hm === "") {
+    return;
+  }
+  const json = { session_id: sessionId, at: localInstant(session.day, hm) };
+  const reason = $("exit-reason").value.trim();
+  if (reason !== "") {
+    json.reason = reason;
+  }
+  const button = $("exit-confirm");
+  button.disabled = true;
+  try {
+    const { body } = await api("POST", `/api/v1/attendees/${encodeURIComponent(detailId)}/checkouts`, { json });
+    $("exit-reason").value = "";
+    notify("ok", `Exit recorded at ${text(body?.checkin?.local_time)}: ${duration(body?.minutes_present)} present.`);
+  } catch (error) {
+    report(error);
+  } finally {
+    button.disabled = false;
+  }
+  afterChange();
+}
+
 function historyRow(c) {
   const session = shown.findSession(c.session_id);
-  const how = [sourceWords(c.source), c.staff ? `by ${text(c.staff)}` : ""].filter(Boolean).join(" ");
+  const kind = c.kind === "checkout" ? "exit" : detail?.presence ? "entry" : "";
+  const how = [kind, sourceWords(c.source), c.staff ? `by ${text(c.staff)}` : ""].filter(Boolean).join(" ");
   const status = c.voided
     ? el("span", { class: "tag voided" }, `voided: ${text(c.void_reason)}`)
     : el("span", { class: c.late ? "tag late" : "tag ok" }, c.late ? "valid, late" : "valid");

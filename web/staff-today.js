@@ -6,13 +6,17 @@
 // (&q=), which matches names the way people type them (no accents, any case, O'Brien as
 // obrien), as the Attendance tab's does. With a big roster, the filter finds the rest.
 //
+// In presence mode (SPEC section 10) the cards count who is inside and who left early, the
+// Here list says for each whether they are inside or left (with their minutes so far), and
+// a Left early list (GET /api/v1/presence?session=ID) names those who left before the end.
+//
 // After a one-tap check-in, an Undo button stays for UNDO_MS (longer while it has the
 // keyboard focus or the pointer): it voids that check-in (POST
 // /api/v1/checkins/{id}/void, with UNDO_REASON, audited like any void) and the person is
 // back in Missing. Only the latest one-tap check-in can be undone this way; any other is
 // voided from the attendee's detail.
 
-import { dateWords, el, hours, text } from "/common.js";
+import { dateWords, duration, el, hours, text } from "/common.js";
 import { attendeePage, EMPTY } from "/staff-data.js";
 import { api } from "/staff-api.js";
 import { manualCheckin } from "/staff-detail.js";
@@ -28,7 +32,7 @@ let shown = EMPTY; // the snapshot drawn last
 let pick = null; // session id chosen by staff; null: follow the open session
 let lastOpenId = null;
 let focusAfter = null; // data-focus-key to focus once the Missing list is redrawn
-let lists = null; // { sid, q, here, missing }: the bodies of the lists drawn; null: none yet
+let lists = null; // { sid, q, here, missing, presence }: the bodies drawn; null: none yet
 let filterTimer = 0;
 let filterSeq = 0; // only the newest filter may draw
 // The one-tap check-in that can still be undone: { checkinId, attendeeId, who, expired }.
@@ -66,11 +70,13 @@ async function loadAndRender(snapshot, summaryChanged = true) {
   let next = null;
   let changed = summaryChanged || lists?.sid !== sid || lists?.q !== q;
   if (sid !== null) {
-    const [here, missing] = await Promise.all(
-      ["true", "false"].map((present) => attendeePage({ q, session: sid, present, limit: LIST_SIZE })),
-    );
-    next = { sid, q, here: here.body, missing: missing.body };
-    changed = changed || here.changed || missing.changed;
+    const presenceMode = snapshot.summary?.attendance_mode === "presence";
+    const [here, missing, presence] = await Promise.all([
+      ...["true", "false"].map((present) => attendeePage({ q, session: sid, present, limit: LIST_SIZE })),
+      presenceMode ? api("GET", `/api/v1/presence?session=${encodeURIComponent(sid)}`, { conditional: true }) : null,
+    ]);
+    next = { sid, q, here: here.body, missing: missing.body, presence: presence?.body ?? null };
+    changed = changed || here.changed || missing.changed || Boolean(presence?.changed);
   }
   if (seq !== filterSeq) {
     return; // a newer filter owns the lists
@@ -168,7 +174,13 @@ function sessionCard(session, chosen, openId) {
       el("span", { class: "big", dataset: { count: "present" } }, String(present)),
       el("span", { class: "of" }, ` / ${expected} present`),
     ),
-    el("span", { class: "card-late" }, `${late} late · ${Math.max(0, expected - present)} missing`),
+    el(
+      "span",
+      { class: "card-late" },
+      Number.isInteger(session.inside)
+        ? `${session.inside} inside · ${session.left_early} left early · ${Math.max(0, expected - present)} missing`
+        : `${late} late · ${Math.max(0, expected - present)} missing`,
+    ),
     el("span", { class: "bar", "aria-hidden": "true" }, onTime, lateBar),
   );
 }
@@ -190,10 +202,35 @@ function renderPeople(snapshot, session) {
   focusAfterCheckin(missingList);
   const presentList = $("present-list");
   keepFocus(presentList, () =>
-    presentList.replaceChildren(...listOrEmpty(here.map((a) => presentItem(a, a.checkins[sid])), loaded || !session ? "Nobody yet." : "Loading…")),
+    presentList.replaceChildren(
+      ...listOrEmpty(
+        here.map((a) => presentItem(a, a.checkins[sid], a.presence?.[sid])),
+        loaded || !session ? "Nobody yet." : "Loading…",
+      ),
+    ),
   );
   moreNote($("missing-more"), loaded ? lists.missing : null, missing.length);
   moreNote($("present-more"), loaded ? lists.here : null, here.length);
+  const presence = loaded ? lists.presence : null;
+  $("left-section").hidden = presence === null;
+  if (presence !== null) {
+    const left = Array.isArray(presence.left_early) ? presence.left_early : [];
+    $("left-title").textContent = `Left early${label} (${left.length})`;
+    $("left-list").replaceChildren(...listOrEmpty(left.map(leftItem), "Nobody."));
+  }
+}
+
+// Presence mode: someone who left before the end, when, and their minutes.
+function leftItem(person) {
+  const attendee = { id: person.attendee_id, family_name: person.family_name, given_name: person.given_name };
+  const tags = [
+    el("span", { class: "time" }, `left ${text(person.left_at)}`),
+    el("span", { class: "tag" }, duration(person.minutes_present)),
+  ];
+  if (person.attended !== true) {
+    tags.push(el("span", { class: "tag late" }, "not enough"));
+  }
+  return el("li", { class: "person", dataset: { attendeeId: attendee.id } }, personButton(attendee, `left-${attendee.id}`), el("span", { class: "person-tags" }, ...tags));
 }
 
 // Under a list the device cut short: how many more there are, and how to find them.
@@ -220,12 +257,16 @@ function missingItem(attendee, canCheckIn) {
   return el("li", { class: "person", dataset: { attendeeId: attendee.id } }, personButton(attendee), button);
 }
 
-function presentItem(attendee, checkin) {
-  const tags = [el("span", { class: "time" }, text(checkin.local_time))];
-  if (checkin.late) {
+function presentItem(attendee, checkin, presence) {
+  const tags = [el("span", { class: "time" }, text(checkin?.local_time))];
+  if (presence) {
+    tags.push(el("span", { class: `tag${presence.inside ? " open" : ""}` }, presence.inside ? "inside" : "left"));
+    tags.push(el("span", { class: "tag" }, duration(presence.minutes_present)));
+  }
+  if (checkin?.late) {
     tags.push(el("span", { class: "tag late" }, "late"));
   }
-  if (checkin.source === "manual") {
+  if (checkin?.source === "manual") {
     tags.push(el("span", { class: "tag" }, "manual"));
   }
   return el("li", { class: "person", dataset: { attendeeId: attendee.id } }, personButton(attendee), el("span", { class: "person-tags" }, ...tags));
