@@ -55,7 +55,7 @@ Result<std::map<std::string, EditionEvents>> events_of(Database& db, const std::
     auto rows = db.exec(
         "SELECT module_id, device_id, type, id::text, extract(epoch FROM at)::bigint, "
         "body->>'session_id', body->>'checkin_id', body->>'clock_untrusted', "
-        "CASE WHEN type = 'completion' THEN body::text END "
+        "CASE WHEN type = 'completion' THEN body::text END, body->>'source' "
         "FROM events WHERE attendee_id = $1 ORDER BY module_id, device_id, seq",
         {attendee_id});
     if (!rows) return rows.status();
@@ -63,10 +63,12 @@ Result<std::map<std::string, EditionEvents>> events_of(Database& db, const std::
     for (int r = 0; r < rows->count(); ++r) {
         EditionEvents& edition = out[rows->text(r, 0)];
         const std::string type = rows->text(r, 2);
-        if (type == "checkin" || type == "void") {
+        if (type == "checkin" || type == "checkout" || type == "void") {
             AttendanceEvent e;
-            e.kind =
-                type == "checkin" ? AttendanceEvent::Kind::checkin : AttendanceEvent::Kind::voiding;
+            e.kind = type == "checkin"    ? AttendanceEvent::Kind::checkin
+                     : type == "checkout" ? AttendanceEvent::Kind::checkout
+                                          : AttendanceEvent::Kind::voiding;
+            e.manual = rows->text(r, 9) == "manual";
             e.id = rows->text(r, 3);
             e.at = from_epoch(rows->text(r, 4));
             e.session_id = rows->text(r, 5);
