@@ -3,12 +3,16 @@
 // exports. The registry's office API under /api/v1 (docs/registry.md), with the staff
 // dashboard's conventions: login with a cookie, X-CSRF-Token on every state-changing
 // request (staff-api.js), server data into the page through textContent only (el()), and
-// the server's message and hint in a polite live region.
+// the server's message and hint in a polite live region. The attendee shown and the
+// editions refresh every REFRESH_MS while the page is visible, so a demo or a module day
+// can be watched filling up.
 
 import { el, text } from "/common.js";
 import { api, forget, onSessionLost, SESSION_URL, useSession } from "/staff-api.js";
 
 const SEARCH_DELAY_MS = 250;
+// While the page is visible the attendee shown and the editions follow the devices' syncs.
+const REFRESH_MS = 10_000;
 const $ = (id) => document.getElementById(id);
 
 let user = null; // the logged-in user name, null when logged out
@@ -255,6 +259,23 @@ async function loadEditions() {
   }
 }
 
+// ---- live ------------------------------------------------------------------------------
+
+function currentTab() {
+  return $("tab-editions").hidden ? "attendees" : "editions";
+}
+
+function refresh() {
+  if (user === null || document.hidden) {
+    return;
+  }
+  if (currentTab() === "editions") {
+    loadEditions();
+  } else if (shownPerson !== "") {
+    showPerson(shownPerson);
+  }
+}
+
 // ---- wiring -----------------------------------------------------------------------------
 
 onSessionLost(() => {
@@ -286,4 +307,6 @@ $("results").addEventListener("click", (event) => {
 for (const button of document.querySelectorAll(".office-tab")) {
   button.addEventListener("click", () => showTab(button.dataset.tab));
 }
+setInterval(refresh, REFRESH_MS);
+document.addEventListener("visibilitychange", refresh);
 start();
