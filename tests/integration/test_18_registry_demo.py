@@ -17,11 +17,12 @@ import unittest
 import urllib.error
 import urllib.request
 
+from test_14_registry_sync import poll
+
 REGISTRY_BIN = os.environ.get("COURSE_REGISTRY_BIN", "course-registry")
 KIOSK_BIN = os.environ.get("COURSE_KIOSK_BIN", "course-kiosk")
 START_TIMEOUT_S = 60   # initdb, then the demo's records
 SYNC_TIMEOUT_S = 30
-POLL_S = 0.05
 
 
 class Process:
@@ -94,17 +95,6 @@ def http(method, url, body=None, headers=None):
             return resp.status, resp.headers, json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as e:
         return e.code, e.headers, json.loads(e.read() or b"null")
-
-
-def poll(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {timeout} s: {what} (last: {value!r})")
-        time.sleep(POLL_S)
 
 
 class RegistryDemoTest(unittest.TestCase):

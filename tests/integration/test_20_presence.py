@@ -105,22 +105,27 @@ class PresenceEndToEndTest(unittest.TestCase):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(self.module, f)
         registry_run("module", "add", "--db", self.reg.db, path)
-        token = registry_run("device", "add", "--db", self.reg.db, "door-a", "--module",
-                             "ecnr-2026-2-m3").stdout.strip()
-        token_path = os.path.join(self.tmp, "door-a.token")
-        with open(token_path, "w", encoding="utf-8") as f:
-            f.write(token + "\n")
-        os.chmod(token_path, 0o600)
-        self.data = DataDir(module=self.module, extra_config={
-            "device_id": "door-a",
-            "registry": {"url": self.reg.url, "token_file": token_path, "ca_file": None,
-                         "interval_s": 5, "timeout_s": 10}})
-        self.addCleanup(self.data.cleanup)
+        self.data = self.door("door-a")
         rows = [r for r in ROSTER if r[0] in PEOPLE]
         rows += [(p, "Presence", p, "FR") for p in PEOPLE if p not in {r[0] for r in ROSTER}]
         self.assertEqual(self.data.import_roster(rows).returncode, 0)
         self.badges = {p: self.data.credential(p) for p in PEOPLE}
         self.server = None
+
+    def door(self, device_id, key_from=None):
+        """The data directory of a kiosk of the edition, added to the registry."""
+        token = registry_run("device", "add", "--db", self.reg.db, device_id, "--module",
+                             "ecnr-2026-2-m3").stdout.strip()
+        token_path = os.path.join(self.tmp, device_id + ".token")
+        with open(token_path, "w", encoding="utf-8") as f:
+            f.write(token + "\n")
+        os.chmod(token_path, 0o600)
+        data = DataDir(module=self.module, key_from=key_from, extra_config={
+            "device_id": device_id,
+            "registry": {"url": self.reg.url, "token_file": token_path, "ca_file": None,
+                         "interval_s": 5, "timeout_s": 10}})
+        self.addCleanup(data.cleanup)
+        return data
 
     def at(self, day, hhmm):
         """The device, serving from DAYS[day] hhmm (Paris, +01:00): the one before is
@@ -195,17 +200,7 @@ class PresenceEndToEndTest(unittest.TestCase):
 
     def test_in_by_one_door_out_by_the_other_is_one_stay(self):
         # A second kiosk at the other door, of the same edition.
-        token = registry_run("device", "add", "--db", self.reg.db, "door-b", "--module",
-                             "ecnr-2026-2-m3").stdout.strip()
-        token_path = os.path.join(self.tmp, "door-b.token")
-        with open(token_path, "w", encoding="utf-8") as f:
-            f.write(token + "\n")
-        os.chmod(token_path, 0o600)
-        other = DataDir(module=self.module, key_from=self.data, extra_config={
-            "device_id": "door-b",
-            "registry": {"url": self.reg.url, "token_file": token_path, "ca_file": None,
-                         "interval_s": 5, "timeout_s": 10}})
-        self.addCleanup(other.cleanup)
+        other = self.door("door-b", key_from=self.data)
         self.at(0, "08:25")
         self.assertEqual(self.server.checkin(self.badges["A001"])[2]["status"], "checked_in")
         door_b = Server(other, fake_time=f"{DAYS[0]}T10:00:00+01:00")
