@@ -4,7 +4,7 @@
 // "Show more" adds the next. Each poll round asks again for the pages shown, each with
 // If-None-Match (a 304 while nothing changed), never for the rest of the roster.
 
-import { dateWords, el, hours, text } from "/common.js";
+import { dateWords, duration, el, hours, text } from "/common.js";
 import { attendeePage, EMPTY } from "/staff-data.js";
 import { $, hidden, keepFocus, personButton, report, sortedAttendees, sourceWords } from "/staff-dom.js";
 
@@ -124,7 +124,9 @@ function gridHead(sessions, openId) {
 }
 
 function gridRow(attendee, sessions, openId) {
-  const cells = sessions.map((s) => gridCell(attendee.checkins?.[s.id], s, s.id === openId));
+  const cells = sessions.map((s) =>
+    attendee.presence ? presenceCell(attendee.presence[s.id], s, s.id === openId) : gridCell(attendee.checkins?.[s.id], s, s.id === openId),
+  );
   const attended = Number(attendee.sessions_attended ?? Object.keys(attendee.checkins ?? {}).length);
   return el(
     "tr",
@@ -132,6 +134,24 @@ function gridRow(attendee, sessions, openId) {
     el("th", { scope: "row", class: "col-name" }, personButton(attendee)),
     ...cells,
     el("td", { class: "col-total" }, `${attended}/${sessions.length}`),
+  );
+}
+
+// Presence mode: the minutes in the session; ✓ once they attend it, "in" while inside.
+function presenceCell(p, session, isOpen) {
+  const open = isOpen ? " is-open" : "";
+  if (!p) {
+    return el("td", { class: `cell cell-absent${open}`, title: `${text(session.label)}: not scanned` }, el("span", { "aria-hidden": "true" }, "–"), hidden("not scanned"));
+  }
+  const minutes = duration(p.minutes_present);
+  const state = p.attended ? "attended" : p.inside ? "inside" : "not enough";
+  const title = `${text(session.label)}: ${minutes}, ${state}${p.no_exit ? ", no exit" : ""}`;
+  const cls = p.attended ? "cell-ok" : "cell-late";
+  return el(
+    "td",
+    { class: `cell ${cls}${open}`, title },
+    el("span", { class: "cell-word" }, p.attended ? "✓" : p.inside ? "in" : "part"),
+    el("span", { class: "cell-time" }, minutes),
   );
 }
 
