@@ -147,5 +147,12 @@ test("the dashboard: left early, an attendee's stays, an exit recorded by hand",
   await page.locator("#exit-form").waitFor({ state: "hidden", timeout: STEP_MS });
   const history = await page.locator("#detail-history-body").innerText();
   assert.match(history, /exit/);
+
+  // The attendance grid: minutes per session; Anna's morning is not enough (80% is 192).
+  await page.click("#detail-close");
+  await page.click("#tab-attendance");
+  const cell = page.locator('tr[data-attendee-id="A001"] td.cell').first();
+  await cell.filter({ hasText: "part" }).waitFor({ timeout: STEP_MS });
+  assert.match(await cell.innerText(), /1 h 3[45] min/);
   assert.deepEqual(env.pageErrors, []);
 });
