@@ -16,10 +16,11 @@
 namespace ck::registry {
 
 RegistryContext::RegistryContext(ConnectionPool& pool_, const BatchParser& batches_,
-                                 ZoneLookup zones_)
+                                 ZoneLookup zones_, ProgressSummaries& summaries_)
     : pool(pool_),
       batches(batches_),
       zones(std::move(zones_)),
+      summaries(summaries_),
       clients({"127.0.0.1", "::1"}),
       login_limiter(0.2, 10)
 {
@@ -134,6 +135,7 @@ void post_events(RegistryContext& context, const httplib::Request& req, httplib:
     }
     const std::int64_t first_new = std::max(batch->first_seq, outcome->acked_before + 1);
     if (outcome->acked_through >= first_new) {
+        context.summaries.note_stale();
         ++context.counters.batches_stored;
         context.counters.events_stored +=
             static_cast<std::uint64_t>(outcome->acked_through - first_new + 1);
