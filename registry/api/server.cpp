@@ -118,7 +118,10 @@ void post_events(RegistryContext& context, const httplib::Request& req, httplib:
     if (!batch) return write_error(res, batch.status());
     auto db = context.pool.acquire();
     if (!db) return write_error(res, db.status());
-    auto outcome = apply_batch(**db, bearer_token(req), *batch);
+    auto outcome = [&] {
+        ProgressSummaries::BatchInFlight in_flight(context.summaries);
+        return apply_batch(**db, bearer_token(req), *batch);
+    }();
     if (!outcome) {
         if (outcome.status().http_status() >= 500) {
             CK_WARN("events", batch->device_id << ": " << outcome.status().message());
@@ -135,7 +138,6 @@ void post_events(RegistryContext& context, const httplib::Request& req, httplib:
     }
     const std::int64_t first_new = std::max(batch->first_seq, outcome->acked_before + 1);
     if (outcome->acked_through >= first_new) {
-        context.summaries.note_stale();
         ++context.counters.batches_stored;
         context.counters.events_stored +=
             static_cast<std::uint64_t>(outcome->acked_through - first_new + 1);

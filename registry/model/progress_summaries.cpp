@@ -438,20 +438,44 @@ Result<SummaryCheck> verify_summaries(Database& db, const std::vector<std::strin
     return check;
 }
 
-void ProgressSummaries::note_stale()
+ProgressSummaries::BatchInFlight::BatchInFlight(ProgressSummaries& summaries)
+    : summaries_(summaries)
+{
+    std::lock_guard lock(summaries_.mutex_);
+    ++summaries_.batches_in_flight_;
+}
+
+ProgressSummaries::BatchInFlight::~BatchInFlight()
 {
     {
-        std::lock_guard lock(mutex_);
-        noted_ = true;
+        std::lock_guard lock(summaries_.mutex_);
+        --summaries_.batches_in_flight_;
+        summaries_.last_batch_ = std::chrono::steady_clock::now();
     }
-    work_.notify_one();
+    summaries_.batches_.notify_all();
 }
 
 void ProgressSummaries::refresh_in_background(ConnectionPool& pool, std::stop_token stop)
 {
+    // A device sends its next batch as soon as the last is acknowledged: the quiet moment
+    // is longer than that gap, so a stream of batches keeps the refresher waiting.
+    constexpr auto kQuiet = std::chrono::milliseconds(300);
     constexpr auto kIdle = std::chrono::seconds(1);
     constexpr auto kAfterError = std::chrono::seconds(5);
     while (!stop.stop_requested()) {
+        {
+            std::unique_lock lock(mutex_);
+            for (;;) {
+                const auto since = std::chrono::steady_clock::now() - last_batch_;
+                if (batches_in_flight_ == 0 && since >= kQuiet) break;
+                const auto wait = batches_in_flight_ > 0
+                                      ? std::chrono::steady_clock::duration(kIdle)
+                                      : kQuiet - since;
+                const auto last = last_batch_;
+                batches_.wait_for(lock, stop, wait, [&] { return last_batch_ != last; });
+                if (stop.stop_requested()) return;
+            }
+        }
         bool failed = false;
         int done = 0;
         if (auto lease = pool.acquire(); lease) {
@@ -467,9 +491,11 @@ void ProgressSummaries::refresh_in_background(ConnectionPool& pool, std::stop_to
             failed = true;  // PostgreSQL away: reads answer 503 meanwhile
         }
         if (done > 0) continue;
+        // Nothing stale (or a failure): again after a while, or as soon as a batch ends.
         std::unique_lock lock(mutex_);
-        work_.wait_for(lock, stop, failed ? kAfterError : kIdle, [this] { return noted_; });
-        noted_ = false;
+        const auto last = last_batch_;
+        batches_.wait_for(lock, stop, failed ? kAfterError : kIdle,
+                          [&] { return last_batch_ != last; });
     }
 }
 

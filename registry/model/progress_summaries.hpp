@@ -18,6 +18,7 @@
 //     it began. serve also refreshes in the background, so reads seldom have to.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -101,19 +102,32 @@ public:
     Result<Cursor> open_export(Database& db, const std::string& module_id);
 
     // serve's background refresher: refreshes stale attendees a chunk at a time until
-    // `stop`, looking again at once after note_stale() and at least every second.
+    // `stop`. It gives way to this process's batches: a chunk holds its attendees' marks
+    // until it commits, and a batch marking one of them would wait for it. So it starts once
+    // no batch has been applied for a moment, and looks again at least every second.
     void refresh_in_background(ConnectionPool& pool, std::stop_token stop);
-    // Says that attendees were marked stale (a batch was stored).
-    void note_stale();
+
+    // Held while a batch is applied (the background refresher waits meanwhile).
+    class BatchInFlight {
+    public:
+        explicit BatchInFlight(ProgressSummaries& summaries);
+        ~BatchInFlight();
+        BatchInFlight(const BatchInFlight&) = delete;
+        BatchInFlight& operator=(const BatchInFlight&) = delete;
+
+    private:
+        ProgressSummaries& summaries_;
+    };
 
 private:
     Result<int> refresh_chunk(Database& db, const std::vector<std::string>& ids, bool skip_locked);
     Result<int> recompute(Database& db, const std::vector<std::string>& ids);
 
     EditionCatalog editions_;
-    std::mutex mutex_;
-    std::condition_variable_any work_;
-    bool noted_ = false;
+    std::mutex mutex_;  // guards what follows
+    std::condition_variable_any batches_;
+    int batches_in_flight_ = 0;
+    std::chrono::steady_clock::time_point last_batch_{};
 };
 
 }  // namespace ck::registry
