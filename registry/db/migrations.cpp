@@ -103,7 +103,9 @@ CREATE TABLE staff_sessions (
 // costs a row, not a replay of the attendee's events. attendee_progress holds per attendee
 // the answer of GET /api/v1/attendees/{id}/progress and the cycle state, edition_progress
 // per attendee and edition the export's figures; stale_attendees names the attendees whose
-// summaries may be behind what the database holds. An edition's revision rises
+// summaries may be behind what the database holds. The progress texts are compressed with
+// lz4 where PostgreSQL has it (Debian's has): the whole list reads about a quarter faster
+// than with pglz (bench/run registry-progress). An edition's revision rises
 // with every `module add`, so parsed definitions are kept until it changes. A database
 // that already holds events has every attendee marked stale here: serve builds their
 // summaries in the background, and reads build what they need first.
@@ -133,6 +135,10 @@ CREATE TABLE stale_attendees (
 );
 INSERT INTO stale_attendees (attendee_id)
     SELECT id FROM attendees UNION SELECT DISTINCT attendee_id FROM events ORDER BY 1;
+DO $$ BEGIN
+    ALTER TABLE attendee_progress ALTER COLUMN progress SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN NULL;
+END $$;
 )sql";
 
 constexpr std::array<Migration, 3> kMigrations{{
