@@ -1,12 +1,15 @@
 #include "api/office.hpp"
 
+#include <malloc.h>
+
 #include <chrono>
+#include <functional>
 #include <sstream>
 
 #include "api/registry_assets.hpp"
 #include "core/text_fold.hpp"
 #include "log/log.hpp"
-#include "model/progress.hpp"
+#include "model/progress_summaries.hpp"
 #include "model/staff.hpp"
 #include "net/error.hpp"
 
@@ -54,6 +57,89 @@ Handler staff_only(RegistryContext& context, StaffHandler handler)
         if (!session) return write_error(res, session.status());
         handler(context, req, res, **db, *session);
     };
+}
+
+// A handler for logged-in staff that answers with a stream: it gets the connection's lease
+// to hand on to stream_rows.
+using StaffStreamHandler = void (*)(RegistryContext&, const httplib::Request&, httplib::Response&,
+                                    ConnectionPool::Lease);
+
+Handler staff_stream(RegistryContext& context, StaffStreamHandler handler)
+{
+    return [&context, handler](const httplib::Request& req, httplib::Response& res,
+                               const std::string&) {
+        auto db = context.pool.acquire();
+        if (!db) return write_error(res, db.status());
+        auto session = authorize(context, req, **db);
+        if (!session) return write_error(res, session.status());
+        handler(context, req, res, std::move(*db));
+    };
+}
+
+// What a streamed answer holds until it is sent: the cursor, then the connection it runs
+// on (members end in reverse order: the cursor's transaction ends before the connection
+// goes back to the pool).
+struct Streamed {
+    ConnectionPool::Lease lease;
+    Cursor cursor;
+};
+
+// Rows fetched per round trip: about 2 MB of progress texts.
+constexpr int kFetchRows = 1000;
+// Pieces of about this size go to the client (one chunk each).
+constexpr std::size_t kChunkBytes = 256u << 10;
+
+// Answers 200 with `head`, each row of `cursor` as `row` writes it with `separator` between
+// them, and `tail`, written on the worker thread once the handler has returned (chunked
+// transfer coding) while the rows are fetched: the list of 100,000 attendees is hundreds
+// of MB and is never whole in memory. An error found while streaming ends the answer
+// without its last chunk, so the client sees it fail; errors before it must be answered
+// by the handler.
+void stream_rows(httplib::Response& res, const char* content_type, ConnectionPool::Lease lease,
+                 Cursor cursor, std::string head, std::function<std::string(const Rows&, int)> row,
+                 std::string separator, std::string tail)
+{
+    auto state = std::make_shared<Streamed>(Streamed{std::move(lease), std::move(cursor)});
+    res.status = 200;
+    res.set_chunked_content_provider(
+        content_type,
+        [state, head = std::move(head), row = std::move(row), separator = std::move(separator),
+         tail = std::move(tail)](std::size_t, httplib::DataSink& sink) {
+            try {
+                std::string piece = head;
+                bool first = true;
+                for (;;) {
+                    auto rows = state->cursor.fetch(kFetchRows);
+                    if (!rows) {
+                        CK_ERROR("office", "a streamed answer failed: " << rows.status().message());
+                        return false;
+                    }
+                    if (rows->count() == 0) break;
+                    for (int r = 0; r < rows->count(); ++r) {
+                        if (!first) piece += separator;
+                        first = false;
+                        piece += row(*rows, r);
+                        if (piece.size() >= kChunkBytes) {
+                            if (!sink.write(piece.data(), piece.size())) return false;
+                            piece.clear();
+                        }
+                    }
+                }
+                piece += tail;
+                if (!sink.write(piece.data(), piece.size())) return false;
+                if (Status s = state->cursor.close(); !s) {
+                    CK_WARN("office", "a streamed answer's transaction: " << s.message());
+                }
+                sink.done();
+                return true;
+            } catch (const std::exception& e) {
+                // A worker thread must not see an exception from httplib's writer.
+                CK_ERROR("office", "a streamed answer failed: " << e.what());
+                return false;
+            }
+        },
+        // The pieces passed through the worker's arena; give the free pages back.
+        [](bool) { malloc_trim(0); });
 }
 
 std::int64_t unix_now()
@@ -153,44 +239,39 @@ void search_attendees(RegistryContext&, const httplib::Request& req, httplib::Re
     write_json(res, 200, {{"attendees", std::move(found)}});
 }
 
+// GET /api/v1/attendees/{id}/progress: the summary's text as it is stored.
 void attendee_progress_route(RegistryContext& context, const httplib::Request& req,
                              httplib::Response& res, Database& db, const OfficeSession&)
 {
-    auto progress = attendee_progress(db, req.matches[1], context.zones);
+    auto progress = context.summaries.progress_json(db, req.matches[1]);
     if (!progress) return write_error(res, progress.status());
-    write_json(res, 200, progress_to_json(*progress));
+    res.status = 200;
+    res.set_content(std::move(*progress), "application/json");
 }
 
-// GET /api/v1/progress?cycle_complete=true|false&module_id=...
+// GET /api/v1/progress?cycle_complete=true|false&module_id=...: every attendee's progress
+// as GET /api/v1/attendees/{id}/progress answers it, in id order, streamed.
 void progress_list(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
-                   Database& db, const OfficeSession&)
+                   ConnectionPool::Lease db)
 {
     const std::string cycle = req.get_param_value("cycle_complete");
-    const std::string module_id = req.get_param_value("module_id");
     if (!cycle.empty() && cycle != "true" && cycle != "false") {
         return write_error(
             res, Status::error(err::malformed_request, "cycle_complete is true or false.", ""));
     }
-    auto ids = attendee_ids(db);
-    if (!ids) return write_error(res, ids.status());
-    nlohmann::json out = nlohmann::json::array();
-    for (const std::string& id : *ids) {
-        auto progress = attendee_progress(db, id, context.zones);
-        if (!progress) return write_error(res, progress.status());
-        if (!cycle.empty() && progress->cycle_complete != (cycle == "true")) continue;
-        if (!module_id.empty() &&
-            std::none_of(progress->editions.begin(), progress->editions.end(),
-                         [&](const EditionProgress& e) { return e.module_id == module_id; })) {
-            continue;
-        }
-        out.push_back(progress_to_json(*progress));
-    }
-    write_json(res, 200, {{"attendees", std::move(out)}});
+    ProgressFilter filter;
+    if (!cycle.empty()) filter.cycle_complete = cycle == "true";
+    filter.module_id = req.get_param_value("module_id");
+    auto cursor = context.summaries.open_list(*db, filter);
+    if (!cursor) return write_error(res, cursor.status());
+    stream_rows(
+        res, "application/json", std::move(db), std::move(*cursor), "{\"attendees\":[",
+        [](const Rows& rows, int r) { return rows.text(r, 0); }, ",", "]}");
 }
 
-// GET /api/v1/export?format=csv|json[&module_id=][&separator=comma|semicolon]
+// GET /api/v1/export?format=csv|json[&module_id=][&separator=comma|semicolon], streamed.
 void export_route(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
-                  Database& db, const OfficeSession&)
+                  ConnectionPool::Lease db)
 {
     const std::string format = req.get_param_value("format");
     if (format != "csv" && format != "json") {
@@ -198,17 +279,24 @@ void export_route(RegistryContext& context, const httplib::Request& req, httplib
                                               "For example /api/v1/export?format=csv"));
     }
     const std::string module_id = req.get_param_value("module_id");
-    auto rows = export_rows(db, module_id, context.zones);
-    if (!rows) return write_error(res, rows.status());
+    auto cursor = context.summaries.open_export(*db, module_id);
+    if (!cursor) return write_error(res, cursor.status());
     const std::string name = "course-registry-" + (module_id.empty() ? "all" : module_id);
-    if (format == "json") {
-        write_json(res, 200, {{"rows", *rows}});
-    } else {
-        const char sep = req.get_param_value("separator") == "comma" ? ',' : ';';
-        res.status = 200;
-        res.set_content(export_csv(*rows, sep), "text/csv; charset=utf-8");
-    }
     res.set_header("Content-Disposition", "attachment; filename=\"" + name + "." + format + "\"");
+    if (format == "json") {
+        return stream_rows(
+            res, "application/json", std::move(db), std::move(*cursor), "{\"rows\":[",
+            [](const Rows& rows, int r) {
+                return export_row(rows, r).dump(-1, ' ', false,
+                                                nlohmann::json::error_handler_t::replace);
+            },
+            ",", "]}");
+    }
+    const char sep = req.get_param_value("separator") == "comma" ? ',' : ';';
+    stream_rows(
+        res, "text/csv; charset=utf-8", std::move(db), std::move(*cursor), export_csv_head(sep),
+        [sep](const Rows& rows, int r) { return export_csv_line(export_row(rows, r), sep); }, "",
+        "");
 }
 
 // GET /api/v1/editions: each edition with its roster size and its devices' sync health.
@@ -262,7 +350,8 @@ void metrics_route(RegistryContext& context, httplib::Response& res)
     Database& db = **lease;
     auto totals = db.exec(
         "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM devices), "
-        "(SELECT count(*) FROM module_editions), (SELECT count(*) FROM attendees)");
+        "(SELECT count(*) FROM module_editions), (SELECT count(*) FROM attendees), "
+        "(SELECT count(*) FROM stale_attendees)");
     if (!totals) return write_error(res, totals.status());
     const RegistryCounters& c = context.counters;
     std::ostringstream out;
@@ -292,6 +381,8 @@ void metrics_route(RegistryContext& context, httplib::Response& res)
     metric("course_registry_module_editions", "gauge", "Module editions in the database.",
            totals->text(0, 2));
     metric("course_registry_attendees", "gauge", "Attendees in the database.", totals->text(0, 3));
+    metric("course_registry_progress_stale", "gauge",
+           "Attendees whose progress summaries wait to be refreshed.", totals->text(0, 4));
     res.status = 200;
     res.set_content(out.str(), "text/plain; version=0.0.4; charset=utf-8");
 }
@@ -362,8 +453,8 @@ std::vector<GuardedRoute> office_routes(RegistryContext& context)
         {"DELETE", "/api/v1/session", 0, 0, admit_staff, staff_only(context, logout)},
         get("/api/v1/attendees", search_attendees),
         get("/api/v1/attendees/([A-Za-z0-9._-]{1,64})/progress", attendee_progress_route),
-        get("/api/v1/progress", progress_list),
-        get("/api/v1/export", export_route),
+        {"GET", "/api/v1/progress", 0, 0, {}, staff_stream(context, progress_list)},
+        {"GET", "/api/v1/export", 0, 0, {}, staff_stream(context, export_route)},
         get("/api/v1/editions", editions_route),
         {"GET",
          "/metrics",

@@ -16,10 +16,11 @@
 namespace ck::registry {
 
 RegistryContext::RegistryContext(ConnectionPool& pool_, const BatchParser& batches_,
-                                 ZoneLookup zones_)
+                                 ZoneLookup zones_, ProgressSummaries& summaries_)
     : pool(pool_),
       batches(batches_),
       zones(std::move(zones_)),
+      summaries(summaries_),
       clients({"127.0.0.1", "::1"}),
       login_limiter(0.2, 10)
 {
@@ -117,7 +118,10 @@ void post_events(RegistryContext& context, const httplib::Request& req, httplib:
     if (!batch) return write_error(res, batch.status());
     auto db = context.pool.acquire();
     if (!db) return write_error(res, db.status());
-    auto outcome = apply_batch(**db, bearer_token(req), *batch);
+    auto outcome = [&] {
+        ProgressSummaries::BatchInFlight in_flight(context.summaries);
+        return apply_batch(**db, bearer_token(req), *batch);
+    }();
     if (!outcome) {
         if (outcome.status().http_status() >= 500) {
             CK_WARN("events", batch->device_id << ": " << outcome.status().message());

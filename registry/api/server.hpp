@@ -15,6 +15,7 @@
 #include "core/module.hpp"
 #include "db/pool.hpp"
 #include "model/events.hpp"
+#include "model/progress_summaries.hpp"
 #include "net/client_address.hpp"
 #include "net/hardened_server.hpp"
 #include "net/rate_limit.hpp"
@@ -37,11 +38,13 @@ struct RegistryCounters {
 };
 
 struct RegistryContext {
-    RegistryContext(ConnectionPool& pool, const BatchParser& batches, ZoneLookup zones);
+    RegistryContext(ConnectionPool& pool, const BatchParser& batches, ZoneLookup zones,
+                    ProgressSummaries& summaries);
 
     ConnectionPool& pool;
     const BatchParser& batches;
-    ZoneLookup zones;  // resolves the editions' time zones
+    ZoneLookup zones;              // resolves the editions' time zones
+    ProgressSummaries& summaries;  // what the office reads of progress
     // Office logins: per client address (the TLS proxy on loopback passes it on in
     // X-Forwarded-For), rate-limited and slowed down after wrong passwords.
     ClientAddresses clients;

@@ -14,7 +14,7 @@
 #include "model/badges.hpp"
 #include "model/devices.hpp"
 #include "model/editions.hpp"
-#include "model/progress.hpp"
+#include "model/progress_summaries.hpp"
 #include "model/rosters.hpp"
 #include "model/staff.hpp"
 
@@ -129,25 +129,43 @@ int cmd_device_revoke(const std::string& conninfo, const std::string& device_id)
 }
 
 // One JSON object per attendee and line; all attendees the registry knows without ids.
-int cmd_progress(const std::string& conninfo, std::vector<std::string> ids)
+// With --verify: the summaries those lines come from, checked against the events.
+int cmd_progress(const std::string& conninfo, const std::vector<std::string>& ids, bool verify)
 {
     auto db = open_current(conninfo);
     if (!db) return report_failure(db.status());
-    if (ids.empty()) {
-        auto all = attendee_ids(*db);
-        if (!all) return report_failure(all.status());
-        ids = std::move(*all);
+    if (verify) {
+        auto check = verify_summaries(*db, ids, system_zone);
+        if (!check) return report_failure(check.status());
+        for (const std::string& id : check->differ) {
+            std::cerr << "course-registry: the progress summary of " << id
+                      << " is not what its events give\n";
+        }
+        std::cout << "Checked " << check->checked << " attendee(s): " << check->differ.size()
+                  << " differ from their events, " << check->stale << " wait to be refreshed\n";
+        return check->differ.empty() ? kExitOk : kExitFailure;
     }
+    ProgressSummaries summaries(system_zone);
     int status = kExitOk;
     for (const std::string& id : ids) {
-        auto progress = attendee_progress(*db, id, system_zone);
+        auto progress = summaries.progress_json(*db, id);
         if (!progress) {
             status = report_failure(progress.status());
             continue;
         }
-        std::cout << progress_to_json(*progress).dump() << "\n";
+        std::cout << *progress << "\n";
     }
-    return status;
+    if (!ids.empty()) return status;
+    auto cursor = summaries.open_list(*db, {});
+    if (!cursor) return report_failure(cursor.status());
+    for (;;) {
+        auto rows = cursor->fetch(1000);
+        if (!rows) return report_failure(rows.status());
+        if (rows->count() == 0) break;
+        for (int r = 0; r < rows->count(); ++r) std::cout << rows->text(r, 0) << "\n";
+    }
+    if (Status s = cursor->close(); !s) return report_failure(s);
+    return kExitOk;
 }
 
 int cmd_export(const std::string& conninfo, const std::string& format, const std::string& module_id,
@@ -155,13 +173,29 @@ int cmd_export(const std::string& conninfo, const std::string& format, const std
 {
     auto db = open_current(conninfo);
     if (!db) return report_failure(db.status());
-    auto rows = export_rows(*db, module_id, system_zone);
-    if (!rows) return report_failure(rows.status());
-    if (format == "json") {
-        std::cout << nlohmann::json{{"rows", *rows}}.dump(2) << "\n";
-    } else {
-        std::cout << export_csv(*rows, separator == "," ? ',' : ';');
+    ProgressSummaries summaries(system_zone);
+    auto cursor = summaries.open_export(*db, module_id);
+    if (!cursor) return report_failure(cursor.status());
+    const char sep = separator == "," ? ',' : ';';
+    std::cout << (format == "json" ? "{\"rows\": [" : export_csv_head(sep));
+    bool first = true;
+    for (;;) {
+        auto rows = cursor->fetch(1000);
+        if (!rows) return report_failure(rows.status());
+        if (rows->count() == 0) break;
+        for (int r = 0; r < rows->count(); ++r) {
+            const nlohmann::json row = export_row(*rows, r);
+            if (format == "json") {
+                std::cout << (first ? "\n  " : ",\n  ")
+                          << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+            } else {
+                std::cout << export_csv_line(row, sep);
+            }
+            first = false;
+        }
     }
+    if (format == "json") std::cout << "\n]}\n";
+    if (Status s = cursor->close(); !s) return report_failure(s);
     return kExitOk;
 }
 
@@ -361,6 +395,9 @@ int main(int argc, char** argv)
         "progress", "Print attendees' modules and cycle state, one JSON object per line");
     db_option(progress_cmd);
     progress_cmd->add_option("ATTENDEE_ID", attendee_args, "Attendees (default: all)");
+    bool progress_verify = false;
+    progress_cmd->add_flag("--verify", progress_verify,
+                           "Check the stored summaries against the events (exit 1 if any differ)");
     std::string export_format;
     std::string export_module;
     std::string export_separator = ";";
@@ -398,7 +435,7 @@ int main(int argc, char** argv)
     if (*roster_import_cmd) return cmd_roster_import(conninfo, module_id, roster_file);
     if (*device_add_cmd) return cmd_device_add(conninfo, device_id, module_id);
     if (*device_revoke_cmd) return cmd_device_revoke(conninfo, device_id);
-    if (*progress_cmd) return cmd_progress(conninfo, attendee_args);
+    if (*progress_cmd) return cmd_progress(conninfo, attendee_args, progress_verify);
     if (*staff_add_cmd) return cmd_staff_add(conninfo, staff_name);
     if (*key_rotate_cmd) return cmd_key(conninfo, "rotate", key_text);
     if (*key_retire_cmd) return cmd_key(conninfo, "retire", key_text);

@@ -69,13 +69,15 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text,
     }
     BatchParser batches(schema);
     ConnectionPool pool(conninfo, kMaxConnections);
-    RegistryContext context(pool, batches, [](std::string_view name) -> const date::time_zone* {
+    ZoneLookup zones = [](std::string_view name) -> const date::time_zone* {
         try {
             return date::locate_zone(name);
         } catch (const std::exception&) {
             return nullptr;
         }
-    });
+    };
+    ProgressSummaries summaries(zones);
+    RegistryContext context(pool, batches, zones, summaries);
     ServerOptions options;
     // Room for one batch at the largest it may be decoded (32 MiB) and a few ordinary ones.
     options.max_body_bytes_in_flight = 40u << 20;
@@ -105,12 +107,18 @@ int cmd_serve(const std::string& conninfo, const std::string& listen_text,
         listener.join();
         return report_failure(Status::error(err::storage_unavailable, "cannot serve on " + url));
     }
+    // Summaries of attendees marked stale (new events, a migrated database) are built here,
+    // so that the office's reads seldom have to (model/progress_summaries.hpp).
+    std::jthread refresher(
+        [&summaries, &pool](std::stop_token stop) { summaries.refresh_in_background(pool, stop); });
     std::cout << "course-registry " << COURSE_KIOSK_VERSION << ": serving the device protocol\n"
               << "course-registry: listening on " << url << std::endl;
     if (on_listening) on_listening(url);
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     std::cout << "course-registry: stopping (signal " << signal_number << ")" << std::endl;
+    refresher.request_stop();
+    refresher.join();
     server->stop();
     listener.join();
     return kExitOk;

@@ -105,6 +105,56 @@ Status in_transaction(Database& db, const std::function<Status()>& body)
     return s;
 }
 
+Result<Cursor> Cursor::open(Database& db, const std::string& sql,
+                            const std::vector<std::optional<std::string>>& params)
+{
+    if (Status s = db.exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s;
+    Cursor cursor(db);
+    if (auto declared = db.exec("DECLARE ck_cursor NO SCROLL CURSOR FOR " + sql, params);
+        !declared) {
+        return declared.status();  // the cursor's destructor rolls back
+    }
+    return cursor;
+}
+
+Cursor::Cursor(Cursor&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+
+Cursor::~Cursor()
+{
+    if (db_ != nullptr && db_->healthy()) (void)db_->exec_script("ROLLBACK");
+}
+
+Result<Rows> Cursor::fetch(int count)
+{
+    return db_->exec("FETCH FORWARD " + std::to_string(count) + " FROM ck_cursor");
+}
+
+Status Cursor::close()
+{
+    if (db_ == nullptr) return Status::ok();
+    Database* db = db_;
+    db_ = nullptr;
+    Status s = db->exec_script("COMMIT");
+    if (!s && db->healthy()) (void)db->exec_script("ROLLBACK");
+    return s;
+}
+
+std::string text_array(const std::vector<std::string>& values)
+{
+    std::string out = "{";
+    for (const std::string& v : values) {
+        if (out.size() > 1) out += ',';
+        out += '"';
+        for (char c : v) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    out += '}';
+    return out;
+}
+
 std::string default_conninfo()
 {
     const char* env = std::getenv("COURSE_REGISTRY_DB");

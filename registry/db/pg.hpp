@@ -58,6 +58,33 @@ private:
 // Runs `body` between BEGIN and COMMIT; an error from it (or from COMMIT) rolls back.
 Status in_transaction(Database& db, const std::function<Status()>& body);
 
+// The rows of a query a batch at a time, for answers too big to hold at once: a cursor in
+// a read-only REPEATABLE READ transaction of `db`, so every batch comes from the one
+// snapshot taken when it opened. The connection is the cursor's until it is closed or
+// destroyed (which rolls back): nothing else may use it meanwhile.
+class Cursor {
+public:
+    static Result<Cursor> open(Database& db, const std::string& sql,
+                               const std::vector<std::optional<std::string>>& params = {});
+    Cursor(Cursor&& other) noexcept;
+    Cursor& operator=(Cursor&&) = delete;
+    Cursor(const Cursor&) = delete;
+    Cursor& operator=(const Cursor&) = delete;
+    ~Cursor();
+
+    // The next (at most) `count` rows; none once all were fetched.
+    Result<Rows> fetch(int count);
+    // Ends the transaction (also after an error: the connection is usable again).
+    Status close();
+
+private:
+    explicit Cursor(Database& db) : db_(&db) {}
+    Database* db_;
+};
+
+// `values` as a PostgreSQL array literal ({"a","b"}), for a `$n::text[]` parameter.
+std::string text_array(const std::vector<std::string>& values);
+
 // The connection string the commands use when --db is not given: $COURSE_REGISTRY_DB,
 // else postgresql:///course_registry (SPEC section 9).
 std::string default_conninfo();

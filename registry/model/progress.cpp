@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "core/csv.hpp"
+#include "db/pg.hpp"
 
 namespace ck::registry {
 
@@ -12,77 +12,6 @@ namespace {
 Instant from_epoch(const std::string& seconds)
 {
     return Instant{std::chrono::seconds(std::stoll(seconds))};
-}
-
-nlohmann::json time_or_null(const std::optional<Instant>& t)
-{
-    return t ? nlohmann::json(format_rfc3339_utc(*t)) : nlohmann::json(nullptr);
-}
-
-// The editions' definitions, parsed once per call.
-class Editions {
-public:
-    Editions(Database& db, const ZoneLookup& zones) : db_(db), zones_(zones) {}
-
-    Result<const ModuleEdition*> get(const std::string& module_id)
-    {
-        if (auto it = parsed_.find(module_id); it != parsed_.end()) return &it->second;
-        auto rows = db_.exec("SELECT config::text FROM module_editions WHERE id = $1", {module_id});
-        if (!rows) return rows.status();
-        if (rows->count() == 0) {
-            return Status::error(err::unknown_module, "no module edition " + module_id);
-        }
-        auto module = parse_module(nlohmann::json::parse(rows->text(0, 0)), zones_);
-        if (!module) return module.status();
-        return &parsed_.emplace(module_id, std::move(*module)).first->second;
-    }
-
-private:
-    Database& db_;
-    const ZoneLookup& zones_;
-    std::map<std::string, ModuleEdition> parsed_;
-};
-
-struct EditionEvents {
-    std::vector<AttendanceEvent> events;
-    int clock_untrusted = 0;
-    std::map<std::string, nlohmann::json> latest_record;  // per device, by seq
-};
-
-// The attendee's events, by edition.
-Result<std::map<std::string, EditionEvents>> events_of(Database& db, const std::string& attendee_id)
-{
-    auto rows = db.exec(
-        "SELECT module_id, device_id, type, id::text, extract(epoch FROM at)::bigint, "
-        "body->>'session_id', body->>'checkin_id', body->>'clock_untrusted', "
-        "CASE WHEN type = 'completion' THEN body::text END, body->>'source' "
-        "FROM events WHERE attendee_id = $1 ORDER BY module_id, device_id, seq",
-        {attendee_id});
-    if (!rows) return rows.status();
-    std::map<std::string, EditionEvents> out;
-    for (int r = 0; r < rows->count(); ++r) {
-        EditionEvents& edition = out[rows->text(r, 0)];
-        const std::string type = rows->text(r, 2);
-        if (type == "checkin" || type == "checkout" || type == "void") {
-            AttendanceEvent e;
-            e.kind = type == "checkin"    ? AttendanceEvent::Kind::checkin
-                     : type == "checkout" ? AttendanceEvent::Kind::checkout
-                                          : AttendanceEvent::Kind::voiding;
-            e.manual = rows->text(r, 9) == "manual";
-            e.id = rows->text(r, 3);
-            e.at = from_epoch(rows->text(r, 4));
-            e.session_id = rows->text(r, 5);
-            std::string voided = rows->text(r, 6);
-            std::transform(voided.begin(), voided.end(), voided.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            e.checkin_id = voided;
-            if (type == "checkin" && rows->text(r, 7) == "true") ++edition.clock_untrusted;
-            edition.events.push_back(std::move(e));
-        } else if (type == "completion") {
-            edition.latest_record[rows->text(r, 1)] = nlohmann::json::parse(rows->text(r, 8));
-        }
-    }
-    return out;
 }
 
 DeviceRecord compare(const std::string& device_id, const nlohmann::json& record,
@@ -123,11 +52,13 @@ bool EditionProgress::disagreement() const
                        [](const DeviceRecord& d) { return !d.agrees; });
 }
 
-std::string AttendeeProgress::name() const
+std::string attendee_name(const std::string& family_name, const std::string& given_name)
 {
     if (given_name.empty()) return family_name;
     return family_name.empty() ? given_name : given_name + " " + family_name;
 }
+
+std::string AttendeeProgress::name() const { return attendee_name(family_name, given_name); }
 
 double AttendeeProgress::cme_credits_total() const
 {
@@ -138,53 +69,133 @@ double AttendeeProgress::cme_credits_total() const
     return total;
 }
 
-Result<AttendeeProgress> attendee_progress(Database& db, const std::string& attendee_id,
-                                           const ZoneLookup& zones)
+EditionCatalog::EditionCatalog(ZoneLookup zones) : zones_(std::move(zones)) {}
+
+Result<EditionCatalog::Snapshot> EditionCatalog::current(Database& db)
 {
-    AttendeeProgress progress;
-    progress.attendee_id = attendee_id;
-    auto person =
-        db.exec("SELECT family_name, given_name FROM attendees WHERE id = $1", {attendee_id});
-    if (!person) return person.status();
-    if (person->count() > 0) {
-        progress.family_name = person->text(0, 0);
-        progress.given_name = person->text(0, 1);
+    auto revisions = db.exec("SELECT id, revision::text FROM module_editions");
+    if (!revisions) return revisions.status();
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> changed;
+    for (int r = 0; r < revisions->count(); ++r) {
+        auto it = parsed_.find(revisions->text(r, 0));
+        if (it == parsed_.end() || it->second.revision != revisions->text(r, 1)) {
+            changed.push_back(revisions->text(r, 0));
+        }
+    }
+    if (!changed.empty()) {
+        auto rows = db.exec(
+            "SELECT id, revision::text, config::text FROM module_editions WHERE id = ANY($1)",
+            {text_array(changed)});
+        if (!rows) return rows.status();
+        for (int r = 0; r < rows->count(); ++r) {
+            auto module = parse_module(nlohmann::json::parse(rows->text(r, 2)), zones_);
+            if (!module) return module.status();
+            parsed_[rows->text(r, 0)] = {rows->text(r, 1),
+                                         std::make_shared<const ModuleEdition>(std::move(*module))};
+        }
+    }
+    Snapshot snapshot;
+    for (const auto& [id, parsed] : parsed_) snapshot.emplace(id, parsed.edition);
+    return snapshot;
+}
+
+Result<std::vector<AttendeeFacts>> load_facts(Database& db, const std::vector<std::string>& ids)
+{
+    const std::string id_array = text_array(ids);
+    std::vector<AttendeeFacts> facts(ids.size());
+    std::map<std::string, AttendeeFacts*> by_id;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        facts[i].attendee_id = ids[i];
+        by_id[ids[i]] = &facts[i];
+    }
+    auto people =
+        db.exec("SELECT id, family_name, given_name FROM attendees WHERE id = ANY($1)", {id_array});
+    if (!people) return people.status();
+    for (int r = 0; r < people->count(); ++r) {
+        AttendeeFacts& f = *by_id.at(people->text(r, 0));
+        f.in_attendees = true;
+        f.family_name = people->text(r, 1);
+        f.given_name = people->text(r, 2);
     }
     auto rostered =
-        db.exec("SELECT module_id FROM roster_entries WHERE attendee_id = $1", {attendee_id});
+        db.exec("SELECT attendee_id, module_id FROM roster_entries WHERE attendee_id = ANY($1)",
+                {id_array});
     if (!rostered) return rostered.status();
-    auto events = events_of(db, attendee_id);
-    if (!events) return events.status();
-    std::set<std::string> in_roster;
-    for (int r = 0; r < rostered->count(); ++r) in_roster.insert(rostered->text(r, 0));
-    std::set<std::string> module_ids = in_roster;
-    for (const auto& [module_id, _] : *events) module_ids.insert(module_id);
-    if (module_ids.empty() && person->count() == 0) {
-        return Status::error(err::not_found, "The registry knows no attendee " + attendee_id + ".",
+    for (int r = 0; r < rostered->count(); ++r) {
+        by_id.at(rostered->text(r, 0))->in_roster.insert(rostered->text(r, 1));
+    }
+    auto rows = db.exec(
+        "SELECT attendee_id, module_id, device_id, type, id::text, "
+        "extract(epoch FROM at)::bigint, body->>'session_id', body->>'checkin_id', "
+        "body->>'clock_untrusted', CASE WHEN type = 'completion' THEN body::text END, "
+        "body->>'source' "
+        "FROM events WHERE attendee_id = ANY($1) ORDER BY attendee_id, module_id, device_id, seq",
+        {id_array});
+    if (!rows) return rows.status();
+    for (int r = 0; r < rows->count(); ++r) {
+        auto& edition = by_id.at(rows->text(r, 0))->events[rows->text(r, 1)];
+        const std::string type = rows->text(r, 3);
+        if (type == "checkin" || type == "checkout" || type == "void") {
+            AttendanceEvent e;
+            e.kind = type == "checkin"    ? AttendanceEvent::Kind::checkin
+                     : type == "checkout" ? AttendanceEvent::Kind::checkout
+                                          : AttendanceEvent::Kind::voiding;
+            e.manual = rows->text(r, 10) == "manual";  // staff's: never a double scan
+            e.id = rows->text(r, 4);
+            e.at = from_epoch(rows->text(r, 5));
+            e.session_id = rows->text(r, 6);
+            std::string voided = rows->text(r, 7);
+            std::transform(voided.begin(), voided.end(), voided.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            e.checkin_id = voided;
+            if (type == "checkin" && rows->text(r, 8) == "true") ++edition.clock_untrusted;
+            edition.events.push_back(std::move(e));
+        } else if (type == "completion") {
+            edition.latest_record[rows->text(r, 2)] = nlohmann::json::parse(rows->text(r, 9));
+        }
+    }
+    return facts;
+}
+
+Result<AttendeeProgress> compute_progress(const AttendeeFacts& facts,
+                                          const EditionCatalog::Snapshot& editions)
+{
+    if (!facts.known()) {
+        return Status::error(err::not_found,
+                             "The registry knows no attendee " + facts.attendee_id + ".",
                              "Check the registration number.");
     }
-    Editions editions(db, zones);
+    AttendeeProgress progress;
+    progress.attendee_id = facts.attendee_id;
+    progress.family_name = facts.family_name;
+    progress.given_name = facts.given_name;
+    std::set<std::string> module_ids = facts.in_roster;
+    for (const auto& [module_id, _] : facts.events) module_ids.insert(module_id);
     for (const std::string& module_id : module_ids) {
-        auto module = editions.get(module_id);
-        if (!module) return module.status();
+        auto found = editions.find(module_id);
+        if (found == editions.end()) {
+            return Status::error(err::unknown_module, "no module edition " + module_id);
+        }
+        const ModuleEdition& module = *found->second;
         EditionProgress e;
         e.module_id = module_id;
-        e.number = (*module)->number;
-        e.cycle = (*module)->cycle;
-        e.venue = (*module)->venue;
-        if (!(*module)->days.empty()) {
-            e.first_day = (*module)->days.front().date_text();
-            e.last_day = (*module)->days.back().date_text();
+        e.number = module.number;
+        e.cycle = module.cycle;
+        e.venue = module.venue;
+        if (!module.days.empty()) {
+            e.first_day = module.days.front().date_text();
+            e.last_day = module.days.back().date_text();
         }
-        e.in_roster = in_roster.count(module_id) != 0;
-        if (auto it = events->find(module_id); it != events->end()) {
-            e.attendance = attendance_from_events(**module, it->second.events);
+        e.in_roster = facts.in_roster.count(module_id) != 0;
+        if (auto it = facts.events.find(module_id); it != facts.events.end()) {
+            e.attendance = attendance_from_events(module, it->second.events);
             e.clock_untrusted = it->second.clock_untrusted;
             for (const auto& [device_id, record] : it->second.latest_record) {
                 e.device_records.push_back(compare(device_id, record, e.attendance));
             }
         } else {
-            e.attendance = attendance_from_events(**module, {});
+            e.attendance = attendance_from_events(module, {});
         }
         progress.editions.push_back(std::move(e));
     }
@@ -210,14 +221,20 @@ Result<AttendeeProgress> attendee_progress(Database& db, const std::string& atte
     return progress;
 }
 
-Result<std::vector<std::string>> attendee_ids(Database& db)
+Result<AttendeeProgress> attendee_progress(Database& db, const std::string& attendee_id,
+                                           const ZoneLookup& zones)
 {
-    auto rows = db.exec(
-        "SELECT id FROM attendees UNION SELECT DISTINCT attendee_id FROM events ORDER BY 1");
-    if (!rows) return rows.status();
-    std::vector<std::string> ids;
-    for (int r = 0; r < rows->count(); ++r) ids.push_back(rows->text(r, 0));
-    return ids;
+    auto facts = load_facts(db, {attendee_id});
+    if (!facts) return facts.status();
+    EditionCatalog catalog(zones);
+    auto editions = catalog.current(db);
+    if (!editions) return editions.status();
+    return compute_progress(facts->front(), *editions);
+}
+
+nlohmann::json time_or_null(const std::optional<Instant>& t)
+{
+    return t ? nlohmann::json(format_rfc3339_utc(*t)) : nlohmann::json(nullptr);
 }
 
 namespace {
@@ -264,78 +281,6 @@ nlohmann::json progress_to_json(const AttendeeProgress& progress)
             {"cycle_complete", progress.cycle_complete},
             {"cycle_completed_at", time_or_null(progress.cycle_completed_at)},
             {"cme_credits_total", progress.cme_credits_total()}};
-}
-
-Result<std::vector<nlohmann::json>> export_rows(Database& db, const std::string& module_id,
-                                                const ZoneLookup& zones)
-{
-    std::vector<std::string> ids;
-    if (module_id.empty()) {
-        auto all = attendee_ids(db);
-        if (!all) return all.status();
-        ids = std::move(*all);
-    } else {
-        auto edition = db.exec("SELECT 1 FROM module_editions WHERE id = $1", {module_id});
-        if (!edition) return edition.status();
-        if (edition->count() == 0) {
-            return Status::error(err::unknown_module, "no module edition " + module_id);
-        }
-        auto rows = db.exec(
-            "SELECT attendee_id FROM roster_entries WHERE module_id = $1 UNION "
-            "SELECT DISTINCT attendee_id FROM events WHERE module_id = $1 ORDER BY 1",
-            {module_id});
-        if (!rows) return rows.status();
-        for (int r = 0; r < rows->count(); ++r) ids.push_back(rows->text(r, 0));
-    }
-    std::vector<nlohmann::json> out;
-    for (const std::string& id : ids) {
-        auto progress = attendee_progress(db, id, zones);
-        if (!progress) return progress.status();
-        for (const auto& e : progress->editions) {
-            if (!module_id.empty() && e.module_id != module_id) continue;
-            out.push_back({{"attendee_id", id},
-                           {"name", progress->name()},
-                           {"module_id", e.module_id},
-                           {"sessions_attended", e.attendance.result.sessions_attended},
-                           {"sessions_total", e.attendance.result.sessions_total},
-                           {"attendance_complete", e.attendance.result.attendance_complete},
-                           {"cme_credits", e.attendance.result.cme_credits},
-                           {"completed_at", time_or_null(e.attendance.completed_at)}});
-        }
-    }
-    return out;
-}
-
-std::string export_csv(const std::vector<nlohmann::json>& rows, char separator)
-{
-    static const char* const kColumns[] = {
-        "attendee_id",         "name",        "module_id",   "sessions_attended", "sessions_total",
-        "attendance_complete", "cme_credits", "completed_at"};
-    std::string out(kUtf8Bom);
-    for (const char* column : kColumns) {
-        if (column != kColumns[0]) out += separator;
-        out += column;
-    }
-    out += "\r\n";
-    for (const auto& row : rows) {
-        bool first = true;
-        for (const char* column : kColumns) {
-            if (!first) out += separator;
-            first = false;
-            const auto& v = row[column];
-            if (v.is_string()) {
-                out += csv_field(v.get<std::string>(), separator);
-            } else if (v.is_boolean()) {
-                out += v.get<bool>() ? "yes" : "no";
-            } else if (v.is_number_float()) {
-                out += csv_number(v.get<double>(), separator);
-            } else if (v.is_number()) {
-                out += v.dump();
-            }
-        }
-        out += "\r\n";
-    }
-    return out;
 }
 
 }  // namespace ck::registry

@@ -2,9 +2,16 @@
 // (SPEC section 9): per attendee and edition from the union of the check-in and void
 // events of all the edition's devices (core/attendance.hpp), each device's own completion
 // record kept and compared; the cycle across every edition and cycle.
+//
+// This file computes progress from the events themselves. What the office and the
+// commands read is kept computed in PostgreSQL (model/progress_summaries.hpp), by this
+// very code.
 #pragma once
 
 #include <array>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -57,12 +64,55 @@ struct AttendeeProgress {
     double cme_credits_total() const;           // of the four editions that count
 };
 
-// The attendee's progress; not_found when the registry has never heard of the id.
+// The editions' definitions, parsed once and kept while their revision (module_editions
+// .revision, raised by every `module add`) stays the same. Safe to share between threads.
+class EditionCatalog {
+public:
+    explicit EditionCatalog(ZoneLookup zones);
+
+    using Snapshot = std::map<std::string, std::shared_ptr<const ModuleEdition>>;
+    // Every edition as the database holds it now: one small query, and a parse of each
+    // edition added or changed since the last call.
+    Result<Snapshot> current(Database& db);
+
+private:
+    struct Parsed {
+        std::string revision;
+        std::shared_ptr<const ModuleEdition> edition;
+    };
+    const ZoneLookup zones_;
+    std::mutex mutex_;
+    std::map<std::string, Parsed> parsed_;
+};
+
+// What the registry holds about one attendee: name, rosters, and every event.
+struct AttendeeFacts {
+    struct EditionEvents {
+        std::vector<AttendanceEvent> events;
+        int clock_untrusted = 0;
+        std::map<std::string, nlohmann::json> latest_record;  // per device, by seq
+    };
+    std::string attendee_id;
+    bool in_attendees = false;  // a roster named them
+    std::string family_name;
+    std::string given_name;
+    std::set<std::string> in_roster;              // module ids
+    std::map<std::string, EditionEvents> events;  // by module id
+    bool known() const { return in_attendees || !in_roster.empty() || !events.empty(); }
+};
+
+// The facts of `ids`, in the order given (three statements whatever their number).
+Result<std::vector<AttendeeFacts>> load_facts(Database& db, const std::vector<std::string>& ids);
+
+// Progress from the facts and the editions' definitions; not_found for an attendee the
+// registry has never heard of, unknown_module for an event of an edition not defined.
+Result<AttendeeProgress> compute_progress(const AttendeeFacts& facts,
+                                          const EditionCatalog::Snapshot& editions);
+
+// The attendee's progress computed from the events now (what `progress --verify`
+// compares the summaries with); not_found when the registry has never heard of the id.
 Result<AttendeeProgress> attendee_progress(Database& db, const std::string& attendee_id,
                                            const ZoneLookup& zones);
-
-// Every attendee id the registry knows (in a roster or in an event), in order.
-Result<std::vector<std::string>> attendee_ids(Database& db);
 
 // GET /api/v1/attendees/{id}/progress:
 // {"attendee_id","name","modules":{"1":{...}|null,...},"cycle_complete","cycle_completed_at",
@@ -71,12 +121,10 @@ Result<std::vector<std::string>> attendee_ids(Database& db);
 // "clock_untrusted","disagreement","device_records"}.
 nlohmann::json progress_to_json(const AttendeeProgress& progress);
 
-// One export row per attendee and edition (SPEC section 9), optionally of one edition:
-// {"attendee_id","name","module_id","sessions_attended","sessions_total",
-//  "attendance_complete","cme_credits","completed_at"}.
-Result<std::vector<nlohmann::json>> export_rows(Database& db, const std::string& module_id,
-                                                const ZoneLookup& zones);
-// The rows as CSV (UTF-8 with BOM, `separator` ';' or ',', core/csv.hpp).
-std::string export_csv(const std::vector<nlohmann::json>& rows, char separator);
+// How the office names an attendee: "Given Family" (either alone when the other is empty).
+std::string attendee_name(const std::string& family_name, const std::string& given_name);
+
+// An RFC 3339 UTC time, or JSON null.
+nlohmann::json time_or_null(const std::optional<Instant>& t);
 
 }  // namespace ck::registry

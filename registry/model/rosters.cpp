@@ -4,6 +4,7 @@
 
 #include "core/password.hpp"
 #include "model/badges.hpp"
+#include "model/progress_summaries.hpp"
 
 namespace ck::registry {
 
@@ -48,6 +49,13 @@ Result<RosterImport> import_roster(Database& db, const std::string& module_id,
             (void)db.exec_script("ROLLBACK");
             return entry.status();
         }
+    }
+    // Names and rosters are part of the attendees' progress (model/progress_summaries.hpp).
+    std::vector<std::string> ids;
+    for (const Attendee& a : import.accepted) ids.push_back(a.id);
+    if (Status s = mark_stale(db, ids); !s) {
+        (void)db.exec_script("ROLLBACK");
+        return s;
     }
     if (Status s = db.exec_script("COMMIT"); !s) return s;
     return import;
