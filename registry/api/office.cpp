@@ -269,6 +269,27 @@ void progress_list(RegistryContext& context, const httplib::Request& req, httpli
         [](const Rows& rows, int r) { return rows.text(r, 0); }, ",", "]}");
 }
 
+// GET /api/v1/cycles?cycle_complete=true|false&module_id=...: the office's list of everyone,
+// each attendee's cycle state in short (cycle_state_to_json), in id order, streamed.
+void cycles_list(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
+                 ConnectionPool::Lease db)
+{
+    const std::string cycle = req.get_param_value("cycle_complete");
+    if (!cycle.empty() && cycle != "true" && cycle != "false") {
+        return write_error(
+            res, Status::error(err::malformed_request, "cycle_complete is true or false.", ""));
+    }
+    ProgressFilter filter;
+    if (!cycle.empty()) filter.cycle_complete = cycle == "true";
+    filter.module_id = req.get_param_value("module_id");
+    filter.cycle_states_only = true;
+    auto cursor = context.summaries.open_list(*db, filter);
+    if (!cursor) return write_error(res, cursor.status());
+    stream_rows(
+        res, "application/json", std::move(db), std::move(*cursor), "{\"attendees\":[",
+        [](const Rows& rows, int r) { return rows.text(r, 0); }, ",", "]}");
+}
+
 // GET /api/v1/export?format=csv|json[&module_id=][&separator=comma|semicolon], streamed.
 void export_route(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
                   ConnectionPool::Lease db)
@@ -454,6 +475,7 @@ std::vector<GuardedRoute> office_routes(RegistryContext& context)
         get("/api/v1/attendees", search_attendees),
         get("/api/v1/attendees/([A-Za-z0-9._-]{1,64})/progress", attendee_progress_route),
         {"GET", "/api/v1/progress", 0, 0, {}, staff_stream(context, progress_list)},
+        {"GET", "/api/v1/cycles", 0, 0, {}, staff_stream(context, cycles_list)},
         {"GET", "/api/v1/export", 0, 0, {}, staff_stream(context, export_route)},
         get("/api/v1/editions", editions_route),
         {"GET",

@@ -267,6 +267,23 @@ nlohmann::json edition_to_json(const EditionProgress& e)
 
 }  // namespace
 
+nlohmann::json cycle_state_to_json(const AttendeeProgress& progress)
+{
+    nlohmann::json completed = nlohmann::json::array();
+    for (std::size_t n = 0; n < progress.modules.size(); ++n) {
+        const auto& slot = progress.modules[n];
+        if (slot && progress.editions[*slot].attendance.completed_at) {
+            completed.push_back(static_cast<int>(n) + 1);
+        }
+    }
+    return {{"attendee_id", progress.attendee_id},
+            {"name", progress.name()},
+            {"cycle_complete", progress.cycle_complete},
+            {"cycle_completed_at", time_or_null(progress.cycle_completed_at)},
+            {"modules_completed", std::move(completed)},
+            {"cme_credits_total", progress.cme_credits_total()}};
+}
+
 nlohmann::json progress_to_json(const AttendeeProgress& progress)
 {
     nlohmann::json modules = nlohmann::json::object();

@@ -120,6 +120,10 @@ Result<AttendeeProgress> attendee_progress(Database& db, const std::string& atte
 // "completed_at","sessions_attended","sessions_total","attendance_complete","cme_credits",
 // "clock_untrusted","disagreement","device_records"}.
 nlohmann::json progress_to_json(const AttendeeProgress& progress);
+// The cycle state alone, as the office's list of everyone shows it (GET /api/v1/cycles):
+// {"attendee_id","name","cycle_complete","cycle_completed_at","modules_completed" (the
+// numbers 1-4 of the modules completed),"cme_credits_total"}.
+nlohmann::json cycle_state_to_json(const AttendeeProgress& progress);
 
 // How the office names an attendee: "Given Family" (either alone when the other is empty).
 std::string attendee_name(const std::string& family_name, const std::string& given_name);

@@ -93,7 +93,8 @@ Result<int> ProgressSummaries::recompute(Database& db, const std::vector<std::st
         attendee_rows.push_back({{"a", f.attendee_id},
                                  {"c", progress->cycle_complete},
                                  {"at", time_or_null(progress->cycle_completed_at)},
-                                 {"p", dump(progress_to_json(*progress))}});
+                                 {"p", dump(progress_to_json(*progress))},
+                                 {"s", dump(cycle_state_to_json(*progress))}});
     }
     const std::string id_array = text_array(ids);
     for (const char* sql : {"DELETE FROM edition_progress WHERE attendee_id = ANY($1)",
@@ -111,8 +112,8 @@ Result<int> ProgressSummaries::recompute(Database& db, const std::vector<std::st
     if (!inserted) return inserted.status();
     inserted = db.exec(
         "INSERT INTO attendee_progress (attendee_id, cycle_complete, cycle_completed_at, "
-        "progress) SELECT a, c, at, p FROM jsonb_to_recordset($1::jsonb) AS "
-        "x(a text, c boolean, at timestamptz, p text)",
+        "progress, cycle_state) SELECT a, c, at, p, s FROM jsonb_to_recordset($1::jsonb) AS "
+        "x(a text, c boolean, at timestamptz, p text, s text)",
         {dump(attendee_rows)});
     if (!inserted) return inserted.status();
     return static_cast<int>(ids.size());
@@ -233,7 +234,8 @@ Result<std::string> ProgressSummaries::progress_json(Database& db, const std::st
 Result<Cursor> ProgressSummaries::open_list(Database& db, const ProgressFilter& filter)
 {
     if (Status s = refresh_all(db); !s) return s;
-    std::string sql = "SELECT progress FROM attendee_progress p";
+    std::string sql = filter.cycle_states_only ? "SELECT cycle_state FROM attendee_progress p"
+                                               : "SELECT progress FROM attendee_progress p";
     std::vector<std::optional<std::string>> params;
     std::string where;
     if (filter.cycle_complete) {
@@ -351,9 +353,10 @@ Status check_chunk(Database& db, const std::vector<std::string>& ids,
     if (!stale) return stale.status();
     std::set<std::string> stale_ids;
     for (int r = 0; r < stale->count(); ++r) stale_ids.insert(stale->text(r, 0));
-    auto stored =
-        db.exec("SELECT attendee_id, progress FROM attendee_progress WHERE attendee_id = ANY($1)",
-                {id_array});
+    auto stored = db.exec(
+        "SELECT attendee_id, progress || '\n' || coalesce(cycle_state, '') "
+        "FROM attendee_progress WHERE attendee_id = ANY($1)",
+        {id_array});
     if (!stored) return stored.status();
     std::map<std::string, std::string> stored_progress;
     for (int r = 0; r < stored->count(); ++r) {
@@ -386,7 +389,8 @@ Status check_chunk(Database& db, const std::vector<std::string>& ids,
         std::optional<std::string> expected;
         std::vector<std::string> expected_lines;
         if (progress) {
-            expected = dump(progress_to_json(*progress));
+            expected =
+                dump(progress_to_json(*progress)) + "\n" + dump(cycle_state_to_json(*progress));
             for (const EditionProgress& e : progress->editions) {
                 const auto& result = e.attendance.result;
                 expected_lines.push_back(edition_line(

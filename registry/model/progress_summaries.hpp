@@ -52,6 +52,8 @@ Status mark_edition_stale(Database& db, const std::string& module_id);
 struct ProgressFilter {
     std::optional<bool> cycle_complete;
     std::string module_id;  // "": all; else those in its roster or with its events
+    bool cycle_states_only =
+        false;  // the short cycle state (cycle_state_to_json), not the progress
 };
 
 // Row `r` of an export cursor as the export has it (SPEC section 9):
@@ -92,7 +94,8 @@ public:
     // not_found for an attendee the registry has never heard of.
     Result<std::string> progress_json(Database& db, const std::string& attendee_id);
 
-    // The progress JSON text (column 0) of the attendees `filter` selects, in id order, as
+    // The progress JSON text (column 0; the cycle state's with cycle_states_only) of the
+    // attendees `filter` selects, in id order, as
     // a cursor on `db` (db/pg.hpp); everything stale is refreshed first.
     Result<Cursor> open_list(Database& db, const ProgressFilter& filter);
 

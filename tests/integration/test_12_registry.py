@@ -58,7 +58,7 @@ class RegistryDatabaseTest(unittest.TestCase):
 
     def test_migrate_creates_the_schema_once_and_refuses_a_newer_one(self):
         proc = registry("migrate", "--db", self.db)
-        self.assertIn("from version 0 to 3", proc.stdout)
+        self.assertIn("from version 0 to 4", proc.stdout)
         tables = self.pg.sql(self.dbname, "SELECT string_agg(tablename, ',' ORDER BY "
                                           "tablename) FROM pg_tables WHERE schemaname = "
                                           "'public'")
@@ -67,8 +67,8 @@ class RegistryDatabaseTest(unittest.TestCase):
                                              "module_editions", "revocations", "roster_entries",
                                              "schema_migrations", "signing_keys", "staff",
                                              "staff_sessions", "stale_attendees"])
-        self.assertIn("current (version 3)", registry("migrate", "--db", self.db).stdout)
-        self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM schema_migrations"), "3")
+        self.assertIn("current (version 4)", registry("migrate", "--db", self.db).stdout)
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM schema_migrations"), "4")
         # A schema from a newer registry is refused, and left as it is.
         self.pg.sql(self.dbname, "INSERT INTO schema_migrations (version, name) "
                                  "VALUES (99, 'from the future')")
@@ -107,8 +107,8 @@ class RegistryDatabaseTest(unittest.TestCase):
                  for _ in range(4)]
         outs = [p.communicate(timeout=60) for p in procs]
         self.assertEqual([p.returncode for p in procs], [0, 0, 0, 0], outs)
-        self.assertEqual(sum("from version 0 to 3" in out for out, _ in outs), 1)
-        self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM schema_migrations"), "3")
+        self.assertEqual(sum("from version 0 to 4" in out for out, _ in outs), 1)
+        self.assertEqual(self.pg.sql(self.dbname, "SELECT count(*) FROM schema_migrations"), "4")
 
     def test_unreachable_database_and_unmigrated_database(self):
         proc = registry("migrate", "--db", f"host={self.tmp} dbname=none", check=False)
@@ -120,7 +120,7 @@ class RegistryDatabaseTest(unittest.TestCase):
         self.assertIn("Run course-registry migrate", proc.stderr)
         # COURSE_REGISTRY_DB stands in for --db.
         env = dict(os.environ, COURSE_REGISTRY_DB=self.db)
-        self.assertIn("from version 0 to 3", registry("migrate", env=env).stdout)
+        self.assertIn("from version 0 to 4", registry("migrate", env=env).stdout)
 
     def test_module_add_validates_with_the_device_rules_and_updates(self):
         registry("migrate", "--db", self.db)

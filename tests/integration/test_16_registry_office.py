@@ -152,6 +152,17 @@ class RegistryOfficeTest(unittest.TestCase):
         self.assertEqual(many["attendees"], [])
         self.assertEqual(self.office.request("GET", "/api/v1/progress?cycle_complete=maybe")[0],
                          400)
+        status, _, short = self.office.request("GET", "/api/v1/cycles?cycle_complete=false")
+        self.assertEqual(status, 200, short)
+        self.assertEqual(short["attendees"][0],
+                         {"attendee_id": "A001", "name": "Lukas Müller", "cycle_complete": False,
+                          "cycle_completed_at": None, "modules_completed": [3],
+                          "cme_credits_total": 9})
+        self.assertEqual(self.office.request("GET", "/api/v1/cycles?module_id=" + MODULE_ID)[2]
+                         ["attendees"][0]["attendee_id"], "A001")
+        self.assertEqual(self.office.request("GET", "/api/v1/cycles?cycle_complete=true")[2],
+                         {"attendees": []})
+        self.assertEqual(self.office.request("GET", "/api/v1/cycles?cycle_complete=2")[0], 400)
 
         status, headers, csv = self.office.request("GET", "/api/v1/export?format=csv&module_id="
                                                    + MODULE_ID)
