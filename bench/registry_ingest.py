@@ -110,7 +110,9 @@ def main():
             "`course-registry serve` on a private PostgreSQL 15 cluster with default settings "
             "(fsync on). Events/s from the first request to the last acknowledgement (every "
             "batch committed before its 200); RSS of the registry sampled every 20 ms. "
-            "Targets: >= 20,000 events/s, RSS <= 64 MiB.",
+            "Targets: >= 20,000 events/s, RSS <= 64 MiB. Rows of earlier runs are kept and "
+            "may come from another machine (the stamp below is the last run's): compare "
+            "rows measured together.",
             "",
             "| run | events | seconds | events/s | registry RSS peak |",
             "|---|---|---|---|---|"]

@@ -387,11 +387,12 @@ def push(port, token, device, body, expect):
 
 # --- preparing the data ----------------------------------------------------------------
 
-def prepare(binary, scale, rebuild):
+def prepare(binary, scale, rebuild, tag=""):
     """The cached cluster with database `prepared` holding the data set (built when
-    missing); returns (cluster, meta)."""
+    missing); returns (cluster, meta). `tag` names another cache of the same data set
+    (e.g. one built by another registry)."""
     attendees = int(100_000 * scale)
-    key = f"g{GENERATOR}-a{attendees}"
+    key = f"g{GENERATOR}-a{attendees}{'-' + tag if tag else ''}"
     pg = CachedCluster(os.path.join(CACHE, key))
     meta_path = os.path.join(CACHE, key + ".json")
     if rebuild and os.path.isdir(pg.dir):
@@ -690,6 +691,9 @@ def main():
     parser.add_argument("--list-timeout", type=int, default=300)
     parser.add_argument("--voids", type=int, default=100)
     parser.add_argument("--rebuild", action="store_true", help="build the data set again")
+    parser.add_argument("--cache-tag", default="",
+                        help="keep this data set apart from the default cache (e.g. "
+                             "one built by another registry)")
     parser.add_argument("--verify", action="store_true",
                         help="then check every summary against the events (progress --verify)")
     parser.add_argument("--prepare-only", action="store_true",
@@ -697,7 +701,7 @@ def main():
     parser.add_argument("--label", default="now")
     args = parser.parse_args()
     os.makedirs(CACHE, exist_ok=True)
-    pg, meta = prepare(args.build_bin or args.bin, args.scale, args.rebuild)
+    pg, meta = prepare(args.build_bin or args.bin, args.scale, args.rebuild, args.cache_tag)
     if args.prepare_only:
         pg.stop()
         return

@@ -35,12 +35,14 @@ std::string dump(const nlohmann::json& j)
 Status mark_stale(Database& db, const std::vector<std::string>& attendee_ids)
 {
     if (attendee_ids.empty()) return Status::ok();
-    // DO UPDATE, not DO NOTHING: only an update waits for a refresh holding the row, and
-    // replaces the mark that refresh is about to delete.
+    // DO UPDATE, not DO NOTHING: it locks a mark already there, so it waits for a refresh
+    // holding that mark and, once the refresh has deleted it, inserts a new one; or it
+    // keeps a refresh from taking the mark until this transaction ends. The WHERE leaves a
+    // mark that is there as it is (marked_at: stale since), locked but not rewritten.
     auto marked = db.exec(
         "INSERT INTO stale_attendees (attendee_id) "
         "SELECT DISTINCT a FROM unnest($1::text[]) AS a ORDER BY 1 "
-        "ON CONFLICT (attendee_id) DO UPDATE SET marked_at = excluded.marked_at",
+        "ON CONFLICT (attendee_id) DO UPDATE SET marked_at = excluded.marked_at WHERE false",
         {text_array(attendee_ids)});
     return marked ? Status::ok() : marked.status();
 }
@@ -58,7 +60,7 @@ Status mark_edition_stale(Database& db, const std::string& module_id)
         "INSERT INTO stale_attendees (attendee_id) "
         "SELECT attendee_id FROM edition_progress WHERE module_id = $1 "
         "UNION SELECT attendee_id FROM roster_entries WHERE module_id = $1 ORDER BY 1 "
-        "ON CONFLICT (attendee_id) DO UPDATE SET marked_at = excluded.marked_at",
+        "ON CONFLICT (attendee_id) DO UPDATE SET marked_at = excluded.marked_at WHERE false",
         {module_id});
     return marked ? Status::ok() : marked.status();
 }
