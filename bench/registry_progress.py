@@ -752,7 +752,9 @@ def main():
             "one edition, complete | after a void p50 / max | RSS peak (reads) | "
             "`progress --verify` afterwards |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    row = (f"| {args.label} | {meta['attendees']:,} attendees, {meta['events']:,} events "
+    row = (f"| {args.label} | {meta['attendees']:,} attendees, {meta['events']:,} events, "
+           f"ingested at {meta['events'] / meta['ingest_s']:,.0f}/s by the registry that "
+           f"built it "
            f"| {r['listening_s']:.1f} s{' (migrated)' if r['migrated'] else ''}, {catch_up} "
            f"| {p['p50']:.2f} / {p['p99']:.2f} / {p['max']:.1f} ms "
            f"| {list_cell(lists['cycles'], args.list_timeout)} "

@@ -167,29 +167,6 @@ Result<int> ProgressSummaries::refresh_chunk(Database& db, const std::vector<std
     }
 }
 
-Status ProgressSummaries::refresh(Database& db, const std::vector<std::string>& ids)
-{
-    for (std::size_t i = 0; i < ids.size(); i += kChunk) {
-        std::vector<std::string> chunk(
-            ids.begin() + static_cast<std::ptrdiff_t>(i),
-            ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), i + kChunk)));
-        if (auto done = refresh_chunk(db, chunk, false); !done) return done.status();
-    }
-    return Status::ok();
-}
-
-Result<int> ProgressSummaries::refresh_some(Database& db, int limit)
-{
-    int total = 0;
-    while (total < limit) {
-        auto done = refresh_chunk(db, {}, true);
-        if (!done) return done.status();
-        if (*done == 0) break;
-        total += *done;
-    }
-    return total;
-}
-
 Status ProgressSummaries::refresh_all(Database& db)
 {
     // The marks committed before this call; those marked later are the next read's.

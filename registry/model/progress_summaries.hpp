@@ -82,12 +82,8 @@ class ProgressSummaries {
 public:
     explicit ProgressSummaries(ZoneLookup zones);
 
-    // Refreshes those of `ids` that are stale, waiting for a refresh of them under way
-    // elsewhere.
-    Status refresh(Database& db, const std::vector<std::string>& ids);
-    // Refreshes at most `limit` stale attendees that nobody else is refreshing; how many.
-    Result<int> refresh_some(Database& db, int limit);
-    // Refreshes every attendee marked stale before the call.
+    // Refreshes every attendee marked stale before the call (waiting for refreshes of
+    // them under way elsewhere).
     Status refresh_all(Database& db);
 
     // GET /api/v1/attendees/{id}/progress as JSON text, refreshed first when stale;
