@@ -101,9 +101,12 @@ function showTab(name) {
     button.setAttribute("aria-pressed", String(button.dataset.tab === name));
   }
   $("tab-attendees").hidden = name !== "attendees";
+  $("tab-cycles").hidden = name !== "cycles";
   $("tab-editions").hidden = name !== "editions";
   if (name === "editions") {
     loadEditions();
+  } else if (name === "cycles") {
+    loadCycles();
   }
 }
 
@@ -203,6 +206,37 @@ async function showPerson(id) {
   }
 }
 
+// ---- cycles: everyone's cycle state (GET /api/v1/cycles) ----------------------------------
+
+const CYCLES_SHOWN = 200; // rows drawn; the count says how many there are
+
+async function loadCycles() {
+  const filter = $("cycles-filter").value;
+  try {
+    const { body } = await api("GET", `/api/v1/cycles${filter ? `?cycle_complete=${filter}` : ""}`);
+    const everyone = Array.isArray(body?.attendees) ? body.attendees : [];
+    const complete = everyone.filter((a) => a.cycle_complete === true).length;
+    $("cycles-count").textContent = `${everyone.length} attendee(s), ${complete} with the ECNR cycle complete`;
+    const rows = everyone.slice(0, CYCLES_SHOWN).map((a) => {
+      const done = new Set(Array.isArray(a.modules_completed) ? a.modules_completed : []);
+      return el(
+        "tr",
+        { dataset: { attendeeId: text(a.attendee_id), state: a.cycle_complete ? "complete" : "open" } },
+        el("td", {}, el("button", { class: "result-button", type: "button", dataset: { attendeeId: text(a.attendee_id) } }, text(a.name) || text(a.attendee_id), " ", el("span", { class: "result-id" }, text(a.attendee_id)))),
+        el("td", { class: "modules-done" }, ...[1, 2, 3, 4].map((n) => el("span", { class: done.has(n) ? "module-done" : "module-open", title: `Module ${n}: ${done.has(n) ? "completed" : "not completed"}` }, done.has(n) ? `✓${n}` : `·${n}`))),
+        el("td", { class: "number" }, Number(a.cme_credits_total ?? 0).toLocaleString(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 1 })),
+        el("td", {}, a.cycle_complete ? `complete ${instantWords(a.cycle_completed_at)}` : `${done.size} of 4`),
+      );
+    });
+    $("cycles-body").replaceChildren(...rows);
+    const more = everyone.length - rows.length;
+    $("cycles-more").hidden = more <= 0;
+    $("cycles-more").textContent = more > 0 ? `and ${more} more: find someone by name under Attendees, or export the list (Editions and devices).` : "";
+  } catch (error) {
+    report(error);
+  }
+}
+
 // ---- editions ---------------------------------------------------------------------------
 
 function exportLink(moduleId, format, words) {
@@ -262,7 +296,7 @@ async function loadEditions() {
 // ---- live ------------------------------------------------------------------------------
 
 function currentTab() {
-  return $("tab-editions").hidden ? "attendees" : "editions";
+  return ["editions", "cycles"].find((name) => !$(`tab-${name}`).hidden) ?? "attendees";
 }
 
 function refresh() {
@@ -271,6 +305,8 @@ function refresh() {
   }
   if (currentTab() === "editions") {
     loadEditions();
+  } else if (currentTab() === "cycles") {
+    loadCycles();
   } else if (shownPerson !== "") {
     showPerson(shownPerson);
   }
@@ -301,6 +337,16 @@ $("search").addEventListener("input", () => {
 $("results").addEventListener("click", (event) => {
   const button = event.target.closest(".result-button");
   if (button) {
+    showPerson(button.dataset.attendeeId);
+  }
+});
+$("cycles-filter").addEventListener("change", loadCycles);
+$("cycles-form").addEventListener("submit", (event) => event.preventDefault());
+// A name in the list of cycles opens that attendee's modules.
+$("cycles-body").addEventListener("click", (event) => {
+  const button = event.target.closest(".result-button");
+  if (button) {
+    showTab("attendees");
     showPerson(button.dataset.attendeeId);
   }
 });

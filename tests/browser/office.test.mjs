@@ -124,6 +124,24 @@ test("the office: login, search, an attendee's cycle, editions and devices", { t
   assert.equal(overflow, false, "the office page scrolls sideways on a phone");
   await page.setViewportSize(VIEWPORTS.laptop);
 
+  // Everyone's cycle state: Anna's whole, Lukas's one of four; a name opens the modules.
+  await page.click("#tab-button-cycles");
+  const cycleRows = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll("#cycles-body tr")].map((tr) => [tr.dataset.attendeeId, tr.dataset.state, tr.children[1].textContent]),
+    );
+  const everyone = await waitForValue(cycleRows, (rows) => rows.length === 3, { what: "everyone's cycle" });
+  assert.deepEqual(everyone.slice(0, 2), [
+    ["A001", "open", "✓1·2·3·4"],
+    ["A002", "complete", "✓1✓2✓3✓4"],
+  ]);
+  assert.match(await page.textContent("#cycles-count"), /^3 attendee\(s\), 1 with the ECNR cycle complete$/);
+  await page.selectOption("#cycles-filter", "true");
+  await waitForValue(cycleRows, (rows) => rows.length === 1 && rows[0][0] === "A002", { what: "only complete cycles" });
+  await shot(page, "office-cycles-laptop");
+  await page.click('#cycles-body .result-button[data-attendee-id="A002"]');
+  await waitForValue(() => page.textContent("#person-name"), (t) => t === "Anna Kowalska", { what: "Anna's modules from the list" });
+
   // Editions and devices.
   await page.click("#tab-button-editions");
   const editions = () =>
