@@ -185,7 +185,8 @@ void handle_metrics(const ApiRequest& request, httplib::Response& res)
         counter("course_kiosk_http_head_timeouts_total",
                 "Request heads not complete in time (408).", loop->timed_out);
     }
-    out << "# HELP course_kiosk_session_present Valid check-ins per session.\n"
+    out << "# HELP course_kiosk_session_present Valid check-ins per session (presence mode: "
+           "valid entries; people inside now: course_kiosk_presence_inside).\n"
         << "# TYPE course_kiosk_session_present gauge\n";
     for (const auto& [session, count] : device.store->session_counts()) {
         out << "course_kiosk_session_present{session=\"" << session << "\"} " << count.present

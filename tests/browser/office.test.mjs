@@ -4,7 +4,9 @@
 // on the page, the login, an accent-blind search ("muller" finds Müller), an attendee's
 // four modules at a glance (a completed cycle; another attendee's missing module, a
 // module in part, a disagreement), the editions with their devices' sync health and the
-// export links, the logout; no page errors, no inline scripts, at laptop and phone sizes.
+// export links, the logout; no page errors, no inline scripts, at laptop and phone sizes;
+// then, on a page whose timers the test drives, a kiosk syncing while the office looks on
+// appears at the next automatic refresh.
 //
 // Needs COURSE_REGISTRY_BIN (CTest sets it when the registry is built); skipped without.
 // Run: node --test office.test.mjs (tests/browser/run does the npm set-up first).
@@ -17,7 +19,7 @@ import readline from "node:readline";
 import { SOURCE_DIR, STEP_MS, TEST_MS, VIEWPORTS, launchBrowser, shot, teardown, waitForValue, watchContext } from "./harness.mjs";
 
 const REGISTRY_BIN = process.env.COURSE_REGISTRY_BIN;
-const env = { fixture: null, info: null, browser: null, page: null, seen: null };
+const env = { fixture: null, lines: null, info: null, browser: null, page: null, seen: null };
 
 // Starts the fixture and resolves with its JSON line (bounded).
 function startFixture() {
@@ -29,17 +31,35 @@ function startFixture() {
   env.fixture = child;
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
+  env.lines = readline.createInterface({ input: child.stdout });
+  return nextLine(() => stderr);
+}
+
+// The fixture's next JSON line (bounded); it printing nothing or exiting is an error.
+function nextLine(stderr) {
+  const child = env.fixture;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`office_fixture.py printed nothing in 60 s: ${stderr}`)), 60_000);
-    readline.createInterface({ input: child.stdout }).once("line", (line) => {
+    const onExit = (code) => {
       clearTimeout(timer);
+      reject(new Error(`office_fixture.py exited ${code}: ${stderr()}`));
+    };
+    const timer = setTimeout(() => {
+      child.off("exit", onExit);
+      reject(new Error(`office_fixture.py printed nothing in 60 s: ${stderr()}`));
+    }, 60_000);
+    env.lines.once("line", (line) => {
+      clearTimeout(timer);
+      child.off("exit", onExit);
       resolve(JSON.parse(line));
     });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`office_fixture.py exited ${code}: ${stderr}`));
-    });
+    child.once("exit", onExit);
   });
+}
+
+// One more check-in pushed by a fixture device over the protocol; resolves once committed.
+function fixtureCheckin(device, attendee, session) {
+  env.fixture.stdin.write(`checkin ${device} ${attendee} ${session}\n`);
+  return nextLine(() => "");
 }
 
 function stopFixture() {
@@ -175,4 +195,36 @@ test("the office: login, search, an attendee's cycle, editions and devices", { t
 
   assert.deepEqual(env.seen.pageErrors, []);
   assert.ok(env.seen.scripts.every((s) => s.status === 200 || s.status === 304), JSON.stringify(env.seen.scripts));
+});
+
+test("the office refreshes by itself: a kiosk's sync appears without a click", { timeout: TEST_MS, skip: !REGISTRY_BIN && "COURSE_REGISTRY_BIN is not set" }, async () => {
+  const { info } = env;
+  const context = await env.browser.newContext({ viewport: VIEWPORTS.laptop, locale: "en-GB", timezoneId: "Europe/Paris" });
+  context.setDefaultTimeout(STEP_MS);
+  const seen = watchContext(context);
+  // The page's timers run on a clock the test holds: time flows until it is paused below.
+  await context.clock.install();
+  const page = await context.newPage();
+  await page.goto(`${info.url}/office`, { waitUntil: "load", timeout: STEP_MS });
+  await page.fill("#login-username", info.username);
+  await page.fill("#login-password", info.password);
+  await page.click("#login-submit");
+  await page.locator("#app").waitFor({ state: "visible" });
+  await page.click("#tab-button-editions");
+  const lilleA = () => page.evaluate(() => {
+    const row = [...document.querySelectorAll('.edition[data-module-id="ecnr-2026-2-m3"] tbody tr')].find((tr) => tr.children[0].textContent === "lille-a");
+    return row ? row.children[2].textContent : null;
+  });
+  await waitForValue(lilleA, (n) => n === "5", { what: "lille-a's five events" });
+
+  // Time stands still: lille-a syncs one more check-in, and the page has no reason to ask.
+  const now = await page.evaluate(() => Date.now());
+  await context.clock.pauseAt(now + 1_000);
+  await fixtureCheckin("lille-a", "A003", "d1-am");
+  assert.equal(await lilleA(), "5");
+  // Ten seconds on: the automatic refresh shows it.
+  await context.clock.runFor(10_000);
+  await waitForValue(lilleA, (n) => n === "6", { what: "lille-a's new event after the refresh" });
+  assert.deepEqual(seen.pageErrors, []);
+  await context.close();
 });

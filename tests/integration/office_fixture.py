@@ -6,12 +6,16 @@ protocol by two kiosks, and a staff account.
 
     COURSE_REGISTRY_BIN=... python3 office_fixture.py
 prints one JSON line {"url", "username", "password"} once the registry serves, then runs
-until its standard input closes (or 10 minutes pass), and stops everything."""
+until its standard input closes (or 10 minutes pass), and stops everything. Meanwhile a
+line "checkin DEVICE ATTENDEE SESSION" on its standard input makes that device push one
+more check-in (as a kiosk syncing while the office page is open); the fixture answers
+with one JSON line {"checkin": id} once the registry has committed it."""
 import json
 import os
 import select
 import subprocess
 import sys
+import time
 
 from course_registry import REGISTRY_BIN, CourseRegistry, run
 from kiosk import MODULE, MODULE_ID
@@ -57,6 +61,7 @@ def seed(reg, tmp):
     devices["lille-a"].completion("A001", SESSIONS, True, 9.0)
     devices["lille-b"].void("A001", "d2-am", ids["d2-am"])
     devices["vienna"].checkin("A001", "d1-am")
+    return devices
 
 
 def main():
@@ -67,17 +72,25 @@ def main():
         pg.create_database("office")
         reg = CourseRegistry(pg, "office", devices=("lille-a", "lille-b")).start()
         tmp = reg._tmp
-        seed(reg, tmp)
+        devices = seed(reg, tmp)
         proc = subprocess.run([REGISTRY_BIN, "staff", "add", "--db", reg.db, USERNAME],
                               input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
         if proc.returncode != 0:
             raise SystemExit(proc.stderr)
         print(json.dumps({"url": reg.url, "username": USERNAME, "password": PASSWORD}),
               flush=True)
-        # Until the test closes our standard input (bounded).
-        ready, _, _ = select.select([sys.stdin], [], [], MAX_LIFETIME_S)
-        if ready:
-            sys.stdin.read()
+        # Commands until the test closes our standard input (bounded).
+        deadline = time.monotonic() + MAX_LIFETIME_S
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([sys.stdin], [], [], left)
+            line = sys.stdin.readline() if ready else ""
+            if not line:
+                break
+            words = line.split()
+            if len(words) != 4 or words[0] != "checkin" or words[1] not in devices:
+                raise SystemExit(f"office_fixture.py: unknown command {line!r}")
+            print(json.dumps({"checkin": devices[words[1]].checkin(words[2], words[3])}),
+                  flush=True)
     finally:
         if reg is not None:
             reg.stop()
