@@ -271,8 +271,11 @@ test("the same phone again: already checked in, without the form", SKIP, async (
   assert.equal(r.background, RESULT_KINDS.again, "amber");
   await shot(phone, "phone-again-390x844");
 
-  // Still one check-in: the display shows Chloé once.
-  await sleep(2500); // one display poll
+  // Still one check-in: the display shows Chloé once. A poll that starts now sees the
+  // second visit, and the display asks again only once it has shown that answer.
+  const displayPoll = (request) => new URL(request.url()).pathname === "/api/v1/display";
+  await env.display.waitForRequest(displayPoll, { timeout: STEP_MS });
+  await env.display.waitForRequest(displayPoll, { timeout: STEP_MS });
   const names = await recentNames();
   assert.deepEqual(names.filter((n) => n === "Chloé D."), ["Chloé D."]);
 });

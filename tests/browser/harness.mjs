@@ -193,11 +193,11 @@ export class Kiosk {
   async stop() {
     const child = this.server;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once("exit", resolve));
+    const exited = new Promise((resolve) => child.once("exit", () => resolve("exited")));
     child.kill("SIGTERM");
-    if ((await Promise.race([exited, sleep(10_000, "timeout")])) === "timeout") {
+    if ((await within(exited, 10_000)) === "timeout") {
       child.kill("SIGKILL");
-      await Promise.race([exited, sleep(5_000)]);
+      await within(exited, 5_000);
     }
   }
 
@@ -324,6 +324,14 @@ export async function shot(target, name, { viewport, fullPage = false } = {}) {
 
 export function sleep(ms, value) {
   return new Promise((resolve) => setTimeout(resolve, ms, value));
+}
+
+// `promise`'s value, or "timeout" after `ms`. The timer goes once the promise settles: a
+// pending one would keep the test file's process alive after its last test.
+export function within(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, ms, "timeout")));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 // Polls `read` (page.evaluate, usually) until `check(value)` holds; returns the value.
