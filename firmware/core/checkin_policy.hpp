@@ -31,7 +31,8 @@ struct CheckinAdmission {
     bool clock_untrusted = false;              // recorded while the clock was not trusted
     // Presence mode, no session open: `session` ended a moment ago (core/presence.hpp
     // session_to_leave) and only an exit may be recorded in it; an entry is refused with
-    // `entry_refusal` (no_open_session).
+    // `entry_refusal` (no_open_session). So is a session given (a phone's token) that has
+    // ended.
     bool leaving_only = false;
     Status entry_refusal;
 };

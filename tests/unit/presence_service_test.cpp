@@ -133,6 +133,7 @@ TEST_CASE("presence: a session just ended still takes exits, never entries")
     TestDevice t(presence(ck::test::kInMorning));
     const std::string badge = t.credential("A001");
     REQUIRE(t.checkins().badge(badge).is_ok());
+    REQUIRE(t.checkins().badge(t.credential("A002")).is_ok());
     t.time().set_wall(at("2026-11-23T12:40:00+01:00"));  // d1-am ended at 12:30
     auto out = t.checkins().badge(badge);
     REQUIRE_MESSAGE(out.is_ok(), out.status().message());
@@ -143,7 +144,19 @@ TEST_CASE("presence: a session just ended still takes exits, never entries")
     auto entry = t.checkins().badge(t.credential("A003"));
     REQUIRE_FALSE(entry.is_ok());
     CHECK(entry.status().code() == "no_open_session");
-    CHECK(t.store().last_seq() == 2);
+    CHECK(t.store().last_seq() == 3);
+
+    // A phone whose display token names d1-am (the token still works just after the end):
+    // the one inside leaves; the one outside does not enter a session that is over.
+    const ck::ResolvedSession& am = *t.device().schedule->find("d1-am");
+    auto phone_exit = t.checkins().phone("A002", am);
+    REQUIRE_MESSAGE(phone_exit.is_ok(), phone_exit.status().message());
+    CHECK(phone_exit->record.exit());
+    auto phone_entry = t.checkins().phone("A003", am);
+    REQUIRE_FALSE(phone_entry.is_ok());
+    CHECK(phone_entry.status().code() == "no_open_session");
+    CHECK(phone_entry.status().message() == "This session has ended.");
+    CHECK(t.store().last_seq() == 4);
 }
 
 TEST_CASE("presence: an entry in one session and a scan in the next is an entry there")
