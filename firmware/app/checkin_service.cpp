@@ -123,6 +123,7 @@ Result<CheckinResult> CheckinService::exit_by_hand(const std::string& attendee_i
                              "Give the time the attendee left, or leave it out for now.");
     }
     const Schedule& schedule = *device_.schedule;
+    if (session == nullptr) session = session_still_inside(attendee_id, when);
     if (session == nullptr) session = schedule.open_session(when);
     if (session == nullptr) session = session_to_leave(schedule, when);
     if (session == nullptr) {
@@ -175,6 +176,20 @@ CheckinService::Decider CheckinService::decider(const ResolvedSession& session, 
     };
 }
 
+const ResolvedSession* CheckinService::session_still_inside(const std::string& attendee_id,
+                                                            Instant at) const
+{
+    const ModuleEdition& module = device_.config.module;
+    if (!module.presence()) return nullptr;
+    const ResolvedSession* ended = session_just_ended(*device_.schedule, at);
+    if (ended == nullptr) return nullptr;
+    std::vector<CheckinRecord> records = device_.store->checkins_of_attendee(attendee_id);
+    std::erase_if(records, [&](const CheckinRecord& r) { return r.session_id != ended->spec->id; });
+    std::vector<PresenceScan> scans = presence_scans(records);
+    std::erase_if(scans, [at](const PresenceScan& s) { return s.at > at; });
+    return session_presence(module, *ended, scans, at).inside ? ended : nullptr;
+}
+
 NewCheckin CheckinService::new_checkin(const Who& who, const ResolvedSession& session, Instant at,
                                        bool clock_untrusted) const
 {
@@ -198,10 +213,25 @@ Result<CheckinResult> CheckinService::record(const CheckinContext& context,
                                              Intent intent)
 {
     if (admission.hold) return hold(context, who);
+    // Out of the session that just ended, though the next one's check-in window is open.
+    CheckinAdmission leaving;
+    const CheckinAdmission* admitted = &admission;
+    if (intent == Intent::scan && !admission.leaving_only) {
+        const ResolvedSession* ended = session_still_inside(who.attendee_id, context.now);
+        if (ended != nullptr && ended != admission.session) {
+            leaving = admission;
+            leaving.session = ended;
+            leaving.leaving_only = true;
+            leaving.entry_refusal = Status::error(
+                err::no_open_session, "This scan was taken as leaving " + ended->spec->label + ".",
+                "Scan again to enter " + admission.session->spec->label + ".");
+            admitted = &leaving;
+        }
+    }
     NewCheckin checkin =
-        new_checkin(who, *admission.session, context.now, admission.clock_untrusted);
+        new_checkin(who, *admitted->session, context.now, admitted->clock_untrusted);
     if (device_.config.module.presence()) {
-        checkin.decide = decider(*admission.session, context.now, intent, &admission);
+        checkin.decide = decider(*admitted->session, context.now, intent, admitted);
     }
     auto outcome = device_.store->record_checkin(checkin);
     if (!outcome) {
@@ -276,7 +306,8 @@ FilingReport CheckinService::file_held()
             problem =
                 "taken before a restart, while the clock was not trusted: its time is "
                 "unknown. File it by hand.";
-        } else if ((session = device_.schedule->open_session(*at)) == nullptr) {
+        } else if ((session = session_still_inside(held.attendee_id, *at)) == nullptr &&
+                   (session = device_.schedule->open_session(*at)) == nullptr) {
             problem = "no session was open at " + format_rfc3339(*at, device_.config.module.zone) +
                       ". File it by hand.";
         }

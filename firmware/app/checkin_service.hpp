@@ -84,10 +84,10 @@ public:
     Result<CheckinResult> manual(const std::string& attendee_id, const ResolvedSession* session,
                                  const std::string& staff, const std::string& reason = {});
 
-    // Presence mode: staff record that the attendee left `session` (nullptr: the open one, or
-    // the one just ended) at `at` (nullopt: now). The attendee must have been inside then
-    // (not_inside otherwise); `at` may not be in the future nor before the session's window
-    // (malformed_request). Audited with `reason`.
+    // Presence mode: staff record that the attendee left `session` (nullptr: the one just
+    // ended if they were still inside it, else the open one) at `at` (nullopt: now). The attendee
+    // must have been inside then (not_inside otherwise); `at` may not be in the future nor before
+    // the session's window (malformed_request). Audited with `reason`.
     Result<CheckinResult> exit_by_hand(const std::string& attendee_id,
                                        const ResolvedSession* session, std::optional<Instant> at,
                                        const std::string& staff, const std::string& reason = {});
@@ -117,6 +117,9 @@ private:
     Decider decider(const ResolvedSession& session, Instant at, Intent intent,
                     const CheckinAdmission* admission) const;
     CheckinContext context(const CredentialVerifier* verifier) const;
+    // Presence mode: the session that ended a moment before `at` (core/presence.hpp
+    // session_just_ended) when the attendee was still inside it at `at`; else nullptr.
+    const ResolvedSession* session_still_inside(const std::string& attendee_id, Instant at) const;
     Result<CheckinResult> record(const CheckinContext& context, const CheckinAdmission& admission,
                                  const Who& who, Intent intent = Intent::scan);
     // The store's outcome as the service's result (presence: the minutes until `now`).

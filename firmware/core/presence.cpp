@@ -196,13 +196,20 @@ ScanDecision decide_scan(const ModuleEdition& module, const ResolvedSession& ses
 const ResolvedSession* session_to_leave(const Schedule& schedule, Instant now)
 {
     if (schedule.open_session(now) != nullptr) return nullptr;
+    return session_just_ended(schedule, now);
+}
+
+const ResolvedSession* session_just_ended(const Schedule& schedule, Instant now)
+{
     const auto minutes = std::min(schedule.module().checkin_opens_before_min, 60);
-    // No window is open: no session has begun since the last one ended.
     const ResolvedSession* ended = nullptr;
     for (const ResolvedSession& s : schedule.sessions()) {
         if (s.end <= now) ended = &s;
     }
     if (ended == nullptr || now >= ended->end + std::chrono::minutes(minutes)) return nullptr;
+    for (const ResolvedSession& s : schedule.sessions()) {
+        if (s.start > ended->start && s.start <= now) return nullptr;  // one has begun since
+    }
     return ended;
 }
 

@@ -115,4 +115,9 @@ ScanDecision decide_scan(const ModuleEdition& module, const ResolvedSession& ses
 // minutes, and no window is open): people walk out after the end.
 const ResolvedSession* session_to_leave(const Schedule& schedule, Instant now);
 
+// Presence mode: the session that ended before `now`, within the same time after its end,
+// when no session has begun since (the next one's check-in window may be open already).
+// Someone still inside it who scans now is leaving it, not entering the next one.
+const ResolvedSession* session_just_ended(const Schedule& schedule, Instant now);
+
 }  // namespace ck

@@ -159,6 +159,63 @@ TEST_CASE("presence: a session just ended still takes exits, never entries")
     CHECK(t.store().last_seq() == 4);
 }
 
+TEST_CASE("presence: leaving after the end while the next session's window is open is an exit")
+{
+    // Check-in opens 120 minutes ahead: d1-pm (14:00) takes entries from 12:00, before d1-am
+    // (to 12:30) has ended.
+    TestDeviceOptions options = presence(ck::test::kInMorning);
+    options.config["module"]["checkin_opens_before_min"] = 120;
+    TestDevice t(std::move(options));
+    const std::string badge = t.credential("A001");
+    REQUIRE(t.checkins().badge(badge).is_ok());
+    t.time().set_wall(at("2026-11-23T08:45:00+01:00"));
+    REQUIRE(t.checkins().badge(t.credential("A002")).is_ok());
+
+    t.time().set_wall(at("2026-11-23T12:33:00+01:00"));
+    auto out = t.checkins().badge(badge);
+    REQUIRE_MESSAGE(out.is_ok(), out.status().message());
+    CHECK(out->record.exit());
+    CHECK(out->record.session_id == "d1-am");
+    CHECK(out->presence->minutes_present == 230);
+    // Staff record A002's forgotten exit, no session named: out of d1-am too.
+    auto by_hand = t.checkins().exit_by_hand("A002", nullptr, at("2026-11-23T12:32:00+01:00"),
+                                             "maria", "left by the side door");
+    REQUIRE_MESSAGE(by_hand.is_ok(), by_hand.status().message());
+    CHECK(by_hand->record.exit());
+    CHECK(by_hand->record.session_id == "d1-am");
+    // Someone outside enters d1-pm; and A001, back after a few minutes, enters it too.
+    auto in = t.checkins().badge(t.credential("A003"));
+    REQUIRE(in.is_ok());
+    CHECK_FALSE(in->record.exit());
+    CHECK(in->record.session_id == "d1-pm");
+    t.time().set_wall(at("2026-11-23T12:40:00+01:00"));
+    auto back = t.checkins().badge(badge);
+    REQUIRE(back.is_ok());
+    CHECK_FALSE(back->record.exit());
+    CHECK(back->record.session_id == "d1-pm");
+}
+
+TEST_CASE("presence: a held scan just after the end is filed as the exit")
+{
+    TestDeviceOptions options = presence(ck::test::kInMorning, {{"count_missing_exit", false}});
+    options.ntp = false;
+    TestDevice t(std::move(options));
+    const std::string badge = t.credential("A001");
+    REQUIRE(t.checkins().badge(badge)->kind == CheckinResult::Kind::held);
+    t.time().pass(4h);  // 12:40, d1-am ended at 12:30
+    REQUIRE(t.checkins().badge(badge)->kind == CheckinResult::Kind::held);
+    t.time().pass(5min);
+    const ck::ClockCorrection done = ck::correct_clock(
+        t.device(), t.checkins(), at("2026-11-23T12:45:00+01:00"), "staff", "maria");
+    CHECK(done.filed.filed == 2);
+    CHECK(done.filed.left == 0);
+    const auto records = t.store().checkins_of_attendee("A001");
+    REQUIRE(records.size() == 2);
+    CHECK(records[1].exit());
+    CHECK(records[1].session_id == "d1-am");
+    CHECK(records[1].at == at("2026-11-23T12:40:00+01:00"));
+}
+
 TEST_CASE("presence: an entry in one session and a scan in the next is an entry there")
 {
     TestDevice t(presence(ck::test::kInMorning));

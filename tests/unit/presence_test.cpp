@@ -533,4 +533,15 @@ TEST_CASE("leaving after the end: the session just ended, for a while")
     const ck::Schedule wide(m);
     CHECK(ck::session_to_leave(wide, at("00:59", 1)) != nullptr);  // at most 60 minutes
     CHECK(ck::session_to_leave(wide, at("01:00", 1)) == nullptr);
+    // With d1-pm's window open since 10:00 there is no leaving time, but d1-am has just
+    // ended: someone still inside it leaves it (session_just_ended) until d1-pm begins.
+    const auto ended = [&](const char* t) {
+        const ck::ResolvedSession* s = ck::session_just_ended(wide, at(t));
+        return s == nullptr ? std::string() : s->spec->id;
+    };
+    CHECK(ck::session_to_leave(wide, at("12:40")) == nullptr);
+    CHECK(ended("12:29") == "");
+    CHECK(ended("12:30") == "d1-am");
+    CHECK(ended("13:29") == "d1-am");
+    CHECK(ended("13:30") == "");  // 60 minutes after its end
 }
