@@ -91,9 +91,9 @@ Result<CheckinAdmission> admit_session(const CheckinContext& context,
         // A phone's display token outlives its session by a moment. An entry then would add
         // no minute and show the attendee inside a session that is over: leaving only.
         admission.leaving_only = true;
-        admission.entry_refusal =
-            Status::error(err::no_open_session, "This session has ended.",
-                          "Scan the code on the screen at the entrance again, or ask course staff.");
+        admission.entry_refusal = Status::error(
+            err::no_open_session, "This session has ended.",
+            "Scan the code on the screen at the entrance again, or ask course staff.");
     }
     admission.session = session;
     admission.clock_untrusted = !context.clock_trusted;
