@@ -249,10 +249,12 @@ void attendee_progress_route(RegistryContext& context, const httplib::Request& r
     res.set_content(std::move(*progress), "application/json");
 }
 
-// GET /api/v1/progress?cycle_complete=true|false&module_id=...: every attendee's progress
-// as GET /api/v1/attendees/{id}/progress answers it, in id order, streamed.
-void progress_list(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
-                   ConnectionPool::Lease db)
+// GET /api/v1/progress and GET /api/v1/cycles, ?cycle_complete=true|false&module_id=...:
+// every attendee in id order, streamed; each as GET /api/v1/attendees/{id}/progress answers
+// (`cycle_states_only` false), or the cycle state in short (cycle_state_to_json), the
+// office's list of everyone.
+void attendee_list(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
+                   ConnectionPool::Lease db, bool cycle_states_only)
 {
     const std::string cycle = req.get_param_value("cycle_complete");
     if (!cycle.empty() && cycle != "true" && cycle != "false") {
@@ -262,6 +264,7 @@ void progress_list(RegistryContext& context, const httplib::Request& req, httpli
     ProgressFilter filter;
     if (!cycle.empty()) filter.cycle_complete = cycle == "true";
     filter.module_id = req.get_param_value("module_id");
+    filter.cycle_states_only = cycle_states_only;
     auto cursor = context.summaries.open_list(*db, filter);
     if (!cursor) return write_error(res, cursor.status());
     stream_rows(
@@ -269,25 +272,16 @@ void progress_list(RegistryContext& context, const httplib::Request& req, httpli
         [](const Rows& rows, int r) { return rows.text(r, 0); }, ",", "]}");
 }
 
-// GET /api/v1/cycles?cycle_complete=true|false&module_id=...: the office's list of everyone,
-// each attendee's cycle state in short (cycle_state_to_json), in id order, streamed.
+void progress_list(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
+                   ConnectionPool::Lease db)
+{
+    attendee_list(context, req, res, std::move(db), false);
+}
+
 void cycles_list(RegistryContext& context, const httplib::Request& req, httplib::Response& res,
                  ConnectionPool::Lease db)
 {
-    const std::string cycle = req.get_param_value("cycle_complete");
-    if (!cycle.empty() && cycle != "true" && cycle != "false") {
-        return write_error(
-            res, Status::error(err::malformed_request, "cycle_complete is true or false.", ""));
-    }
-    ProgressFilter filter;
-    if (!cycle.empty()) filter.cycle_complete = cycle == "true";
-    filter.module_id = req.get_param_value("module_id");
-    filter.cycle_states_only = true;
-    auto cursor = context.summaries.open_list(*db, filter);
-    if (!cursor) return write_error(res, cursor.status());
-    stream_rows(
-        res, "application/json", std::move(db), std::move(*cursor), "{\"attendees\":[",
-        [](const Rows& rows, int r) { return rows.text(r, 0); }, ",", "]}");
+    attendee_list(context, req, res, std::move(db), true);
 }
 
 // GET /api/v1/export?format=csv|json[&module_id=][&separator=comma|semicolon], streamed.

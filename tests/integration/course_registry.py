@@ -37,11 +37,12 @@ START_TIMEOUT_S = 10
 STOP_TIMEOUT_S = 5
 
 
-def run(*args, env=None, check=True):
-    """course-registry ARGS to its end (at most 60 s): the CompletedProcess (text).
-    With check, a non-zero exit is an AssertionError showing its stderr."""
+def run(*args, env=None, check=True, input=None):
+    """course-registry ARGS to its end (at most 60 s), `input` on its standard input: the
+    CompletedProcess (text). With check, a non-zero exit is an AssertionError showing its
+    stderr."""
     proc = subprocess.run([REGISTRY_BIN, *args], capture_output=True, text=True, timeout=60,
-                          env=env)
+                          env=env, input=input)
     if check and proc.returncode != 0:
         raise AssertionError(f"course-registry {' '.join(args)} exited {proc.returncode}: "
                              f"{proc.stderr}")

@@ -13,11 +13,10 @@ with one JSON line {"checkin": id} once the registry has committed it."""
 import json
 import os
 import select
-import subprocess
 import sys
 import time
 
-from course_registry import REGISTRY_BIN, CourseRegistry, run
+from course_registry import CourseRegistry, run
 from kiosk import MODULE, MODULE_ID
 from pg_cluster import PgCluster
 from test_15_registry_progress import SESSIONS, Device, edition, module_id
@@ -73,10 +72,7 @@ def main():
         reg = CourseRegistry(pg, "office", devices=("lille-a", "lille-b")).start()
         tmp = reg._tmp
         devices = seed(reg, tmp)
-        proc = subprocess.run([REGISTRY_BIN, "staff", "add", "--db", reg.db, USERNAME],
-                              input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-        if proc.returncode != 0:
-            raise SystemExit(proc.stderr)
+        run("staff", "add", "--db", reg.db, USERNAME, input=PASSWORD + "\n")
         print(json.dumps({"url": reg.url, "username": USERNAME, "password": PASSWORD}),
               flush=True)
         # Commands until the test closes our standard input (bounded).

@@ -6,12 +6,15 @@ root (PostgreSQL refuses to run as root). Starts in about half a second.
         pg.create_database("reg")
         pg.conninfo("reg")        # host=DIR dbname=reg user=postgres
         pg.sql("reg", "SELECT 1")  # psql -At, the output as text
+
+PgTestCase: a test class with one cluster for all its tests and a fresh database each.
 """
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+import unittest
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
@@ -78,3 +81,23 @@ class PgCluster:
                               self.conninfo(database), "-c", statement],
                              check=True, capture_output=True, text=True, timeout=60)
         return out.stdout.strip()
+
+
+class PgTestCase(unittest.TestCase):
+    """One PostgreSQL cluster per test class (self.pg); new_database() gives each test its
+    own database, named PREFIX and a serial number (self.dbname)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgCluster().start()
+        cls.serial = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stop()
+
+    def new_database(self, prefix):
+        type(self).serial += 1
+        self.dbname = f"{prefix}{self.serial}"
+        self.pg.create_database(self.dbname)
+        return self.dbname

@@ -10,7 +10,7 @@ import tempfile
 import unittest
 
 from kiosk import MODULE, MODULE_ID
-from pg_cluster import PgCluster
+from pg_cluster import PgTestCase
 
 REGISTRY_BIN = os.environ.get("COURSE_REGISTRY_BIN", "course-registry")
 
@@ -24,20 +24,9 @@ def registry(*args, env=None, check=True):
     return proc
 
 
-class RegistryDatabaseTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
-        cls.serial = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-
+class RegistryDatabaseTest(PgTestCase):
     def setUp(self):
-        type(self).serial += 1
-        self.dbname = f"reg{self.serial}"
-        self.pg.create_database(self.dbname)
+        self.new_database("reg")
         self.db = self.pg.conninfo(self.dbname)
         self.tmp = tempfile.mkdtemp(prefix="ck-registry-")
 

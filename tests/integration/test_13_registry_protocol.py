@@ -11,27 +11,16 @@ import unittest
 
 from course_registry import CourseRegistry, run
 from kiosk import MODULE_ID, validate
-from pg_cluster import PgCluster
+from pg_cluster import PgTestCase
 from test_fake_registry import (DEVICE, EventsProtocol, batch, checkin, event_id, get_roster,
                                 post_events, request)
 
 
-class RegistryCase(unittest.TestCase):
+class RegistryCase(PgTestCase):
     """A PostgreSQL cluster per class; a fresh database and registry per test."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
-        cls.serial = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-
     def setUp(self):
-        type(self).serial += 1
-        self.dbname = f"events{self.serial}"
-        self.pg.create_database(self.dbname)
+        self.new_database("events")
         self.reg = CourseRegistry(self.pg, self.dbname).start()
 
     def tearDown(self):

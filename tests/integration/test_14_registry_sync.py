@@ -25,7 +25,7 @@ import urllib.request
 from course_registry import CourseRegistry, run as registry_run
 from kiosk import (MODULE_ID, ROSTER, DataDir, Server, add_staff, decode_qr_svg, staff_login,
                    validate)
-from pg_cluster import PgCluster
+from pg_cluster import PgTestCase
 
 DEVICE_A = "lille-hall-a"
 DEVICE_B = "lille-hall-b"
@@ -232,20 +232,9 @@ class Device:
         return body
 
 
-class RegistrySyncTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
-        cls.serial = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-
+class RegistrySyncTest(PgTestCase):
     def setUp(self):
-        type(self).serial += 1
-        self.dbname = f"sync{self.serial}"
-        self.pg.create_database(self.dbname)
+        self.new_database("sync")
         self.reg = CourseRegistry(self.pg, self.dbname, devices=(DEVICE_A, DEVICE_B)).start()
         # Runs after the devices' cleanups (LIFO): the registry outlives the devices.
         self.addCleanup(self.stop_registry)

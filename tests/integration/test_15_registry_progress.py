@@ -13,7 +13,7 @@ import subprocess
 
 from course_registry import REGISTRY_BIN, CourseRegistry, run
 from kiosk import MODULE
-from pg_cluster import PgCluster
+from pg_cluster import PgTestCase
 from test_fake_registry import post_events
 
 _NS = uuid.UUID("0b8e4f0e-49a7-4e55-8f0a-5d1f0c7a1e11")
@@ -80,20 +80,9 @@ class Device:
                    "cme_credits": credits, "not_in_roster": False})
 
 
-class RegistryProgressTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
-        cls.serial = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-
+class RegistryProgressTest(PgTestCase):
     def setUp(self):
-        type(self).serial += 1
-        self.dbname = f"progress{self.serial}"
-        self.pg.create_database(self.dbname)
+        self.new_database("progress")
         # MODULE is ecnr-2026-2-m3 at Lille, with two kiosks.
         self.reg = CourseRegistry(self.pg, self.dbname, devices=("lille-a", "lille-b")).start()
         self.addCleanup(self.reg.stop)

@@ -11,7 +11,7 @@ import unittest
 
 from course_registry import CourseRegistry, run
 from kiosk import MODULE, MODULE_ID
-from pg_cluster import PgCluster
+from pg_cluster import PgTestCase
 from test_15_registry_progress import SESSIONS, Device
 from test_fake_registry import batch, post_events
 
@@ -55,26 +55,12 @@ class Office:
         return status, headers, body
 
 
-class RegistryOfficeTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
-        cls.serial = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-
+class RegistryOfficeTest(PgTestCase):
     def setUp(self):
-        type(self).serial += 1
-        self.dbname = f"office{self.serial}"
-        self.pg.create_database(self.dbname)
+        self.new_database("office")
         self.reg = CourseRegistry(self.pg, self.dbname, devices=("lille-a", "lille-b")).start()
         self.addCleanup(self.reg.stop)
-        proc = subprocess.run([os.environ.get("COURSE_REGISTRY_BIN", "course-registry"),
-                               "staff", "add", "--db", self.reg.db, "office"],
-                              input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        run("staff", "add", "--db", self.reg.db, "office", input=PASSWORD + "\n")
         self.office = Office(self.reg)
         self.tmp = tempfile.mkdtemp(prefix="ck-office-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
@@ -107,13 +93,9 @@ class RegistryOfficeTest(unittest.TestCase):
         self.assertEqual(self.office.request("GET", "/api/v1/session")[0], 401)
         # A new password ends the sessions.
         self.office.login()
-        subprocess.run([os.environ.get("COURSE_REGISTRY_BIN", "course-registry"), "staff",
-                        "add", "--db", self.reg.db, "office"], input="another long one\n",
-                       capture_output=True, text=True, timeout=60, check=True)
+        run("staff", "add", "--db", self.reg.db, "office", input="another long one\n")
         self.assertEqual(self.office.request("GET", "/api/v1/session")[0], 401)
-        proc = subprocess.run([os.environ.get("COURSE_REGISTRY_BIN", "course-registry"),
-                               "staff", "add", "--db", self.reg.db, "short"], input="abc\n",
-                              capture_output=True, text=True, timeout=60)
+        proc = run("staff", "add", "--db", self.reg.db, "short", input="abc\n", check=False)
         self.assertEqual(proc.returncode, 1)
         self.assertIn("at least 8", proc.stderr)
 

@@ -10,41 +10,26 @@ import copy
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import unittest
 
-from course_registry import REGISTRY_BIN, CourseRegistry, run
+from course_registry import CourseRegistry, run
 from kiosk import MODULE, MODULE_ID
-from pg_cluster import PgCluster
+from pg_cluster import PgTestCase
 from test_15_registry_progress import SESSIONS, Device, edition, module_id, session_time
 from test_16_registry_office import PASSWORD, Office
 
 
-class RegistrySummariesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
-        cls.serial = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
-
+class RegistrySummariesTest(PgTestCase):
     def setUp(self):
-        type(self).serial += 1
-        self.dbname = f"summaries{self.serial}"
-        self.pg.create_database(self.dbname)
+        self.new_database("summaries")
         # MODULE (ecnr-2026-2-m3, Lille, three sessions) with two kiosks.
         self.reg = CourseRegistry(self.pg, self.dbname, devices=("lille-a", "lille-b")).start()
         self.addCleanup(lambda: self.reg.stop())
         self.tmp = tempfile.mkdtemp(prefix="ck-summaries-")
         self.addCleanup(shutil.rmtree, self.tmp, True)
-        proc = subprocess.run([REGISTRY_BIN, "staff", "add", "--db", self.reg.db, "office"],
-                              input=PASSWORD + "\n", capture_output=True, text=True,
-                              timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        run("staff", "add", "--db", self.reg.db, "office", input=PASSWORD + "\n")
         self.lille_a = Device(self.reg, "lille-a", MODULE)
         self.lille_b = Device(self.reg, "lille-b", MODULE)
 
