@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 #include "api/registry_assets.hpp"
@@ -43,6 +44,28 @@ Result<OfficeSession> authorize(RegistryContext& context, const httplib::Request
     return **session;
 }
 
+// A logged-in staff member's request: a connection and their session, or the error answered.
+struct StaffRequest {
+    ConnectionPool::Lease db;
+    OfficeSession session;
+};
+
+std::optional<StaffRequest> staff_request(RegistryContext& context, const httplib::Request& req,
+                                          httplib::Response& res)
+{
+    auto db = context.pool.acquire();
+    if (!db) {
+        write_error(res, db.status());
+        return std::nullopt;
+    }
+    auto session = authorize(context, req, **db);
+    if (!session) {
+        write_error(res, session.status());
+        return std::nullopt;
+    }
+    return StaffRequest{std::move(*db), std::move(*session)};
+}
+
 // A handler for logged-in staff: the connection and the session are looked up first.
 using StaffHandler = void (*)(RegistryContext&, const httplib::Request&, httplib::Response&,
                               Database&, const OfficeSession&);
@@ -51,11 +74,9 @@ Handler staff_only(RegistryContext& context, StaffHandler handler)
 {
     return [&context, handler](const httplib::Request& req, httplib::Response& res,
                                const std::string&) {
-        auto db = context.pool.acquire();
-        if (!db) return write_error(res, db.status());
-        auto session = authorize(context, req, **db);
-        if (!session) return write_error(res, session.status());
-        handler(context, req, res, **db, *session);
+        if (auto staff = staff_request(context, req, res)) {
+            handler(context, req, res, *staff->db, staff->session);
+        }
     };
 }
 
@@ -68,11 +89,9 @@ Handler staff_stream(RegistryContext& context, StaffStreamHandler handler)
 {
     return [&context, handler](const httplib::Request& req, httplib::Response& res,
                                const std::string&) {
-        auto db = context.pool.acquire();
-        if (!db) return write_error(res, db.status());
-        auto session = authorize(context, req, **db);
-        if (!session) return write_error(res, session.status());
-        handler(context, req, res, std::move(*db));
+        if (auto staff = staff_request(context, req, res)) {
+            handler(context, req, res, std::move(staff->db));
+        }
     };
 }
 
